@@ -1,0 +1,164 @@
+"""The stream primitives a transport provides, shaped after Redis Streams.
+
+Both transports (``redis`` and ``memory``) implement exactly these; delivery semantics (pending
+lists, delivery counts, claims, dead letters, idempotency marks) are built once on top of them
+in :mod:`quantrail.bus.consumer`, so the two behave the same and share one conformance suite.
+Stream names here are transport keys (already namespaced).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from quantrail.config import Retention
+
+Fields = dict[bytes, bytes]
+
+
+class TransportError(Exception):
+    """The transport is unreachable (connection lost, server restarting); retry later."""
+
+
+class NoGroupError(TransportError):
+    """The consumer group (or its stream) is gone, as after a Redis restart."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    stream: str
+    entry_id: str
+    fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerInfo:
+    name: str
+    pending: int
+    idle_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    name: str
+    pending: int
+    last_delivered_id: str
+    lag: int | None
+    consumers: list[ConsumerInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    stream: str
+    length: int
+    first_id: str | None
+    last_id: str | None
+    groups: list[GroupInfo] = field(default_factory=list)
+
+
+class Transport(ABC):
+    """Stream primitives. Every method may raise :class:`TransportError`."""
+
+    @abstractmethod
+    async def add(
+        self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
+    ) -> list[str]:
+        """Append entries (one round trip for the whole batch); trim each stream as configured."""
+
+    @abstractmethod
+    async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
+        """Create the group (and the stream); False when it already existed. Safe to repeat."""
+
+    @abstractmethod
+    async def read_group(
+        self, group: str, consumer: str, streams: Mapping[str, str], count: int, block_ms: int
+    ) -> list[Entry]:
+        """XREADGROUP: ``>`` for new entries, ``0`` for this consumer's own pending ones.
+
+        Raises :class:`NoGroupError` when the group does not exist.
+        """
+
+    @abstractmethod
+    async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
+        """XREAD without a group (broadcast): entries after each given id."""
+
+    @abstractmethod
+    async def last_id(self, stream: str) -> str:
+        """The id of the newest entry, or ``0-0`` for an empty or missing stream."""
+
+    @abstractmethod
+    async def range(self, stream: str, start: str, end: str, count: int) -> list[Entry]:
+        """XRANGE, inclusive ids; ``-`` and ``+`` for the ends."""
+
+    @abstractmethod
+    async def ack(
+        self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
+    ) -> None:
+        """Ack entries and set idempotency marks (with TTL) atomically, in one round trip."""
+
+    @abstractmethod
+    async def pending_deliveries(
+        self, stream: str, group: str, ids: Sequence[str]
+    ) -> dict[str, int]:
+        """Delivery counts of pending entries (ids not pending are left out)."""
+
+    @abstractmethod
+    async def pending_ids(self, stream: str, group: str, consumer: str, count: int) -> list[str]:
+        """Ids pending on ``consumer``, oldest first."""
+
+    @abstractmethod
+    async def claim(
+        self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int = 0
+    ) -> list[Entry]:
+        """XCLAIM to ``consumer`` (counts as a delivery); entries gone from the stream drop out."""
+
+    @abstractmethod
+    async def autoclaim(
+        self, stream: str, group: str, consumer: str, min_idle_ms: int, start: str, count: int
+    ) -> tuple[str, list[Entry]]:
+        """XAUTOCLAIM entries idle longer than ``min_idle_ms``; returns the next start id."""
+
+    @abstractmethod
+    async def dead_letter(
+        self,
+        stream: str,
+        group: str,
+        entry_id: str,
+        dlq_stream: str,
+        fields: Fields,
+        retention: Retention,
+    ) -> str:
+        """Append to the dead-letter stream and ack on the source, atomically."""
+
+    @abstractmethod
+    async def marks_exist(self, marks: Sequence[str]) -> list[bool]:
+        """Whether each idempotency mark is set (one round trip)."""
+
+    @abstractmethod
+    async def set_state(self, key: str, mapping: Mapping[str, str]) -> None:
+        """Replace the latest-state hash at ``key``."""
+
+    @abstractmethod
+    async def get_state(self, key: str) -> dict[str, str]:
+        """The latest-state hash at ``key`` (empty when unknown)."""
+
+    @abstractmethod
+    async def delete(self, stream: str, ids: Sequence[str]) -> int:
+        """Remove entries (XDEL); returns how many existed."""
+
+    @abstractmethod
+    async def streams(self, prefix: str) -> list[str]:
+        """Names of the streams whose key starts with ``prefix``."""
+
+    @abstractmethod
+    async def info(self, stream: str) -> StreamInfo:
+        """Length, ids, groups, consumers and pending counts of a stream."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise :class:`TransportError` unless the transport answers."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; the transport is not used afterwards."""

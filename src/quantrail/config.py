@@ -1,0 +1,246 @@
+"""One validated configuration tree: ``quantrail.yaml`` plus environment overrides.
+
+An unknown key or a bad value stops start-up with the key path named. Later domains add their
+own sections here; every section has defaults so an empty file is a valid config.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import yaml
+
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "QUANTRAIL_REDIS_URL": ("redis", "url"),
+    "QUANTRAIL_NAMESPACE": ("namespace",),
+    "QUANTRAIL_DB_URL": ("db", "url"),
+    "QUANTRAIL_TRANSPORT": ("bus", "transport"),
+}
+DEFAULT_CONFIG_FILE = "quantrail.yaml"
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used: names the key path and the value."""
+
+    def __init__(self, key: str, message: str, value: Any = None, source: str = "") -> None:
+        self.key = key
+        self.value = value
+        where = f" in {source}" if source else ""
+        super().__init__(f"config key '{key}'{where}: {message} (value: {value!r})")
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class RedisConfig(_Section):
+    url: str = "redis://127.0.0.1:6379/0"
+    socket_timeout_s: float = 10.0
+    reconnect_backoff_ms: list[int] = msgspec.field(default_factory=lambda: [100, 500, 2000, 5000])
+
+
+class Retention(_Section):
+    """Per-stream retention: ``maxlen`` entries or ``max_age_s`` (MINID), approximate trimming.
+
+    ``maxlen: 0`` with no ``max_age_s`` keeps everything (for streams archived to SQL).
+    """
+
+    maxlen: int = 100_000
+    max_age_s: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.maxlen < 0:
+            raise ValueError("maxlen: must be >= 0")
+        if self.max_age_s is not None and self.max_age_s <= 0:
+            raise ValueError("max_age_s: must be > 0")
+
+
+class ConsumerConfig(_Section):
+    batch_size: int = 100
+    block_ms: int = 1000
+    claim_idle_ms: int = 30_000
+    claim_interval_ms: int = 5_000
+    max_deliveries: int = 3
+    backoff_ms: list[int] = msgspec.field(default_factory=lambda: [100, 500, 2000])
+    idempotency_window_s: int = 86_400
+    idempotency_lru_size: int = 100_000
+    handler_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch_size: must be >= 1")
+        if self.max_deliveries < 1:
+            raise ValueError("max_deliveries: must be >= 1")
+        if self.block_ms < 0 or self.claim_idle_ms < 0:
+            raise ValueError("block_ms: times must be >= 0")
+        if not self.backoff_ms or any(step < 0 for step in self.backoff_ms):
+            raise ValueError("backoff_ms: must be a non-empty list of non-negative numbers")
+
+
+# Fills, orders, audit and dead letters are never trimmed in Redis (they are archived to SQL);
+# fast market data keeps a bounded window.
+RETENTION: dict[str, Retention] = {
+    "market.quote": Retention(maxlen=50_000),
+    "market.trade": Retention(maxlen=50_000),
+    "market.tick": Retention(maxlen=10_000),
+    "session.clock": Retention(maxlen=10_000),
+    "system.health": Retention(max_age_s=86_400, maxlen=0),
+    "trades.order": Retention(maxlen=0),
+    "audit.decision": Retention(maxlen=0),
+    "system.deadletter": Retention(maxlen=0),
+}
+
+
+class BusConfig(_Section):
+    transport: Literal["memory", "redis"] = "memory"
+    consumer: ConsumerConfig = ConsumerConfig()
+    retention_default: Retention = Retention()
+    retention: dict[str, Retention] = msgspec.field(default_factory=lambda: dict(RETENTION))
+
+    def retention_for(self, stream: str) -> Retention:
+        return self.retention.get(stream, self.retention_default)
+
+
+class BreakerConfig(_Section):
+    failures: int = 5
+    reset_s: float = 60.0
+
+
+class RuntimeConfig(_Section):
+    heartbeat_s: float = 30.0
+    breaker: BreakerConfig = BreakerConfig()
+    shutdown_grace_s: float = 10.0
+
+
+class LogConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class DbConfig(_Section):
+    url: str = "sqlite:///quantrail.sqlite"
+
+
+class Config(_Section):
+    namespace: str = "paper"
+    redis: RedisConfig = RedisConfig()
+    bus: BusConfig = BusConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
+    log: LogConfig = LogConfig()
+    db: DbConfig = DbConfig()
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):
+            raise ValueError("namespace: may hold letters, digits, '_' and '-' only")
+
+
+def load_config(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Load and validate the config: file (if any), then environment overrides.
+
+    With no path, ``quantrail.yaml`` in the working directory is used when it exists.
+    """
+    env = os.environ if env is None else env
+    source = ""
+    raw: dict[str, Any] = {}
+    if path is None and Path(DEFAULT_CONFIG_FILE).exists():
+        path = DEFAULT_CONFIG_FILE
+    if path is not None:
+        source = str(path)
+        raw = _read_yaml(Path(path))
+    for var, key_path in ENV_OVERRIDES.items():
+        if var in env:
+            _set_path(raw, key_path, env[var])
+    return config_from_mapping(raw, source)
+
+
+def config_from_mapping(raw: Mapping[str, Any], source: str = "") -> Config:
+    try:
+        return msgspec.convert(raw, Config, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _config_error(str(exc), raw, source) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError("<file>", "config file not found", str(path)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError("<file>", f"not valid YAML: {exc}", str(path)) from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError("<root>", "the config must be a mapping", type(loaded).__name__)
+    return loaded
+
+
+def _set_path(raw: dict[str, Any], key_path: tuple[str, ...], value: str) -> None:
+    node = raw
+    for part in key_path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(".".join(key_path), "cannot override a non-mapping", child)
+        node = child
+    node[key_path[-1]] = value
+
+
+_PATH = re.compile(r" - at `\$(.*)`$")
+_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
+_MISSING = re.compile(r"Object missing required field `([^`]+)`")
+
+
+def _config_error(message: str, raw: Mapping[str, Any], source: str) -> ConfigError:
+    match = _PATH.search(message)
+    dotted = _dotted(match.group(1)) if match else ""
+    reason = _PATH.sub("", message)
+    if "[...]" in dotted:
+        dotted = _resolve_map_key(dotted, raw)
+    field_message = _FIELD_MESSAGE.match(reason)
+    if field_message:
+        key = ".".join(p for p in (dotted, field_message.group(1)) if p)
+        return ConfigError(key, field_message.group(2), _lookup(raw, key), source)
+    for pattern, text in ((_UNKNOWN, "unknown key"), (_MISSING, "missing required key")):
+        found = pattern.search(reason)
+        if found:
+            key = ".".join(p for p in (dotted, found.group(1)) if p)
+            return ConfigError(key, text, _lookup(raw, key), source)
+    return ConfigError(dotted or "<root>", reason, _lookup(raw, dotted), source)
+
+
+_FIELD_MESSAGE = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$")
+
+
+def _resolve_map_key(dotted: str, raw: Mapping[str, Any]) -> str:
+    """msgspec says ``retention[...]`` for a dict value; find which key it was."""
+    head, _, tail = dotted.partition("[...]")
+    mapping = _lookup(raw, head)
+    if isinstance(mapping, Mapping):
+        for name, value in mapping.items():
+            try:
+                msgspec.convert(value, Retention, strict=False)
+            except msgspec.ValidationError:
+                return f"{head}.{name}{tail}"
+    return dotted.replace("[...]", ".<key>")
+
+
+def _dotted(path: str) -> str:
+    return re.sub(r"\[(\d+)\]", r".\1", path).lstrip(".")
+
+
+def _lookup(raw: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = raw
+    for part in [p for p in dotted.split(".") if p]:
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node

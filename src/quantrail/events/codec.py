@@ -1,0 +1,128 @@
+"""Encoding and decoding of events: JSON with one reused msgspec Decoder.
+
+On a stream an event is an entry with plain fields, readable with ``redis-cli XRANGE``:
+``kind``, ``event_id``, ``ts_event``, ``key`` (the idempotency key) and ``payload`` (JSON).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any, Union
+
+import msgspec
+
+from quantrail.events.base import Event
+from quantrail.events.errors import MISSING, EventDecodeError
+
+Fields = dict[bytes, bytes]
+
+_PATH_RE = re.compile(r" - at `(\$[^`]*)`$")
+_MISSING_RE = re.compile(r"Object missing required field `([^`]+)`")
+
+
+class Codec:
+    """Encodes and decodes one closed set of event types (a tagged union)."""
+
+    def __init__(self, types: Iterable[type[Event]]) -> None:
+        self.types: tuple[type[Event], ...] = tuple(types)
+        self.by_kind: dict[str, type[Event]] = {}
+        for event_type in self.types:
+            kind = event_type.__struct_config__.tag
+            if not isinstance(kind, str):
+                raise TypeError(f"{event_type.__name__} has no kind tag")
+            if kind in self.by_kind:
+                raise TypeError(f"kind {kind!r} is used by two event types")
+            self.by_kind[kind] = event_type
+        union: Any = Union[self.types]  # noqa: UP007 - built at run time from the catalog
+        self._decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(union)
+        self._encoder = msgspec.json.Encoder()
+
+    def encode(self, event: Event) -> bytes:
+        return self._encoder.encode(event)
+
+    def decode(self, data: bytes | str) -> Event:
+        try:
+            return self._decoder.decode(data)
+        except msgspec.ValidationError as exc:
+            raise _explain(str(exc), data) from None
+        except msgspec.DecodeError as exc:
+            raise EventDecodeError(f"malformed JSON ({exc})", "$", _preview(data)) from None
+
+    def to_fields(self, event: Event) -> Fields:
+        return {
+            b"kind": event.kind.encode(),
+            b"event_id": event.event_id.encode(),
+            b"ts_event": str(event.ts_event).encode(),
+            b"key": event.key.encode(),
+            b"payload": self.encode(event),
+        }
+
+    def from_fields(self, fields: Mapping[bytes, bytes]) -> Event:
+        payload = fields.get(b"payload")
+        if payload is None:
+            raise EventDecodeError("entry has no payload field", "payload", MISSING)
+        return self.decode(payload)
+
+    def build(self, kind: str, payload: Mapping[str, Any]) -> Event:
+        """Validate a loose mapping (CLI, scenario files) into the event of ``kind``."""
+        if kind not in self.by_kind:
+            raise EventDecodeError("unknown event kind", "$.kind", kind)
+        return self.decode(msgspec.json.encode({**payload, "kind": kind}))
+
+    def schema(self, kind: str) -> dict[str, Any]:
+        schema: dict[str, Any] = msgspec.json.schema(self.by_kind[kind])
+        return schema
+
+
+def _explain(message: str, data: bytes | str) -> EventDecodeError:
+    """Turn msgspec's message into an error naming the field path and the value."""
+    kind = _kind_of(data)
+    missing = _MISSING_RE.search(message)
+    path_match = _PATH_RE.search(message)
+    path = path_match.group(1) if path_match else "$"
+    reason = _PATH_RE.sub("", message)
+    if missing:
+        parent = path
+        path = f"{parent}.{missing.group(1)}"
+        return EventDecodeError("missing required field", path, MISSING, kind)
+    if path == "$.kind":
+        return EventDecodeError("unknown event kind", path, kind, None)
+    return EventDecodeError(reason, path, _value_at(data, path), kind)
+
+
+def _kind_of(data: bytes | str) -> str | None:
+    try:
+        loose = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    kind = loose.get("kind") if isinstance(loose, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _value_at(data: bytes | str, path: str) -> Any:
+    try:
+        node: Any = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return _preview(data)
+    for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path.removeprefix("$")):
+        name, index = part
+        try:
+            node = node[int(index)] if index else node[name]
+        except (KeyError, IndexError, TypeError):
+            return MISSING
+    return node
+
+
+def _preview(data: bytes | str) -> str:
+    text = data.decode(errors="replace") if isinstance(data, bytes) else data
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+@cache
+def default_codec() -> Codec:
+    """The codec for every event type in the catalog."""
+    from quantrail.events.catalog import ALL_EVENTS
+
+    return Codec(ALL_EVENTS)

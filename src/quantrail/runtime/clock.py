@@ -1,0 +1,76 @@
+"""Injected clocks: wall time for live runs, simulated time for scenarios and backtests.
+
+Time inside quantrail is int nanoseconds UTC. Services never call ``time.time()`` directly; they
+ask their clock, so a simulated day runs in seconds and gives the same events every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from typing import Protocol
+
+NS_PER_SECOND = 1_000_000_000
+
+
+class Clock(Protocol):
+    def now_ns(self) -> int: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class WallClock:
+    """Real time: UTC epoch nanoseconds and asyncio sleeps."""
+
+    def now_ns(self) -> int:
+        return time.time_ns()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class SimulatedClock:
+    """Time that moves only when advanced; sleepers wake in deadline order.
+
+    ``advance_to`` moves time forward and yields to the event loop after each wake-up so the
+    woken tasks run before time moves past them.
+    """
+
+    def __init__(self, start_ns: int) -> None:
+        self._now_ns = start_ns
+        self._sleepers: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def now_ns(self) -> int:
+        return self._now_ns
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        wake_at = self._now_ns + int(seconds * NS_PER_SECOND)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (wake_at, next(self._order), future))
+        await future
+
+    @property
+    def next_wake_ns(self) -> int | None:
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+        return self._sleepers[0][0] if self._sleepers else None
+
+    async def advance_to(self, target_ns: int) -> None:
+        if target_ns < self._now_ns:
+            raise ValueError(f"time cannot go back: {target_ns} < {self._now_ns}")
+        while (wake := self.next_wake_ns) is not None and wake <= target_ns:
+            wake_at, _, future = heapq.heappop(self._sleepers)
+            self._now_ns = max(self._now_ns, wake_at)
+            future.set_result(None)
+            for _ in range(3):
+                await asyncio.sleep(0)
+        self._now_ns = target_ns
+
+    async def advance(self, seconds: float) -> None:
+        await self.advance_to(self._now_ns + int(seconds * NS_PER_SECOND))
