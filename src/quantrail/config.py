@@ -38,13 +38,13 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     pass
 
 
-class RedisConfig(_Section):
+class RedisConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     url: str = "redis://127.0.0.1:6379/0"
     socket_timeout_s: float = 10.0
     reconnect_backoff_ms: list[int] = msgspec.field(default_factory=lambda: [100, 500, 2000, 5000])
 
 
-class Retention(_Section):
+class Retention(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """Per-stream retention: ``maxlen`` entries or ``max_age_s`` (MINID), approximate trimming.
 
     ``maxlen: 0`` with no ``max_age_s`` keeps everything (for streams archived to SQL).
@@ -60,7 +60,7 @@ class Retention(_Section):
             raise ValueError("max_age_s: must be > 0")
 
 
-class ConsumerConfig(_Section):
+class ConsumerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     batch_size: int = 100
     block_ms: int = 1000
     claim_idle_ms: int = 30_000
@@ -96,7 +96,7 @@ RETENTION: dict[str, Retention] = {
 }
 
 
-class BusConfig(_Section):
+class BusConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     transport: Literal["memory", "redis"] = "memory"
     consumer: ConsumerConfig = ConsumerConfig()
     retention_default: Retention = Retention()
@@ -106,27 +106,27 @@ class BusConfig(_Section):
         return self.retention.get(stream, self.retention_default)
 
 
-class BreakerConfig(_Section):
+class BreakerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     failures: int = 5
     reset_s: float = 60.0
 
 
-class RuntimeConfig(_Section):
+class RuntimeConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     heartbeat_s: float = 30.0
     breaker: BreakerConfig = BreakerConfig()
     shutdown_grace_s: float = 10.0
 
 
-class LogConfig(_Section):
+class LogConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
 
 
-class DbConfig(_Section):
+class DbConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     url: str = "sqlite:///quantrail.sqlite"
 
 
-class Config(_Section):
+class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     namespace: str = "paper"
     redis: RedisConfig = RedisConfig()
     bus: BusConfig = BusConfig()

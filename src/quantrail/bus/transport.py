@@ -116,8 +116,12 @@ class Transport(ABC):
     @abstractmethod
     async def autoclaim(
         self, stream: str, group: str, consumer: str, min_idle_ms: int, start: str, count: int
-    ) -> tuple[str, list[Entry]]:
-        """XAUTOCLAIM entries idle longer than ``min_idle_ms``; returns the next start id."""
+    ) -> tuple[str, list[Entry], list[str]]:
+        """XAUTOCLAIM entries idle longer than ``min_idle_ms``.
+
+        Returns the next start id (``0-0`` when done), the claimed entries, and the ids that
+        were pending but deleted from the stream (they leave the pending list).
+        """
 
     @abstractmethod
     async def dead_letter(

@@ -1,0 +1,155 @@
+"""The EventBus: typed events in, typed events out, over any transport."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from quantrail.bus.consumer import BroadcastConsumer, ConsumerDeps, GroupConsumer
+from quantrail.bus.deadletter import DeadLetter
+from quantrail.bus.delivery import Handler
+from quantrail.bus.transport import Entry, Transport
+from quantrail.config import BusConfig, ConsumerConfig, Retention
+from quantrail.events.base import Event, stream_of_kind
+from quantrail.events.codec import Codec, default_codec
+from quantrail.events.streams import DEADLETTER, StreamNames
+from quantrail.runtime.breaker import CircuitBreaker
+from quantrail.runtime.clock import Clock, WallClock
+
+
+class EventBus:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        config: BusConfig | None = None,
+        names: StreamNames | None = None,
+        codec: Codec | None = None,
+        clock: Clock | None = None,
+        reconnect_backoff_ms: Sequence[int] = (100, 500, 2000, 5000),
+    ) -> None:
+        self.transport = transport
+        self.config = config or BusConfig()
+        self.names = names or StreamNames()
+        self.codec = codec or default_codec()
+        self.clock: Clock = clock or WallClock()
+        self._reconnect_backoff_ms = tuple(reconnect_backoff_ms)
+        self._retention: dict[str, Retention] = {}
+
+    # --- publishing ---------------------------------------------------------------------------
+    async def publish(self, event: Event) -> str:
+        """Append one event to its entity's stream; returns the entry id."""
+        return (await self.publish_batch([event]))[0]
+
+    async def publish_batch(self, events: Sequence[Event]) -> list[str]:
+        """Append events in one round trip; each goes to its entity's stream, in order."""
+        if not events:
+            return []
+        items = [(self.names.for_event(e), self.codec.to_fields(e)) for e in events]
+        retention = {key: self._retention_for_key(key) for key, _ in items}
+        return await self.transport.add(items, retention)
+
+    async def publish_raw(self, stream: str, fields: Mapping[bytes, bytes]) -> str:
+        """Append an entry as it is (dead-letter retry); ``stream`` is a logical name."""
+        key = self.names.key(stream)
+        ids = await self.transport.add([(key, dict(fields))], {key: self._retention_for_key(key)})
+        return ids[0]
+
+    def _retention_for_key(self, key: str) -> Retention:
+        if key not in self._retention:
+            self._retention[key] = self.config.retention_for(self.names.logical(key))
+        return self._retention[key]
+
+    # --- consuming ----------------------------------------------------------------------------
+    def _deps(self, config: ConsumerConfig | None) -> ConsumerDeps:
+        return ConsumerDeps(
+            transport=self.transport,
+            codec=self.codec,
+            names=self.names,
+            config=config or self.config.consumer,
+            clock=self.clock,
+            dlq_retention=self.config.retention_for(DEADLETTER),
+            reconnect_backoff_ms=self._reconnect_backoff_ms,
+        )
+
+    def group_consumer(
+        self,
+        *,
+        streams: Sequence[str],
+        group: str,
+        consumer: str,
+        handler: Handler,
+        breaker: CircuitBreaker | None = None,
+        config: ConsumerConfig | None = None,
+        start_id: str = "0",
+        idempotent: bool = True,
+    ) -> GroupConsumer:
+        """A competing consumer: each entry of ``streams`` goes to one consumer of ``group``."""
+        return GroupConsumer(
+            self._deps(config),
+            streams=streams,
+            handler=handler,
+            name=consumer,
+            group=group,
+            breaker=breaker,
+            start_id=start_id,
+            idempotent=idempotent,
+        )
+
+    def broadcast_consumer(
+        self,
+        *,
+        streams: Sequence[str],
+        consumer: str,
+        handler: Handler,
+        start: str = "$",
+        breaker: CircuitBreaker | None = None,
+        config: ConsumerConfig | None = None,
+    ) -> BroadcastConsumer:
+        """A broadcast reader: every instance sees every entry from ``start`` on."""
+        return BroadcastConsumer(
+            self._deps(config),
+            streams=streams,
+            handler=handler,
+            name=consumer,
+            breaker=breaker,
+            start=start,
+        )
+
+    # --- latest state ---------------------------------------------------------------------------
+    async def set_state(self, name: str, mapping: Mapping[str, str]) -> None:
+        await self.transport.set_state(self.names.state_key(name), mapping)
+
+    async def get_state(self, name: str) -> dict[str, str]:
+        return await self.transport.get_state(self.names.state_key(name))
+
+    # --- reading back ---------------------------------------------------------------------------
+    async def read_range(
+        self, stream: str, start: str = "-", end: str = "+", count: int = 1000
+    ) -> list[Entry]:
+        return await self.transport.range(self.names.key(stream), start, end, count)
+
+    async def iter_range(
+        self, stream: str, start: str = "-", end: str = "+", page: int = 500
+    ) -> list[Entry]:
+        """Every entry between two ids (inclusive), paged."""
+        out: list[Entry] = []
+        cursor = start
+        while True:
+            entries = await self.read_range(stream, cursor, end, page)
+            out.extend(entries)
+            if len(entries) < page:
+                return out
+            cursor = "(" + entries[-1].entry_id
+
+    async def dead_letters(self, count: int = 100) -> list[DeadLetter]:
+        entries = await self.read_range(DEADLETTER, "-", "+", count)
+        return [DeadLetter.from_entry(entry) for entry in entries]
+
+    def stream_for(self, kind: str) -> str:
+        return stream_of_kind(kind)
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+EventHandler = Callable[[Event], Awaitable[None]]

@@ -1,0 +1,365 @@
+"""The in-process transport: Redis Streams semantics in one process, for demo and simulation.
+
+It is a product transport, not a mock: consumer groups, pending lists with delivery counts,
+claims, blocking reads, trimming, idempotency marks with TTL (bounded LRU) and latest-state
+hashes, all behaving as the Redis transport does (one conformance suite runs on both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from quantrail.bus.ids import ZERO_ID, EntryId, format_id, parse_id
+from quantrail.bus.transport import (
+    ConsumerInfo,
+    Entry,
+    Fields,
+    GroupInfo,
+    NoGroupError,
+    StreamInfo,
+    Transport,
+)
+from quantrail.config import Retention
+
+NS_PER_MS = 1_000_000
+
+
+@dataclass(slots=True)
+class _Pending:
+    consumer: str
+    delivered_ns: int
+    deliveries: int
+
+
+@dataclass(slots=True)
+class _Group:
+    last_delivered: EntryId
+    pending: dict[EntryId, _Pending] = field(default_factory=dict)
+    consumers: dict[str, int] = field(default_factory=dict)  # name -> last seen ns
+    entries_read: int = 0
+
+
+@dataclass(slots=True)
+class _Stream:
+    ids: list[EntryId] = field(default_factory=list)
+    data: dict[EntryId, Fields] = field(default_factory=dict)
+    last_id: EntryId = ZERO_ID
+    groups: dict[str, _Group] = field(default_factory=dict)
+
+    def after(self, start: EntryId, count: int) -> list[EntryId]:
+        first = bisect.bisect_right(self.ids, start)
+        return self.ids[first : first + count]
+
+
+class MemoryTransport(Transport):
+    def __init__(
+        self,
+        now_ns: Callable[[], int] = time.time_ns,
+        mark_capacity: int = 100_000,
+    ) -> None:
+        self._now_ns = now_ns
+        self._streams: dict[str, _Stream] = {}
+        self._marks: OrderedDict[str, int] = OrderedDict()  # key -> expiry ns
+        self._mark_capacity = mark_capacity
+        self._state: dict[str, dict[str, str]] = {}
+        self._appended: asyncio.Condition | None = None
+        self._generation = 0
+
+    # --- writing -------------------------------------------------------------------------
+    async def add(
+        self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
+    ) -> list[str]:
+        ids = [self._append(stream, fields) for stream, fields in items]
+        for stream in {stream for stream, _ in items}:
+            if stream in retention:
+                self._trim(self._streams[stream], retention[stream])
+        await self._notify()
+        return ids
+
+    def _append(self, stream_key: str, fields: Fields) -> str:
+        stream = self._streams.setdefault(stream_key, _Stream())
+        now_ms = self._now_ns() // NS_PER_MS
+        last_ms, last_seq = stream.last_id
+        new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+        stream.ids.append(new_id)
+        stream.data[new_id] = dict(fields)
+        stream.last_id = new_id
+        return format_id(new_id)
+
+    def _trim(self, stream: _Stream, retention: Retention) -> None:
+        # Approximate trimming, as Redis's ``~``: trim only once 10% over the limit.
+        if retention.max_age_s is not None:
+            min_ms = (self._now_ns() // NS_PER_MS) - retention.max_age_s * 1000
+            cut = bisect.bisect_left(stream.ids, (min_ms, 0))
+            self._drop_front(stream, cut)
+        if retention.maxlen and len(stream.ids) > retention.maxlen * 1.1:
+            self._drop_front(stream, len(stream.ids) - retention.maxlen)
+
+    @staticmethod
+    def _drop_front(stream: _Stream, count: int) -> None:
+        for entry_id in stream.ids[:count]:
+            del stream.data[entry_id]
+        del stream.ids[:count]
+
+    def _changed_since(self) -> Callable[[], bool]:
+        seen = self._generation
+        return lambda: self._generation != seen
+
+    async def _notify(self) -> None:
+        self._generation += 1
+        condition = self._condition()
+        async with condition:
+            condition.notify_all()
+
+    def _condition(self) -> asyncio.Condition:
+        if self._appended is None:
+            self._appended = asyncio.Condition()
+        return self._appended
+
+    # --- groups ----------------------------------------------------------------------------
+    async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
+        state = self._streams.setdefault(stream, _Stream())
+        if group in state.groups:
+            return False
+        start = state.last_id if start_id == "$" else parse_id(start_id)
+        state.groups[group] = _Group(last_delivered=start)
+        return True
+
+    def _group(self, stream: str, group: str) -> tuple[_Stream, _Group]:
+        state = self._streams.get(stream)
+        if state is None or group not in state.groups:
+            raise NoGroupError(f"NOGROUP no group {group!r} on stream {stream!r}")
+        return state, state.groups[group]
+
+    async def read_group(
+        self, group: str, consumer: str, streams: Mapping[str, str], count: int, block_ms: int
+    ) -> list[Entry]:
+        entries = self._read_group_now(group, consumer, streams, count)
+        if entries or block_ms <= 0:
+            return entries
+        return await self._blocking(
+            lambda: self._read_group_now(group, consumer, streams, count), block_ms
+        )
+
+    def _read_group_now(
+        self, group: str, consumer: str, streams: Mapping[str, str], count: int
+    ) -> list[Entry]:
+        out: list[Entry] = []
+        now = self._now_ns()
+        for stream_key, position in streams.items():
+            state, grp = self._group(stream_key, group)
+            grp.consumers[consumer] = now
+            if position == ">":
+                for entry_id in state.after(grp.last_delivered, count):
+                    grp.last_delivered = entry_id
+                    grp.entries_read += 1
+                    grp.pending[entry_id] = _Pending(consumer, now, 1)
+                    out.append(Entry(stream_key, format_id(entry_id), state.data[entry_id]))
+            else:
+                start = parse_id(position)
+                mine = sorted(
+                    i for i, p in grp.pending.items() if p.consumer == consumer and i > start
+                )[:count]
+                for entry_id in mine:
+                    pending = grp.pending[entry_id]
+                    pending.deliveries += 1
+                    pending.delivered_ns = now
+                    out.append(Entry(stream_key, format_id(entry_id), state.data.get(entry_id, {})))
+        return out
+
+    async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
+        entries = self._read_now(streams, count)
+        if entries or block_ms <= 0:
+            return entries
+        return await self._blocking(lambda: self._read_now(streams, count), block_ms)
+
+    async def _blocking(self, attempt: Callable[[], list[Entry]], block_ms: int) -> list[Entry]:
+        """Retry ``attempt`` each time entries are appended, until it finds some or time is up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + block_ms / 1000
+        condition = self._condition()
+        entries: list[Entry] = []
+        while not entries:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            async with condition:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(condition.wait_for(self._changed_since()), remaining)
+            entries = attempt()
+        return entries
+
+    def _read_now(self, streams: Mapping[str, str], count: int) -> list[Entry]:
+        out: list[Entry] = []
+        for stream_key, position in streams.items():
+            state = self._streams.get(stream_key)
+            if state is None:
+                continue
+            start = state.last_id if position == "$" else parse_id(position)
+            for entry_id in state.after(start, count):
+                out.append(Entry(stream_key, format_id(entry_id), state.data[entry_id]))
+        return out
+
+    async def last_id(self, stream: str) -> str:
+        state = self._streams.get(stream)
+        return format_id(state.ids[-1]) if state and state.ids else "0-0"
+
+    async def range(self, stream: str, start: str, end: str, count: int) -> list[Entry]:
+        state = self._streams.get(stream)
+        if state is None:
+            return []
+        if start.startswith("("):  # exclusive start, as Redis's XRANGE
+            low = bisect.bisect_right(state.ids, parse_id(start[1:]))
+        else:
+            low = bisect.bisect_left(state.ids, parse_id(start))
+        high = bisect.bisect_right(state.ids, parse_id(end, for_end=True))
+        chosen = state.ids[low:high][:count]
+        return [Entry(stream, format_id(i), state.data[i]) for i in chosen]
+
+    async def ack(
+        self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
+    ) -> None:
+        _state, grp = self._group(stream, group)
+        for entry_id in ids:
+            grp.pending.pop(parse_id(entry_id), None)
+        for mark in marks:
+            self._set_mark(mark, ttl_s)
+
+    def _set_mark(self, mark: str, ttl_s: int) -> None:
+        if mark in self._marks and self._marks[mark] > self._now_ns():
+            return  # SET NX: an existing mark keeps its expiry
+        self._marks[mark] = self._now_ns() + ttl_s * 1_000_000_000
+        self._marks.move_to_end(mark)
+        while len(self._marks) > self._mark_capacity:
+            self._marks.popitem(last=False)
+
+    async def marks_exist(self, marks: Sequence[str]) -> list[bool]:
+        now = self._now_ns()
+        return [self._marks.get(mark, 0) > now for mark in marks]
+
+    async def pending_deliveries(
+        self, stream: str, group: str, ids: Sequence[str]
+    ) -> dict[str, int]:
+        _state, grp = self._group(stream, group)
+        found = {i: grp.pending.get(parse_id(i)) for i in ids}
+        return {i: p.deliveries for i, p in found.items() if p is not None}
+
+    async def pending_ids(self, stream: str, group: str, consumer: str, count: int) -> list[str]:
+        _state, grp = self._group(stream, group)
+        mine = sorted(i for i, p in grp.pending.items() if p.consumer == consumer)
+        return [format_id(i) for i in mine[:count]]
+
+    async def claim(
+        self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int = 0
+    ) -> list[Entry]:
+        state, grp = self._group(stream, group)
+        now = self._now_ns()
+        grp.consumers.setdefault(consumer, now)
+        out: list[Entry] = []
+        for raw_id in ids:
+            entry_id = parse_id(raw_id)
+            pending = grp.pending.get(entry_id)
+            if pending is None or now - pending.delivered_ns < min_idle_ms * NS_PER_MS:
+                continue
+            if entry_id not in state.data:
+                del grp.pending[entry_id]  # deleted entries leave the pending list (Redis 7)
+                continue
+            pending.consumer, pending.delivered_ns = consumer, now
+            pending.deliveries += 1
+            out.append(Entry(stream, raw_id, state.data[entry_id]))
+        return out
+
+    async def autoclaim(
+        self, stream: str, group: str, consumer: str, min_idle_ms: int, start: str, count: int
+    ) -> tuple[str, list[Entry], list[str]]:
+        state, grp = self._group(stream, group)
+        now = self._now_ns()
+        begin = parse_id(start)
+        candidates = sorted(
+            i
+            for i, p in grp.pending.items()
+            if i >= begin and now - p.delivered_ns >= min_idle_ms * NS_PER_MS
+        )
+        chosen, rest = candidates[:count], candidates[count:]
+        deleted = [format_id(i) for i in chosen if i not in state.data]
+        claimed = await self.claim(stream, group, consumer, [format_id(i) for i in chosen])
+        next_start = format_id(rest[0]) if rest else "0-0"
+        return next_start, claimed, deleted
+
+    async def dead_letter(
+        self,
+        stream: str,
+        group: str,
+        entry_id: str,
+        dlq_stream: str,
+        fields: Fields,
+        retention: Retention,
+    ) -> str:
+        new_id = self._append(dlq_stream, fields)
+        self._trim(self._streams[dlq_stream], retention)
+        if group:
+            await self.ack(stream, group, [entry_id])
+        await self._notify()
+        return new_id
+
+    # --- state and inspection ------------------------------------------------------------------
+    async def set_state(self, key: str, mapping: Mapping[str, str]) -> None:
+        self._state[key] = dict(mapping)
+
+    async def get_state(self, key: str) -> dict[str, str]:
+        return dict(self._state.get(key, {}))
+
+    async def delete(self, stream: str, ids: Sequence[str]) -> int:
+        state = self._streams.get(stream)
+        if state is None:
+            return 0
+        removed = 0
+        for raw_id in ids:
+            entry_id = parse_id(raw_id)
+            if state.data.pop(entry_id, None) is not None:
+                state.ids.remove(entry_id)
+                removed += 1
+        return removed
+
+    async def streams(self, prefix: str) -> list[str]:
+        return sorted(key for key in self._streams if key.startswith(prefix))
+
+    async def info(self, stream: str) -> StreamInfo:
+        state = self._streams.get(stream, _Stream())
+        now = self._now_ns()
+        groups = [
+            GroupInfo(
+                name=name,
+                pending=len(grp.pending),
+                last_delivered_id=format_id(grp.last_delivered),
+                lag=len(state.ids) - bisect.bisect_right(state.ids, grp.last_delivered),
+                consumers=[
+                    ConsumerInfo(
+                        name=consumer,
+                        pending=sum(1 for p in grp.pending.values() if p.consumer == consumer),
+                        idle_ms=(now - seen) // NS_PER_MS,
+                    )
+                    for consumer, seen in sorted(grp.consumers.items())
+                ],
+            )
+            for name, grp in sorted(state.groups.items())
+        ]
+        return StreamInfo(
+            stream=stream,
+            length=len(state.ids),
+            first_id=format_id(state.ids[0]) if state.ids else None,
+            last_id=format_id(state.ids[-1]) if state.ids else None,
+            groups=groups,
+        )
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

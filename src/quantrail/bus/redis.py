@@ -1,0 +1,289 @@
+"""The Redis Streams transport (redis-py asyncio with hiredis).
+
+Every batch is one round trip (pipelines); acks go with their idempotency marks in one
+MULTI/EXEC, and a dead letter is appended and acked in one MULTI/EXEC, so neither can be half
+done. Connection failures surface as :class:`TransportError`; a missing group as
+:class:`NoGroupError` (what a Redis restart without persistence looks like).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+
+from quantrail.bus.transport import (
+    ConsumerInfo,
+    Entry,
+    Fields,
+    GroupInfo,
+    NoGroupError,
+    StreamInfo,
+    Transport,
+    TransportError,
+)
+from quantrail.config import Retention
+
+_CONNECTION_ERRORS = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    ConnectionError,
+    OSError,
+)
+
+
+class RedisTransport(Transport):
+    def __init__(self, url: str, socket_timeout_s: float = 10.0) -> None:
+        self.url = url
+        # Typed as Any: redis-py's stubs disagree with its bytes replies (decode_responses=False).
+        self._client: Any = aioredis.Redis.from_url(
+            url,
+            decode_responses=False,
+            socket_timeout=socket_timeout_s,
+            socket_connect_timeout=min(socket_timeout_s, 5.0),
+            health_check_interval=15,
+        )
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The underlying client, for effects that must share a transaction with a mark."""
+        client: aioredis.Redis = self._client
+        return client
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except redis_errors.ResponseError as exc:
+            if str(exc).startswith("NOGROUP"):
+                raise NoGroupError(str(exc)) from exc
+            raise
+        except _CONNECTION_ERRORS as exc:
+            raise TransportError(f"redis at {self.url}: {exc}") from exc
+
+    # --- writing ------------------------------------------------------------------------
+    async def add(
+        self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
+    ) -> list[str]:
+        async with self._errors():
+            pipe = self._client.pipeline(transaction=False)
+            for stream, fields in items:
+                pipe.xadd(stream, fields, **_trim_args(retention.get(stream)))
+            ids = await pipe.execute()
+        return [_text(entry_id) for entry_id in ids]
+
+    async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
+        async with self._errors():
+            try:
+                await self._client.xgroup_create(stream, group, id=start_id, mkstream=True)
+            except redis_errors.ResponseError as exc:
+                if "BUSYGROUP" in str(exc):
+                    return False
+                raise
+        return True
+
+    async def read_group(
+        self, group: str, consumer: str, streams: Mapping[str, str], count: int, block_ms: int
+    ) -> list[Entry]:
+        async with self._errors():
+            reply = await self._client.xreadgroup(
+                group, consumer, dict(streams), count=count, block=_block(block_ms)
+            )
+        return _entries_from_read(reply)
+
+    async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
+        async with self._errors():
+            reply = await self._client.xread(
+                dict(streams), count=count, block=_block(block_ms)
+            )
+        return _entries_from_read(reply)
+
+    async def last_id(self, stream: str) -> str:
+        async with self._errors():
+            reply = await self._client.xrevrange(stream, "+", "-", count=1)
+        return _text(reply[0][0]) if reply else "0-0"
+
+    async def range(self, stream: str, start: str, end: str, count: int) -> list[Entry]:
+        async with self._errors():
+            reply = await self._client.xrange(stream, start, end, count=count)
+        return [Entry(stream, _text(i), dict(fields)) for i, fields in reply]
+
+    async def ack(
+        self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
+    ) -> None:
+        if not ids and not marks:
+            return
+        async with self._errors():
+            pipe = self._client.pipeline(transaction=True)
+            for mark in marks:
+                pipe.set(mark, b"1", nx=True, ex=max(ttl_s, 1))
+            if ids:
+                pipe.xack(stream, group, *ids)
+            await pipe.execute()
+
+    async def marks_exist(self, marks: Sequence[str]) -> list[bool]:
+        if not marks:
+            return []
+        async with self._errors():
+            values = await self._client.mget(list(marks))
+        return [value is not None for value in values]
+
+    async def pending_deliveries(
+        self, stream: str, group: str, ids: Sequence[str]
+    ) -> dict[str, int]:
+        if not ids:
+            return {}
+        async with self._errors():
+            pipe = self._client.pipeline(transaction=False)
+            for entry_id in ids:
+                pipe.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
+            replies = await pipe.execute()
+        counts: dict[str, int] = {}
+        for reply in replies:
+            for row in reply:
+                counts[_text(row["message_id"])] = int(row["times_delivered"])
+        return counts
+
+    async def pending_ids(self, stream: str, group: str, consumer: str, count: int) -> list[str]:
+        async with self._errors():
+            rows = await self._client.xpending_range(
+                stream, group, min="-", max="+", count=count, consumername=consumer
+            )
+        return [_text(row["message_id"]) for row in rows]
+
+    async def claim(
+        self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int = 0
+    ) -> list[Entry]:
+        if not ids:
+            return []
+        async with self._errors():
+            reply = await self._client.xclaim(stream, group, consumer, min_idle_ms, list(ids))
+        return [Entry(stream, _text(i), dict(f)) for i, f in reply if f is not None]
+
+    async def autoclaim(
+        self, stream: str, group: str, consumer: str, min_idle_ms: int, start: str, count: int
+    ) -> tuple[str, list[Entry], list[str]]:
+        async with self._errors():
+            reply = await self._client.xautoclaim(
+                stream, group, consumer, min_idle_ms, start_id=start, count=count
+            )
+        next_start, rows = reply[0], reply[1]
+        deleted = [_text(i) for i in reply[2]] if len(reply) > 2 else []
+        entries = [Entry(stream, _text(i), dict(f)) for i, f in rows if f is not None]
+        return _text(next_start), entries, deleted
+
+    async def dead_letter(
+        self,
+        stream: str,
+        group: str,
+        entry_id: str,
+        dlq_stream: str,
+        fields: Fields,
+        retention: Retention,
+    ) -> str:
+        async with self._errors():
+            pipe = self._client.pipeline(transaction=True)
+            pipe.xadd(dlq_stream, fields, **_trim_args(retention))
+            if group:
+                pipe.xack(stream, group, entry_id)
+            replies = await pipe.execute()
+        return _text(replies[0])
+
+    # --- state and inspection ----------------------------------------------------------------
+    async def set_state(self, key: str, mapping: Mapping[str, str]) -> None:
+        async with self._errors():
+            pipe = self._client.pipeline(transaction=True)
+            pipe.delete(key)
+            if mapping:
+                pipe.hset(key, mapping=dict(mapping))
+            await pipe.execute()
+
+    async def get_state(self, key: str) -> dict[str, str]:
+        async with self._errors():
+            raw = await self._client.hgetall(key)
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    async def delete(self, stream: str, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        async with self._errors():
+            return int(await self._client.xdel(stream, *ids))
+
+    async def streams(self, prefix: str) -> list[str]:
+        names: list[str] = []
+        async with self._errors():
+            async for key in self._client.scan_iter(match=f"{prefix}*", _type="STREAM"):
+                names.append(_text(key))
+        return sorted(names)
+
+    async def info(self, stream: str) -> StreamInfo:
+        async with self._errors():
+            if not await self._client.exists(stream):
+                return StreamInfo(stream, 0, None, None, [])
+            raw = await self._client.xinfo_stream(stream)
+            groups_raw = await self._client.xinfo_groups(stream)
+            groups = [await self._group_info(stream, g) for g in groups_raw]
+        first, last = raw.get("first-entry"), raw.get("last-entry")
+        return StreamInfo(
+            stream=stream,
+            length=int(raw["length"]),
+            first_id=_text(first[0]) if first else None,
+            last_id=_text(last[0]) if last else None,
+            groups=groups,
+        )
+
+    async def _group_info(self, stream: str, raw: Mapping[str, Any]) -> GroupInfo:
+        name = _text(raw["name"])
+        consumers_raw = await self._client.xinfo_consumers(stream, name)
+        lag = raw.get("lag")
+        return GroupInfo(
+            name=name,
+            pending=int(raw["pending"]),
+            last_delivered_id=_text(raw["last-delivered-id"]),
+            lag=int(lag) if lag is not None else None,
+            consumers=[
+                ConsumerInfo(_text(c["name"]), int(c["pending"]), int(c["idle"]))
+                for c in consumers_raw
+            ],
+        )
+
+    async def ping(self) -> None:
+        async with self._errors():
+            await self._client.ping()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _block(block_ms: int) -> int | None:
+    # Redis reads BLOCK 0 as "for ever"; here 0 means "do not block".
+    return block_ms if block_ms > 0 else None
+
+
+def _trim_args(retention: Retention | None) -> dict[str, Any]:
+    if retention is None:
+        return {}
+    if retention.max_age_s is not None:
+        min_ms = time.time_ns() // 1_000_000 - retention.max_age_s * 1000
+        return {"minid": f"{min_ms}-0", "approximate": True}
+    if retention.maxlen:
+        return {"maxlen": retention.maxlen, "approximate": True}
+    return {}
+
+
+def _entries_from_read(reply: Any) -> list[Entry]:
+    entries: list[Entry] = []
+    for stream, rows in reply or []:
+        name = _text(stream)
+        for entry_id, fields in rows:
+            entries.append(Entry(name, _text(entry_id), dict(fields) if fields else {}))
+    return entries
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

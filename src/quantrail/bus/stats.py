@@ -1,0 +1,21 @@
+"""Counters a consumer keeps; heartbeats and ``quantrail streams`` show them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(slots=True)
+class ConsumerStats:
+    read: int = 0
+    handled: int = 0
+    failed: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    duplicates: int = 0
+    claimed: int = 0
+    reconnects: int = 0
+    last_activity_ns: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)

@@ -1,0 +1,114 @@
+"""A private ``redis-server`` on a free port: for the test suite and the benchmarks.
+
+Never a server the user already runs: each instance has its own port, directory and no
+persistence, and is killed when done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+INSTALL_HINT = (
+    "redis-server was not found on PATH. Install it, e.g. `sudo apt-get install redis-server` "
+    "(Debian/Ubuntu) or `brew install redis` (macOS); .ci/run installs it when missing."
+)
+
+
+class RedisServerError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """Start, kill -9, restart and stop a private redis-server."""
+
+    def __init__(self, port: int | None = None, binary: str = "redis-server") -> None:
+        found = shutil.which(binary)
+        if found is None:
+            raise RedisServerError(INSTALL_HINT)
+        self.binary = found
+        self.port = port or free_port()
+        self._dir = Path(tempfile.mkdtemp(prefix="quantrail-redis-"))
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, timeout_s: float = 10.0) -> RedisServer:
+        command = [
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(self._dir),
+            "--protected-mode", "no",
+            "--logfile", str(self._dir / "redis.log"),
+        ]  # fmt: skip
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_until_ready(timeout_s)
+        return self
+
+    def _wait_until_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                err = self._process.stderr.read().decode() if self._process.stderr else ""
+                raise RedisServerError(f"redis-server exited at start on port {self.port}: {err}")
+            if _answers_ping(self.port):
+                return
+            time.sleep(0.02)  # polling a child process at start-up, not waiting for an effect
+        raise RedisServerError(f"redis-server on port {self.port} did not answer in {timeout_s}s")
+
+    def kill(self) -> None:
+        """kill -9: the server dies with everything in memory (it keeps nothing on disk)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait(timeout=10)
+        self._process = None
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=5)
+        self._process = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _answers_ping(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2) as s:
+        s.sendall(b"PING\r\n")
+        return s.recv(16).startswith(b"+PONG")
+    return False
