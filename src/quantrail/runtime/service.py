@@ -1,0 +1,93 @@
+"""Services: declare subscriptions, timers and handlers; the runner does the I/O around them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from quantrail.bus.bus import EventBus
+from quantrail.bus.delivery import Handler
+from quantrail.config import Config
+from quantrail.events.base import Event
+from quantrail.runtime.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What a service reads and which handler gets it.
+
+    ``group`` defaults to the service name: instances of one service compete for entries.
+    ``broadcast`` subscriptions reach every instance (the kill switch); ``start`` is where a
+    new group or a broadcast reader begins (``0`` = everything kept, ``$`` = only new).
+    """
+
+    streams: Sequence[str]
+    handler: Handler
+    name: str = "main"
+    group: str | None = None
+    broadcast: bool = False
+    start: str | None = None
+    idempotent: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """A periodic task on the service's clock (heartbeat-like publishers, snapshots)."""
+
+    interval_s: float
+    callback: Callable[[], Awaitable[None]]
+    name: str = "timer"
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    bus: EventBus
+    clock: Clock
+    config: Config
+    service: str
+    instance: str
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("quantrail.service"))
+
+    async def publish(self, event: Event) -> str:
+        return await self.bus.publish(event)
+
+    async def publish_batch(self, events: Sequence[Event]) -> list[str]:
+        return await self.bus.publish_batch(events)
+
+    def now_ns(self) -> int:
+        return self.clock.now_ns()
+
+
+class Service:
+    """Base class: override ``subscriptions``, ``timers``, ``on_start`` and ``on_stop``."""
+
+    name: str = "service"
+
+    def __init__(self) -> None:
+        self._ctx: ServiceContext | None = None
+
+    @property
+    def ctx(self) -> ServiceContext:
+        if self._ctx is None:
+            raise RuntimeError(f"service {self.name} is not started")
+        return self._ctx
+
+    def bind(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    def subscriptions(self) -> Sequence[Subscription]:
+        return ()
+
+    def timers(self) -> Sequence[Timer]:
+        return ()
+
+    async def on_start(self) -> None:
+        """Called once before any handler or timer runs (load state, publish a first event)."""
+
+    async def on_stop(self) -> None:
+        """Called once after every consumer has stopped and acked its batch."""
+
+    def health(self) -> dict[str, object]:
+        """Extra figures for the heartbeat."""
+        return {}
