@@ -1,0 +1,84 @@
+"""What the operator sees: stream tables, pretty events, dead letters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from quantrail.bus.bus import EventBus
+from quantrail.bus.deadletter import DeadLetter
+from quantrail.bus.transport import Entry, StreamInfo
+from quantrail.events.errors import EventDecodeError
+
+
+async def stream_infos(bus: EventBus) -> list[StreamInfo]:
+    prefix = f"{bus.names.namespace}:" if bus.names.namespace else ""
+    keys = await bus.transport.streams(prefix)
+    return [await bus.transport.info(key) for key in keys]
+
+
+def streams_table(bus: EventBus, infos: list[StreamInfo]) -> Table:
+    table = Table(title=f"streams in namespace '{bus.names.namespace}'")
+    for column in ("stream", "length", "groups", "consumers", "pending", "lag", "last id"):
+        table.add_column(column, justify="left" if column == "stream" else "right")
+    for info in infos:
+        lags = [g.lag for g in info.groups if g.lag is not None]
+        table.add_row(
+            bus.names.logical(info.stream),
+            str(info.length),
+            ", ".join(g.name for g in info.groups) or "-",
+            str(sum(len(g.consumers) for g in info.groups)),
+            str(sum(g.pending for g in info.groups)),
+            str(max(lags)) if lags else "-",
+            info.last_id or "-",
+        )
+    return table
+
+
+def render_entry(console: Console, bus: EventBus, entry: Entry) -> None:
+    try:
+        event = bus.codec.from_fields(entry.fields)
+    except EventDecodeError as exc:
+        console.print(f"[red]{entry.entry_id} undecodable: {exc}[/red]")
+        return
+    payload: dict[str, Any] = json.loads(bus.codec.encode(event))
+    envelope = {"kind", "event_id", "ts_event", "idempotency_key", "source", "correlation_id",
+                "causation_id", "schema_version", "account"}  # fmt: skip
+    body = {k: v for k, v in payload.items() if k not in envelope and v not in (None, "", {}, [])}
+    account = f" [cyan]{event.account}[/cyan]" if event.account else ""
+    console.print(
+        f"[dim]{entry.entry_id}[/dim] [bold]{event.kind}[/bold]{account} "
+        f"{json.dumps(body, separators=(',', ':'))}",
+        highlight=False,
+    )
+
+
+def dead_letter_table(letters: list[DeadLetter]) -> Table:
+    table = Table(title="dead letters (system.deadletter)")
+    for column in ("dlq id", "stream", "group", "kind", "deliveries", "error"):
+        table.add_column(column)
+    for letter in letters:
+        table.add_row(
+            letter.dlq_id,
+            letter.stream,
+            letter.group or "-",
+            letter.kind or "-",
+            str(letter.deliveries),
+            f"{letter.error_type}: {letter.error}"[:120],
+        )
+    return table
+
+
+async def retry_dead_letters(bus: EventBus, letters: list[DeadLetter]) -> list[str]:
+    """Put each original entry back on its stream, then remove it from the dead letters."""
+    new_ids: list[str] = []
+    dlq_key = bus.names.key("system.deadletter")
+    for letter in letters:
+        if not letter.original:
+            continue
+        new_ids.append(await bus.publish_raw(letter.stream, letter.original))
+        await bus.transport.delete(dlq_key, [letter.dlq_id])
+    return new_ids
