@@ -316,7 +316,7 @@ def replace_order(order_id: str = "ord-1", **overrides: Any) -> ReplaceOrder:
 
 def order_fields(**overrides: Any) -> dict[str, Any]:
     """The common order fields (envelope included) of the default order ``ord-1``."""
-    return _event(
+    fields = _event(
         account=ACCOUNT,
         order_id="ord-1",
         client_order_id="cl-1",
@@ -326,12 +326,12 @@ def order_fields(**overrides: Any) -> dict[str, Any]:
         side=Side.BUY,
         qty=100,
         order_type=OrderType.LIMIT,
-        limit_price=PRICE,
+        limit_price=to_money(PRICE),
         bucket=Bucket.LT,
         venue="SIM",
         venue_order_id="v-1",
-        **overrides,
     )
+    return {**fields, **overrides}
 
 
 def order_submitted(**overrides: Any) -> OrderSubmitted:

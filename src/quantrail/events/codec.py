@@ -20,6 +20,7 @@ Fields = dict[bytes, bytes]
 
 _PATH_RE = re.compile(r" - at `(\$[^`]*)`$")
 _MISSING_RE = re.compile(r"Object missing required field `([^`]+)`")
+_RULE_RE = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.S)
 
 
 class Codec:
@@ -89,6 +90,9 @@ def _explain(message: str, data: bytes | str) -> EventDecodeError:
         return EventDecodeError("missing required field", path, MISSING, kind)
     if path == "$.kind":
         return EventDecodeError("unknown event kind", path, kind, None)
+    rule = _RULE_RE.match(reason)
+    if rule and path == "$":  # a contract rule (``__post_init__``) names its field first
+        path, reason = f"$.{rule.group(1)}", rule.group(2)
     return EventDecodeError(reason, path, _value_at(data, path), kind)
 
 
@@ -106,8 +110,16 @@ def _value_at(data: bytes | str, path: str) -> Any:
         node: Any = msgspec.json.decode(data)
     except msgspec.DecodeError:
         return _preview(data)
-    for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path.removeprefix("$")):
-        name, index = part
+    return _walk(node, re.findall(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]", path.removeprefix("$")))
+
+
+def _walk(node: Any, parts: list[tuple[str, str]]) -> Any:
+    """Follow a msgspec path; ``[...]`` (some dict key) tries each value for the rest."""
+    for position, (name, index) in enumerate(parts):
+        if index == "...":
+            values = node.values() if isinstance(node, dict) else []
+            found = (_walk(value, parts[position + 1 :]) for value in values)
+            return next((value for value in found if value is not MISSING), MISSING)
         try:
             node = node[int(index)] if index else node[name]
         except (KeyError, IndexError, TypeError):

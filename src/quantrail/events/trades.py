@@ -125,13 +125,20 @@ def require_qty(name: str, value: int) -> None:
 
 
 def require_finite(name: str, value: Money | None) -> None:
-    if value is not None and not value.is_finite():
+    if value is not None and not _as_money(name, value).is_finite():
         raise ValueError(f"{name}: must be a finite amount, got {value}")
 
 
 def require_price(name: str, value: Money | None) -> None:
-    if value is not None and (not value.is_finite() or value <= 0):
+    if value is not None and (not _as_money(name, value).is_finite() or value <= 0):
         raise ValueError(f"{name}: must be a finite price > 0, got {value}")
+
+
+def _as_money(name: str, value: object) -> Money:
+    # Constructors do not type-check: a float or str here would break exact arithmetic later.
+    if not isinstance(value, Money):
+        raise TypeError(f"{name}: must be a Decimal, got {value!r} ({type(value).__name__})")
+    return value
 
 
 def require_limit(order_type: OrderType, limit_price: Money | None) -> None:

@@ -40,7 +40,7 @@ SPREAD_CENTS_WEIGHTS = {1: 30, 2: 35, 3: 20, 4: 10, 5: 5}
 AVERAGE_PRINT_SIZE = 180
 """The size mix below averages ~168 shares; bursts add ~10% prints: the volume lands near ADV."""
 BURST_EVERY_S = 3_600
-BURST_STEPS = (30, 120)
+BURST_SECONDS = (30, 120)
 BURST_ACTIVITY = 6.0
 BURST_VOLATILITY = 3.0
 SIZE_REFRESH_PROBABILITY = 0.02
@@ -90,6 +90,7 @@ class _SymbolState:
         self.theta = 1 - 0.5 ** (step_s / REVERSION_HALF_LIFE_S)
         self.print_rate = spec.adv / AVERAGE_PRINT_SIZE * step_s / TRADING_DAY_S
         self.burst_probability = min(1.0, step_s / BURST_EVERY_S)
+        self.burst_steps = tuple(max(1, round(seconds / step_s)) for seconds in BURST_SECONDS)
         self.burst_left = 0
         self.spread_c = self.draw(SPREAD_CENTS_WEIGHTS)
         self.bid_c = 0
@@ -105,7 +106,7 @@ class _SymbolState:
         if self.burst_left > 0:
             self.burst_left -= 1
         elif self.rng.random() < self.burst_probability:
-            self.burst_left = self.rng.randint(*BURST_STEPS)
+            self.burst_left = self.rng.randint(*self.burst_steps)
         wildness = BURST_VOLATILITY if self.burst_left else 1.0
         shock = self.rng.gauss(0.0, self.sigma_e4 * wildness)
         reversion = (self.anchor_e4 - self.fair_e4) * self.theta

@@ -1,6 +1,6 @@
 import pytest
-from kit.marketdata import T0_NS, prt
 
+from kit.marketdata import T0_NS, prt
 from quantrail.marketdata.truth import TruthTickFilter, TruthTickTracker
 
 

@@ -1,8 +1,8 @@
 from decimal import Decimal
 
 import pytest
-from kit.marketdata import T0_NS, prt, quote
 
+from kit.marketdata import T0_NS, prt, quote
 from quantrail.marketdata.types import Print, Quote
 
 
@@ -53,7 +53,7 @@ def test_nan_price_is_refused() -> None:
 def test_blank_symbol_and_negative_time_are_refused() -> None:
     with pytest.raises(ValueError, match="symbol: must be a non-empty string"):
         prt(symbol=" ")
-    with pytest.raises(ValueError, match="ts_ns: must be a non-negative int .* got -1"):
+    with pytest.raises(ValueError, match=r"ts_ns: must be a non-negative int .* got -1"):
         prt(ts_ns=-1)
 
 
