@@ -235,12 +235,18 @@ def _dotted(path: str) -> str:
 
 
 def _lookup(raw: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = raw
-    for part in [p for p in dotted.split(".") if p]:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
+    """The value at a dotted key path; map keys may hold dots themselves (stream names)."""
+    return _lookup_parts(raw, [p for p in dotted.split(".") if p])
+
+
+def _lookup_parts(node: Any, parts: list[str]) -> Any:
+    if not parts:
+        return node
+    if isinstance(node, list) and parts[0].isdigit() and int(parts[0]) < len(node):
+        return _lookup_parts(node[int(parts[0])], parts[1:])
+    if isinstance(node, Mapping):
+        for width in range(len(parts), 0, -1):  # longest key first: "trades.order"
+            key = ".".join(parts[:width])
+            if key in node:
+                return _lookup_parts(node[key], parts[width:])
+    return None

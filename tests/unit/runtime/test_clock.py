@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, WallClock
+
+
+async def test_simulated_sleepers_wake_in_deadline_order() -> None:
+    clock = SimulatedClock(start_ns=1_000)
+    woke: list[tuple[str, int]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append((name, clock.now_ns()))
+
+    tasks = [asyncio.create_task(sleeper("late", 2.0)), asyncio.create_task(sleeper("early", 1.0))]
+    await asyncio.sleep(0)
+    await clock.advance(1.5)
+    assert woke == [("early", 1_000 + NS_PER_SECOND)]
+    assert clock.now_ns() == 1_000 + int(1.5 * NS_PER_SECOND)
+    await clock.advance(1.0)
+    await asyncio.gather(*tasks)
+    assert [name for name, _ in woke] == ["early", "late"]
+    assert woke[1][1] == 1_000 + 2 * NS_PER_SECOND
+
+
+async def test_simulated_clock_refuses_to_go_back() -> None:
+    clock = SimulatedClock(start_ns=10)
+    with pytest.raises(ValueError, match="cannot go back"):
+        await clock.advance_to(5)
+
+
+def test_wall_clock_is_utc_nanoseconds() -> None:
+    now = WallClock().now_ns()
+    assert now > 1_700_000_000 * NS_PER_SECOND
