@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from kit.bus import make_bus
 
+from kit.bus import make_bus
 from quantrail.bus.bus import EventBus
 from quantrail.ops.redis_server import RedisServer, RedisServerError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -146,10 +147,8 @@ def tail(
                 if limit and shown >= limit:
                     return
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         _run(_with_bus(cfg, work))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()
@@ -188,7 +187,8 @@ def publish(
         return entry_id
 
     entry_id = _run(_with_bus(cfg, work))
-    console.print(f"published {kind} as {entry_id} on {cfg.namespace}:{event.kind.rsplit('.', 1)[0]}")
+    stream = event.kind.rsplit(".", 1)[0]
+    console.print(f"published {kind} as {entry_id} on {cfg.namespace}:{stream}")
 
 
 @app.command()

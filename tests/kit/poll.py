@@ -13,12 +13,12 @@ T = TypeVar("T")
 async def eventually(
     probe: Callable[[], Awaitable[T]] | Callable[[], T],
     until: Callable[[T], bool] = bool,
-    timeout: float = 10.0,
+    within: float = 10.0,
     interval: float = 0.01,
     what: str = "condition",
 ) -> T:
     """Call ``probe`` until ``until(result)`` holds; fail with the last value at the deadline."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = probe()
         if asyncio.iscoroutine(value) or isinstance(value, Awaitable):
@@ -26,7 +26,7 @@ async def eventually(
         if until(value):  # type: ignore[arg-type]
             return value  # type: ignore[return-value]
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s; last value: {value!r}")
+            raise AssertionError(f"{what} not reached within {within}s; last value: {value!r}")
         await asyncio.sleep(interval)
 
 

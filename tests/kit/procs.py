@@ -14,14 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kit.bus import PING_STREAM, Ping, make_bus  # noqa: E402
-
-from quantrail.bus.delivery import Delivery  # noqa: E402
-from quantrail.bus.redis import RedisTransport  # noqa: E402
-from quantrail.config import Config  # noqa: E402
-from quantrail.events.base import Event  # noqa: E402
-from quantrail.runtime.runner import ServiceRunner  # noqa: E402
-from quantrail.runtime.service import Service, Subscription  # noqa: E402
+from kit.bus import PING_STREAM, Ping, make_bus
+from quantrail.bus.delivery import Delivery
+from quantrail.bus.redis import RedisTransport
+from quantrail.config import Config
+from quantrail.events.base import Event
+from quantrail.runtime.runner import ServiceRunner
+from quantrail.runtime.service import Service, Subscription
 
 # The effect and its idempotency mark in one atomic step, as a Redis-backed effect should be.
 EFFECT_ONCE = """

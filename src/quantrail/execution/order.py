@@ -27,18 +27,7 @@ S = OrderStatus
 
 # Statuses in which a late venue ack is only news (the order already moved on): we record the
 # venue's id and change nothing.
-_ACK_OVERTAKEN = frozenset(
-    {
-        S.ACCEPTED,
-        S.WORKING,
-        S.PARTIALLY_FILLED,
-        S.FILLED,
-        S.PENDING_CANCEL,
-        S.PENDING_REPLACE,
-        S.CANCELED,
-        S.EXPIRED,
-    }
-)
+_ACK_OVERTAKEN = frozenset(S) - {S.NEW, S.SUBMITTED, S.REJECTED, S.DENIED}
 _PENDING = frozenset({S.PENDING_CANCEL, S.PENDING_REPLACE})
 _REPLACEMENT_SUFFIX = re.compile(r"^(?P<base>.+)\.r(?P<n>\d+)$")
 
@@ -53,7 +42,7 @@ def order_id_for_intent(intent_id: str) -> str:
     Delivered twice, an intent yields the same id, so the registry's create-if-absent keeps one
     order. Successors made by a replace get ``replacement_id`` instead, so they never clash.
     """
-    _require_text("intent_id", intent_id)
+    require_text("intent_id", intent_id)
     return "O" + hashlib.sha256(intent_id.encode()).hexdigest()[:24]
 
 
@@ -144,7 +133,7 @@ class Order:
 
         An ack overtaken by a fill or a cancel only records the venue's id.
         """
-        _require_text("venue_order_id", venue_order_id)
+        require_text("venue_order_id", venue_order_id)
         if self.venue_order_id and self.venue_order_id != venue_order_id:
             raise ValueError(
                 f"venue_order_id: order {self.order_id!r} already has "
@@ -164,12 +153,12 @@ class Order:
 
         Refuses a fill larger than what is unfilled; ``fee`` may be negative (a rebate).
         """
-        _require_text("fill_id", fill_id)
+        require_text("fill_id", fill_id)
         if fill_id in self.fill_ids:
             return False
-        _require_shares("qty", qty)
-        _require_price("price", price)
-        _require_finite("fee", fee)
+        require_shares("qty", qty)
+        require_price("price", price)
+        require_finite("fee", fee)
         if qty > self.unfilled_qty:
             raise OverfillError(
                 f"qty: fill {fill_id!r} of {qty} shares exceeds the {self.unfilled_qty} unfilled "
@@ -193,8 +182,8 @@ class Order:
         OrderQty): the successor works ``new_qty - filled_qty`` as counted at the cancel ack."""
         if self.order_type is not OrderType.LIMIT:
             raise ValueError(f"order_type: only LIMIT orders are replaced, got {self.order_type}")
-        _require_shares("new_qty", new_qty)
-        _require_price("new_price", new_price)
+        require_shares("new_qty", new_qty)
+        require_price("new_price", new_price)
         if new_qty <= self.filled_qty:
             raise ValueError(
                 f"new_qty: {new_qty} is not above the {self.filled_qty} already filled on "
@@ -279,59 +268,62 @@ class Order:
         return cls(**kwargs)
 
 
-# --- validation ---------------------------------------------------------------------------
+# --- validation (the require_* checks are shared with the venues) --------------------------
 
 
 def _validate(order: Order) -> None:
     for name in ("order_id", "client_order_id", "account", "symbol"):
-        _require_text(name, getattr(order, name))
-    for name, kind in _ENUM_FIELDS.items():
-        value = getattr(order, name)
-        if not isinstance(value, kind):
-            raise ValueError(f"{name}: must be a {kind.__name__}, got {value!r}")
-    _require_shares("qty", order.qty)
+        require_text(name, getattr(order, name))
+    for field in dataclasses.fields(order):
+        kind = _ENUMS.get(str(field.type))
+        value = getattr(order, field.name)
+        if kind is not None and not isinstance(value, kind):
+            raise ValueError(f"{field.name}: must be a {kind.__name__}, got {value!r}")
+    require_shares("qty", order.qty)
     _require_limit(order.order_type, "limit_price", order.limit_price)
-    _require_count("filled_qty", order.filled_qty)
+    require_count("filled_qty", order.filled_qty)
     if order.filled_qty > order.qty:
         raise ValueError(f"filled_qty: {order.filled_qty} exceeds qty {order.qty}")
-    _require_finite("filled_notional", order.filled_notional)
+    require_finite("filled_notional", order.filled_notional)
     if (order.filled_qty == 0) != (order.filled_notional == 0) or order.filled_notional < 0:
         raise ValueError(
             f"filled_notional: {order.filled_notional} does not fit filled_qty {order.filled_qty}"
         )
-    _require_finite("fees", order.fees)
-    _require_count("created_ns", order.created_ns)
-    _require_count("updated_ns", order.updated_ns)
-    _require_count("replace_qty", order.replace_qty)
+    require_finite("fees", order.fees)
+    require_count("created_ns", order.created_ns)
+    require_count("updated_ns", order.updated_ns)
+    require_count("replace_qty", order.replace_qty)
     if order.replace_qty:
-        _require_price("replace_price", order.replace_price)
+        require_price("replace_price", order.replace_price)
     elif order.replace_price is not None:
-        raise ValueError(f"replace_price: must be None without replace_qty, got {order.replace_price}")
+        raise ValueError(
+            f"replace_price: must be None without replace_qty, got {order.replace_price}"
+        )
     if not isinstance(order.reduce_only, bool):
         raise ValueError(f"reduce_only: must be a bool, got {order.reduce_only!r}")
 
 
-def _require_text(name: str, value: object) -> None:
+def require_text(name: str, value: object) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name}: must be a non-empty string, got {value!r}")
 
 
-def _require_count(name: str, value: object) -> None:
+def require_count(name: str, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{name}: must be an integer >= 0, got {value!r}")
 
 
-def _require_shares(name: str, value: object) -> None:
+def require_shares(name: str, value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name}: must be a whole number of shares > 0, got {value!r}")
 
 
-def _require_finite(name: str, value: object) -> None:
+def require_finite(name: str, value: object) -> None:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise ValueError(f"{name}: must be a finite Decimal, got {value!r}")
 
 
-def _require_price(name: str, value: object) -> None:
+def require_price(name: str, value: object) -> None:
     if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
         raise ValueError(f"{name}: must be a finite Decimal price > 0, got {value!r}")
 
@@ -341,77 +333,42 @@ def _require_limit(order_type: OrderType, name: str, price: Decimal | None) -> N
         if price is not None:
             raise ValueError(f"{name}: must be None for a MARKET order, got {price}")
         return
-    _require_price(name, price)
+    require_price(name, price)
 
 
-# --- string codecs for to_dict / from_dict ------------------------------------------------
+# --- string codecs for to_dict / from_dict, chosen by each field's declared type -----------
 
-_ENUM_FIELDS: dict[str, type[Any]] = {
-    "side": Side,
-    "order_type": OrderType,
-    "tif": TimeInForce,
-    "bucket": Bucket,
-    "status": OrderStatus,
-    "mode": Mode,
+_ENUMS: dict[str, type[Any]] = {
+    kind.__name__: kind for kind in (Side, OrderType, TimeInForce, Bucket, OrderStatus, Mode)
 }
-
-
-def _str(value: Any) -> str:
-    return str(value)
-
-
-def _optional_str(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _bool_str(value: Any) -> str:
-    return "true" if value else "false"
-
-
-def _list_str(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
-
-
-def _to_int(text: str) -> int:
-    return int(text)
-
-
-def _to_decimal(text: str) -> Decimal:
-    return Decimal(text)
-
-
-def _to_optional_decimal(text: str) -> Decimal | None:
-    return None if text == "" else Decimal(text)
-
-
-def _to_bool(text: str) -> bool:
-    return {"true": True, "false": False}[text]
-
-
-def _to_list(text: str) -> list[str]:
-    return msgspec.json.decode(text, type=list[str])
-
-
-_DECODE_ERRORS = (ValueError, KeyError, InvalidOperation, msgspec.DecodeError)
-_CODECS: dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]] = {
-    **{name: (_str, kind) for name, kind in _ENUM_FIELDS.items()},
-    **{name: (_str, _to_int) for name in ("qty", "filled_qty", "created_ns", "updated_ns")},
-    "replace_qty": (_str, _to_int),
-    "filled_notional": (_str, _to_decimal),
-    "fees": (_str, _to_decimal),
-    "limit_price": (_optional_str, _to_optional_decimal),
-    "replace_price": (_optional_str, _to_optional_decimal),
-    "reduce_only": (_bool_str, _to_bool),
-    "fill_ids": (_list_str, _to_list),
+_Codec = tuple[Callable[[Any], str], Callable[[str], Any]]
+_CODEC_BY_TYPE: dict[str, _Codec] = {
+    **{name: (str, kind) for name, kind in _ENUMS.items()},
+    "str": (str, str),
+    "int": (str, int),
+    "Decimal": (str, Decimal),
+    "Decimal | None": (
+        lambda value: "" if value is None else str(value),
+        lambda text: None if text == "" else Decimal(text),
+    ),
+    "bool": (
+        lambda value: "true" if value else "false",
+        lambda text: {"true": True, "false": False}[text],
+    ),
+    "list[str]": (
+        lambda value: msgspec.json.encode(value).decode(),
+        lambda text: msgspec.json.decode(text, type=list[str]),
+    ),
 }
-_FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Order))
-for _name in _FIELD_NAMES:
-    _CODECS.setdefault(_name, (_str, str))
+# A new field of a type with no codec fails here, at import, not in production.
+_CODECS = {field.name: _CODEC_BY_TYPE[str(field.type)] for field in dataclasses.fields(Order)}
+_FIELD_NAMES = tuple(_CODECS)
 _REQUIRED = frozenset(
     field.name
     for field in dataclasses.fields(Order)
     if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 )
+_DECODE_ERRORS = (ValueError, KeyError, InvalidOperation, msgspec.DecodeError)
 
 
 def _decode(name: str, text: str) -> Any:

@@ -35,7 +35,14 @@ ALLOWED: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
             }
         ),
         S.WORKING: frozenset(
-            {S.PARTIALLY_FILLED, S.FILLED, S.PENDING_CANCEL, S.PENDING_REPLACE, S.CANCELED, S.EXPIRED}
+            {
+                S.PARTIALLY_FILLED,
+                S.FILLED,
+                S.PENDING_CANCEL,
+                S.PENDING_REPLACE,
+                S.CANCELED,
+                S.EXPIRED,
+            }
         ),
         # The only self-loop: each further partial fill.
         S.PARTIALLY_FILLED: frozenset(

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from quantrail.money import ZERO
-from quantrail.risk.positions import Position, require_name, require_price, require_shares
+from quantrail.risk.positions import (
+    Position,
+    RiskInputError,
+    require_name,
+    require_price,
+    require_shares,
+)
 from quantrail.risk.rules import BucketLimit
 from quantrail.vocab import Bucket, Side
 
@@ -28,7 +34,7 @@ UNGROUPED = "UNGROUPED"
 HUNDRED = Decimal(100)
 
 
-class ExposureError(ValueError):
+class ExposureError(RiskInputError):
     """Inputs exposure cannot be computed from: names the field and the value."""
 
 
@@ -43,12 +49,12 @@ class OpenOrder:
     bucket: Bucket
 
     def __post_init__(self) -> None:
-        require_name("symbol", self.symbol)
+        require_name("symbol", self.symbol, ExposureError)
         if not isinstance(self.side, Side):
             raise ExposureError(f"side must be a Side, got {self.side!r}")
-        require_shares("qty", self.qty)
+        require_shares("qty", self.qty, ExposureError)
         if self.limit_price is not None:
-            require_price("limit_price", self.limit_price)
+            require_price("limit_price", self.limit_price, ExposureError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +105,7 @@ def compute_exposure(
     groups: Mapping[str, str],
 ) -> ExposureFigures:
     """All exposure figures of ``account`` at the given marks (pure)."""
-    require_name("account", account)
+    require_name("account", account, ExposureError)
     if not isinstance(equity, Decimal) or not equity.is_finite() or equity <= 0:
         raise ExposureError(f"equity must be a finite Decimal > 0, got {equity!r}")
     held = _index_positions(account, positions)
@@ -152,7 +158,7 @@ def _index_positions(account: str, positions: Iterable[Position]) -> dict[str, P
 def _mark(prices: Mapping[str, Decimal], symbol: str) -> Decimal:
     if symbol not in prices:
         raise ExposureError(f"prices has no mark for symbol {symbol!r}")
-    return require_price(f"prices[{symbol!r}]", prices[symbol])
+    return require_price(f"prices[{symbol!r}]", prices[symbol], ExposureError)
 
 
 def _order_increases(
@@ -183,7 +189,7 @@ def _reducible_shares(position: Position | None, side: Side) -> int:
 def _order_price(order: OpenOrder, prices: Mapping[str, Decimal]) -> Decimal:
     mark = prices.get(order.symbol)
     if mark is not None:
-        require_price(f"prices[{order.symbol!r}]", mark)
+        require_price(f"prices[{order.symbol!r}]", mark, ExposureError)
     if order.limit_price is None:
         if mark is None:
             raise ExposureError(f"prices has no mark for market order in {order.symbol!r}")

@@ -29,7 +29,7 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from quantrail.money import CENT, ZERO
-from quantrail.risk.positions import Position, require_name
+from quantrail.risk.positions import Position, RiskInputError, require_name
 from quantrail.risk.rules import DeriskStepRule, RiskRules
 from quantrail.vocab import Bucket, Mode, Side
 
@@ -38,7 +38,7 @@ BUCKET_ORDER = (Bucket.MM_PURE, Bucket.LT)
 """De-risk walks market-making inventory before long-term inventory."""
 
 
-class PlannerError(ValueError):
+class PlannerError(RiskInputError):
     """Inputs a step cannot be planned from: names the field and the value."""
 
 
@@ -231,7 +231,7 @@ class DeriskPlanner:
 def _check_request(
     account: str, mode: Mode, step_no: int, target_pct: Decimal, equity: Decimal, gross: Decimal
 ) -> None:
-    require_name("account", account)
+    require_name("account", account, PlannerError)
     if mode not in (Mode.SOFT_DERISK, Mode.HARD_DERISK):
         raise PlannerError(f"mode must be SOFT_DERISK or HARD_DERISK, got {mode!r}")
     if isinstance(step_no, bool) or not isinstance(step_no, int) or step_no < 1:

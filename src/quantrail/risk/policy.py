@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from quantrail.risk.exposure import ExposureFigures
+from quantrail.risk.positions import RiskInputError
 from quantrail.risk.rules import RiskRules
 from quantrail.vocab import Bucket, Mode, Phase
 
@@ -39,7 +40,7 @@ def above_derisk_level(phase: Phase) -> str:
     return f"{phase.value}_ABOVE_DERISK_LEVEL"
 
 
-class PolicyInputError(ValueError):
+class PolicyInputError(RiskInputError):
     """Policy inputs that cannot be decided on: names the field and the value."""
 
 
@@ -143,9 +144,7 @@ def decide(inputs: PolicyInputs, rules: RiskRules) -> Decision:
             )
         if inputs.phase is Phase.CLOSE and gross > rules.close_limit_pct:
             detail = f"gross {gross}% > close limit {rules.close_limit_pct}%"
-            return Decision(
-                Mode.HARD_DERISK, CLOSE_ABOVE_LIMIT, rules.close_limit_pct, 3, detail
-            )
+            return Decision(Mode.HARD_DERISK, CLOSE_ABOVE_LIMIT, rules.close_limit_pct, 3, detail)
         level = phase_rule.derisk_level_pct
         if phase_rule.allow_derisk and level is not None and gross > level:
             detail = f"gross {gross}% > {inputs.phase.value} de-risk level {level}%"

@@ -16,27 +16,36 @@ from quantrail.money import ZERO
 from quantrail.vocab import Bucket, Side
 
 
-class PositionError(ValueError):
-    """A position or fill that cannot be applied: names the field and the value."""
+class RiskInputError(ValueError):
+    """Bad input to risk logic; the message names the field and the value.
+
+    Each module raises its own subclass; catch this one to catch them all.
+    """
 
 
-def require_shares(field: str, value: object) -> int:
+class PositionError(RiskInputError):
+    """A position or fill that cannot be applied."""
+
+
+def require_shares(field: str, value: object, error: type[RiskInputError] = PositionError) -> int:
     """A positive integer share count, or an error naming ``field`` and ``value``."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise PositionError(f"{field} must be a positive integer number of shares, got {value!r}")
+        raise error(f"{field} must be a positive integer number of shares, got {value!r}")
     return value
 
 
-def require_price(field: str, value: object) -> Decimal:
+def require_price(
+    field: str, value: object, error: type[RiskInputError] = PositionError
+) -> Decimal:
     """A finite positive ``Decimal`` price, or an error naming ``field`` and ``value``."""
     if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
-        raise PositionError(f"{field} must be a finite Decimal > 0, got {value!r}")
+        raise error(f"{field} must be a finite Decimal > 0, got {value!r}")
     return value
 
 
-def require_name(field: str, value: object) -> str:
+def require_name(field: str, value: object, error: type[RiskInputError] = PositionError) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise PositionError(f"{field} must be a non-empty string, got {value!r}")
+        raise error(f"{field} must be a non-empty string, got {value!r}")
     return value
 
 

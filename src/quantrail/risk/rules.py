@@ -42,7 +42,7 @@ def _check_pct(name: str, value: Decimal) -> None:
         raise ValueError(f"{name}: must be a finite percentage > 0")
 
 
-class PhaseRule(_Rule):
+class PhaseRule(_Rule, frozen=True):
     """What one session phase tolerates.
 
     ``trading: false`` marks a phase without trading (PRE, POST, CLOSED): no de-risk row fires
@@ -64,7 +64,7 @@ class PhaseRule(_Rule):
             raise ValueError("allow_derisk: cannot be true in a phase without trading")
 
 
-class BucketLimit(_Rule):
+class BucketLimit(_Rule, frozen=True):
     target_pct: Decimal
     max_pct: Decimal
 
@@ -75,7 +75,7 @@ class BucketLimit(_Rule):
             raise ValueError("target_pct: must not exceed max_pct")
 
 
-class DeriskStepRule(_Rule):
+class DeriskStepRule(_Rule, frozen=True):
     """How big one de-risk step's slice of a position is."""
 
     fraction: Decimal = Decimal("0.10")
@@ -118,7 +118,7 @@ def _default_buckets() -> dict[Bucket, BucketLimit]:
     }
 
 
-class RiskRules(_Rule):
+class RiskRules(_Rule, frozen=True):
     """The whole rule set; the defaults equal the shipped ``risk_rules.yaml``."""
 
     hard_cap_pct: Decimal = Decimal(130)

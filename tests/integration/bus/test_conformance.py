@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+
 from kit.bus import PING_STREAM, EffectLog, Ping, fast_consumer_config, pings
 from kit.poll import eventually
-
 from quantrail.bus.bus import EventBus
 from quantrail.bus.consumer import BroadcastConsumer, GroupConsumer
 from quantrail.bus.delivery import Delivery

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
 from kit.bus import PING_STREAM, EffectLog, Ping, make_bus, new_namespace, pings
 from kit.poll import eventually
-
 from quantrail.bus.bus import EventBus
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.redis import RedisTransport
@@ -48,7 +48,8 @@ async def test_kill_9_mid_batch_after_effect_before_ack_loses_and_doubles_nothin
     total, crash_seq = 1000, 537  # the crash lands inside a batch of 50
     for start in range(0, total, 100):
         await redis_bus.publish_batch(pings(100, start=start))
-    doomed = subprocess.run(
+    doomed = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, str(PROCS), "crash-after", "--url", redis_url,
          "--namespace", redis_bus.names.namespace, "--crash-seq", str(crash_seq)],
         timeout=60, capture_output=True,
@@ -72,7 +73,7 @@ async def test_kill_9_mid_batch_after_effect_before_ack_loses_and_doubles_nothin
     task = asyncio.create_task(survivor.run())
     try:
         await eventually(
-            lambda: client.hlen(effects_key), lambda n: n == total, timeout=30, what="all effects"
+            lambda: client.hlen(effects_key), lambda n: n == total, within=30, what="all effects"
         )
         info = await eventually(
             lambda: redis_bus.transport.info(redis_bus.names.key(PING_STREAM)),
@@ -111,9 +112,9 @@ async def test_redis_restart_is_survived_without_restarting_the_consumer(
                 return False
             return True
 
-        await eventually(publish_after_restart, timeout=15, what="publish after restart")
+        await eventually(publish_after_restart, within=15, what="publish after restart")
         await eventually(
-            lambda: log.seqs(), lambda s: set(range(100, 110)) <= s, timeout=20,
+            lambda: log.seqs(), lambda s: set(range(100, 110)) <= s, within=20,
             what="events after the restart handled",
         )
     finally:
@@ -137,7 +138,7 @@ async def test_ten_thousand_events_three_competing_consumers_exactly_once(
     try:
         for start in range(0, 10_000, 500):
             await redis_bus.publish_batch(pings(500, start=start))
-        await eventually(lambda: len(log.effects), lambda n: n == 10_000, timeout=60)
+        await eventually(lambda: len(log.effects), lambda n: n == 10_000, within=60)
         await eventually(
             lambda: redis_bus.transport.info(redis_bus.names.key(PING_STREAM)),
             lambda i: i.groups[0].pending == 0,
@@ -156,7 +157,7 @@ async def test_sigterm_under_load_exits_0_with_every_handled_entry_acked(redis_u
     bus = make_bus("redis", redis_url, namespace)
     assert isinstance(bus.transport, RedisTransport)
     client = bus.transport.client
-    worker = subprocess.Popen(
+    worker = subprocess.Popen(  # noqa: ASYNC220 - starting a process is quick; we await its exit
         [sys.executable, str(PROCS), "serve", "--url", redis_url, "--namespace", namespace],
         stderr=subprocess.PIPE,
     )
@@ -164,7 +165,7 @@ async def test_sigterm_under_load_exits_0_with_every_handled_entry_acked(redis_u
         for start in range(0, 4000, 200):
             await bus.publish_batch(pings(200, start=start))
         await eventually(
-            lambda: client.scard(f"{namespace}:handled"), lambda n: n >= 300, timeout=30,
+            lambda: client.scard(f"{namespace}:handled"), lambda n: n >= 300, within=30,
             what="worker busy",
         )
         worker.terminate()  # SIGTERM

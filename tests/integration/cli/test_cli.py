@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from kit.bus import new_namespace
 from typer.testing import CliRunner
 
+from kit.bus import new_namespace
 from quantrail.cli import app
 from quantrail.events.catalog import ALL_EVENTS
 
@@ -61,9 +61,8 @@ def test_dlq_list_retry_and_drop(redis_url: str, ns: str) -> None:
     import asyncio
 
     from kit.bus import make_bus
-
-    from quantrail.bus.transport import Entry
     from quantrail.bus.deadletter import dead_letter_fields
+    from quantrail.bus.transport import Entry
 
     async def seed() -> None:
         bus = make_bus("redis", redis_url, ns)

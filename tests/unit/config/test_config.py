@@ -32,7 +32,9 @@ def test_empty_config_is_valid_with_documented_defaults() -> None:
         ({"runtime": {"breaker": {"failures": "many"}}}, "runtime.breaker.failures", "many"),
     ],
 )  # fmt: skip
-def test_bad_config_names_the_key_and_the_value(raw: dict[str, object], key: str, value: object) -> None:
+def test_bad_config_names_the_key_and_the_value(
+    raw: dict[str, object], key: str, value: object
+) -> None:
     with pytest.raises(ConfigError) as info:
         config_from_mapping(raw, "q.yaml")
     assert info.value.key == key

@@ -6,7 +6,6 @@ import asyncio
 
 from kit.bus import PING_STREAM, Ping, make_bus, pings
 from kit.poll import eventually
-
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config, config_from_mapping
 from quantrail.events.base import Event

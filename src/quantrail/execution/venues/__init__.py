@@ -1,0 +1,51 @@
+"""Venues: the ``Venue`` protocol, its reports, and the implementations (``simulated`` now)."""
+
+from __future__ import annotations
+
+from quantrail.execution.config import ExecutionConfig, FillProbabilities
+from quantrail.execution.venues.base import (
+    Applied,
+    Liquidity,
+    RestingOrder,
+    Venue,
+    VenueAccepted,
+    VenueCanceled,
+    VenueCancelRejected,
+    VenueExpired,
+    VenueFill,
+    VenueRejected,
+    VenueReport,
+    apply_report,
+)
+from quantrail.execution.venues.simulated import SimulatedVenue
+
+
+def make_venue(config: ExecutionConfig) -> Venue:
+    """The venue the config names, built from its settings."""
+    return SimulatedVenue(
+        seed=config.seed,
+        latency_ns=config.latency_ns,
+        fee_per_share=config.fee_per_share,
+        min_fee=config.min_fee,
+        fill_model=config.fill_model,
+        probabilities=config.probabilities,
+    )
+
+
+__all__ = [
+    "Applied",
+    "FillProbabilities",
+    "Liquidity",
+    "RestingOrder",
+    "SimulatedVenue",
+    "Venue",
+    "VenueAccepted",
+    "VenueCancelRejected",
+    "VenueCanceled",
+    "VenueExpired",
+    "VenueFill",
+    "VenueRejected",
+    "VenueReport",
+    "apply_report",
+    "make_venue",
+]
