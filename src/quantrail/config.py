@@ -15,6 +15,11 @@ from typing import Any, Literal
 import msgspec
 import yaml
 
+from quantrail.execution.config import ExecutionConfig
+from quantrail.risk.liquidity import LiquidityConfig
+from quantrail.session.config import SessionConfig
+from quantrail.strategy.band_drift import BandDriftConfig
+
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "QUANTRAIL_REDIS_URL": ("redis", "url"),
     "QUANTRAIL_NAMESPACE": ("namespace",),
@@ -133,6 +138,10 @@ class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     runtime: RuntimeConfig = RuntimeConfig()
     log: LogConfig = LogConfig()
     db: DbConfig = DbConfig()
+    session: SessionConfig = SessionConfig()
+    execution: ExecutionConfig = ExecutionConfig()
+    liquidity: LiquidityConfig = LiquidityConfig()
+    band_drift: BandDriftConfig = BandDriftConfig()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):
