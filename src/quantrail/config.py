@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,6 +132,39 @@ class DbConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     url: str = "sqlite:///quantrail.sqlite"
 
 
+class AccountConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """An account the desk trades: its equity and its start-of-day positions file."""
+
+    name: str
+    equity: Decimal
+    baseline: str | None = None  # CSV or YAML: symbol,qty,bucket,prior_close
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("name: must not be empty")
+        if not self.equity.is_finite() or self.equity <= 0:
+            raise ValueError("equity: must be > 0")
+
+
+class RiskConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """The risk services: rules file, accounts, symbol groups and their cadences."""
+
+    rules: str | None = None  # risk_rules.yaml; None = the shipped defaults
+    accounts: list[AccountConfig] = msgspec.field(default_factory=list)
+    groups: dict[str, str] = msgspec.field(default_factory=dict)  # symbol -> group
+    exposure_interval_s: float = 15.0
+    derisk_step_interval_s: float = 15.0
+
+    def __post_init__(self) -> None:
+        names = [account.name for account in self.accounts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"accounts: names must be unique, got {names}")
+        if self.exposure_interval_s <= 0:
+            raise ValueError("exposure_interval_s: must be > 0")
+        if self.derisk_step_interval_s <= 0:
+            raise ValueError("derisk_step_interval_s: must be > 0")
+
+
 class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     namespace: str = "paper"
     redis: RedisConfig = RedisConfig()
@@ -142,6 +176,7 @@ class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     execution: ExecutionConfig = ExecutionConfig()
     liquidity: LiquidityConfig = LiquidityConfig()
     band_drift: BandDriftConfig = BandDriftConfig()
+    risk: RiskConfig = RiskConfig()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):
