@@ -19,6 +19,7 @@ import yaml
 from quantrail.execution.config import ExecutionConfig
 from quantrail.risk.liquidity import LiquidityConfig
 from quantrail.session.config import SessionConfig
+from quantrail.settings import SettingsError, convert_settings
 from quantrail.strategy.band_drift import BandDriftConfig
 
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
@@ -30,14 +31,10 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 DEFAULT_CONFIG_FILE = "quantrail.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(SettingsError):
     """A config that cannot be used: names the key path and the value."""
 
-    def __init__(self, key: str, message: str, value: Any = None, source: str = "") -> None:
-        self.key = key
-        self.value = value
-        where = f" in {source}" if source else ""
-        super().__init__(f"config key '{key}'{where}: {message} (value: {value!r})")
+    label = "config key"
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -205,10 +202,7 @@ def load_config(
 
 
 def config_from_mapping(raw: Mapping[str, Any], source: str = "") -> Config:
-    try:
-        return msgspec.convert(raw, Config, strict=False)
-    except msgspec.ValidationError as exc:
-        raise _config_error(str(exc), raw, source) from None
+    return convert_settings(raw, Config, ConfigError, source)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -233,64 +227,3 @@ def _set_path(raw: dict[str, Any], key_path: tuple[str, ...], value: str) -> Non
             raise ConfigError(".".join(key_path), "cannot override a non-mapping", child)
         node = child
     node[key_path[-1]] = value
-
-
-_PATH = re.compile(r" - at `\$(.*)`$")
-_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
-_MISSING = re.compile(r"Object missing required field `([^`]+)`")
-
-
-def _config_error(message: str, raw: Mapping[str, Any], source: str) -> ConfigError:
-    match = _PATH.search(message)
-    dotted = _dotted(match.group(1)) if match else ""
-    reason = _PATH.sub("", message)
-    if "[...]" in dotted:
-        dotted = _resolve_map_key(dotted, raw)
-    field_message = _FIELD_MESSAGE.match(reason)
-    if field_message:
-        key = ".".join(p for p in (dotted, field_message.group(1)) if p)
-        return ConfigError(key, field_message.group(2), _lookup(raw, key), source)
-    for pattern, text in ((_UNKNOWN, "unknown key"), (_MISSING, "missing required key")):
-        found = pattern.search(reason)
-        if found:
-            key = ".".join(p for p in (dotted, found.group(1)) if p)
-            return ConfigError(key, text, _lookup(raw, key), source)
-    return ConfigError(dotted or "<root>", reason, _lookup(raw, dotted), source)
-
-
-_FIELD_MESSAGE = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$")
-
-
-def _resolve_map_key(dotted: str, raw: Mapping[str, Any]) -> str:
-    """msgspec says ``retention[...]`` for a dict value; find which key it was."""
-    head, _, tail = dotted.partition("[...]")
-    mapping = _lookup(raw, head)
-    if isinstance(mapping, Mapping):
-        for name, value in mapping.items():
-            try:
-                msgspec.convert(value, Retention, strict=False)
-            except msgspec.ValidationError:
-                return f"{head}.{name}{tail}"
-    return dotted.replace("[...]", ".<key>")
-
-
-def _dotted(path: str) -> str:
-    return re.sub(r"\[(\d+)\]", r".\1", path).lstrip(".")
-
-
-def _lookup(raw: Mapping[str, Any], dotted: str) -> Any:
-    """The value at a dotted key path; map keys may hold dots themselves (stream names)."""
-    return _lookup_parts(raw, [p for p in dotted.split(".") if p])
-
-
-def _lookup_parts(node: Any, parts: list[str]) -> Any:
-    if not parts:
-        return node
-    if isinstance(node, list) and parts[0].isdigit() and int(parts[0]) < len(node):
-        return _lookup_parts(node[int(parts[0])], parts[1:])
-    if isinstance(node, Mapping):
-        for width in range(len(parts), 0, -1):  # longest key first: "trades.order"
-            key = ".".join(parts[:width])
-            if key in node:
-                return _lookup_parts(node[key], parts[width:])
-    return None

@@ -39,10 +39,8 @@ def load_baseline(path: str | Path) -> list[BaselineRow]:
     file = Path(path)
     if not file.exists():
         raise BaselineFileError(file, 0, "<file>", str(file), "baseline file not found")
-    if file.suffix.lower() in (".yaml", ".yml"):
-        rows = _yaml_rows(file)
-    else:
-        rows = _csv_rows(file)
+    is_yaml = file.suffix.lower() in (".yaml", ".yml")
+    rows = _yaml_rows(file) if is_yaml else _csv_rows(file)
     parsed = [_row(file, line, raw) for line, raw in rows]
     seen: set[str] = set()
     for (line, _raw), row in zip(rows, parsed, strict=True):

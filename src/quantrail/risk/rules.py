@@ -8,7 +8,6 @@ An unknown key or a bad value raises ``RiskRulesError`` naming the key path and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from importlib import resources
@@ -18,19 +17,16 @@ from typing import Any
 import msgspec
 import yaml
 
+from quantrail.settings import SettingsError, convert_settings
 from quantrail.vocab import Bucket, Phase
 
 DEFAULT_RULES_RESOURCE = ("data", "risk_rules.yaml")
 
 
-class RiskRulesError(ValueError):
+class RiskRulesError(SettingsError):
     """Rules that cannot be used: names the key path and the value."""
 
-    def __init__(self, key: str, message: str, value: Any = None, source: str = "") -> None:
-        self.key = key
-        self.value = value
-        where = f" in {source}" if source else ""
-        super().__init__(f"risk rules key '{key}'{where}: {message} (value: {value!r})")
+    label = "risk rules key"
 
 
 class _Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -164,10 +160,7 @@ def load_risk_rules(path: str | Path | None = None) -> RiskRules:
 
 
 def risk_rules_from_mapping(raw: Mapping[str, Any], source: str = "") -> RiskRules:
-    try:
-        return msgspec.convert(raw, RiskRules, strict=False)
-    except msgspec.ValidationError as exc:
-        raise _rules_error(str(exc), raw, source) from None
+    return convert_settings(raw, RiskRules, RiskRulesError, source)
 
 
 def _read_text(path: Path) -> str:
@@ -187,63 +180,3 @@ def _parse_yaml(text: str, source: str) -> Mapping[str, Any]:
     if not isinstance(loaded, dict):
         raise RiskRulesError("<root>", "the rules must be a mapping", type(loaded).__name__)
     return loaded
-
-
-# msgspec error messages end in " - at `$.a.b`" or " - at `key` in `$.a`" (a bad map key);
-# a value inside a map is "[...]", which we resolve to the entry that fails.
-_AT_PATH = re.compile(r" - at `\$([^`]*)`$")
-_AT_KEY = re.compile(r" - at `key` in `\$([^`]*)`$")
-_BAD_ENUM = re.compile(r"Invalid enum value '([^']*)'")
-_FIELD_MESSAGE = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$")
-_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
-_MAP_VALUE_TYPES: dict[str, type[_Rule]] = {"phases": PhaseRule, "buckets": BucketLimit}
-
-
-def _rules_error(message: str, raw: Mapping[str, Any], source: str) -> RiskRulesError:
-    key_match = _AT_KEY.search(message)
-    if key_match:
-        bad = _BAD_ENUM.search(message)
-        name = bad.group(1) if bad else "<key>"
-        key = ".".join(p for p in (_dotted(key_match.group(1)), name) if p)
-        return RiskRulesError(key, "not a known name", name, source)
-    path_match = _AT_PATH.search(message)
-    dotted = _resolve_map_entry(_dotted(path_match.group(1)), raw) if path_match else ""
-    reason = _AT_PATH.sub("", message)
-    for pattern, text in ((_FIELD_MESSAGE, None), (_UNKNOWN, "unknown key")):
-        found = pattern.search(reason)
-        if found:
-            key = ".".join(p for p in (dotted, found.group(1)) if p)
-            return RiskRulesError(key, text or found.group(2), _lookup(raw, key), source)
-    return RiskRulesError(dotted or "<root>", reason, _lookup(raw, dotted), source)
-
-
-def _resolve_map_entry(dotted: str, raw: Mapping[str, Any]) -> str:
-    """``phases.[...].x`` -> ``phases.MID.x``: the first entry that does not convert."""
-    head, marker, tail = dotted.partition(".[...]")
-    value_type = _MAP_VALUE_TYPES.get(head)
-    mapping = _lookup(raw, head)
-    if not marker or value_type is None or not isinstance(mapping, Mapping):
-        return dotted.replace("[...]", "<key>")
-    for name, value in mapping.items():
-        try:
-            msgspec.convert(value, value_type, strict=False)
-        except msgspec.ValidationError:
-            return f"{head}.{name}{tail}"
-    return f"{head}.<key>{tail}"
-
-
-def _dotted(path: str) -> str:
-    dotted = re.sub(r"\[(\d+)\]", r".\1", path).replace("[...]", ".[...]")
-    return dotted.lstrip(".")
-
-
-def _lookup(raw: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = raw
-    for part in [p for p in dotted.split(".") if p]:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
