@@ -89,7 +89,10 @@ class BaselinePosition:
 
 @dataclass(frozen=True, slots=True)
 class BefDaySnapshot:
-    """The account's baseline for ``day``, frozen before trading; one per account and day."""
+    """The account's baseline for ``day``, frozen before trading; one per account and day.
+
+    ``positions`` are held sorted by symbol.
+    """
 
     account: str
     day: dt.date
@@ -106,6 +109,8 @@ class BefDaySnapshot:
         repeated = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})
         if repeated:
             raise LedgerInputError(f"{where}: positions repeat symbols (value: {repeated!r})")
+        # Kept sorted by symbol so two snapshots of the same positions compare equal.
+        object.__setattr__(self, "positions", tuple(sorted(self.positions, key=_symbol)))
 
     def by_symbol(self) -> dict[str, BaselinePosition]:
         return {position.symbol: position for position in self.positions}
@@ -228,7 +233,7 @@ class AccountDay:
         return {symbol: qty for symbol, qty in sorted(now.items()) if qty != 0}
 
     def start_positions(self) -> dict[str, int]:
-        return {p.symbol: p.qty for p in sorted(self.snapshot.positions, key=_symbol)}
+        return {p.symbol: p.qty for p in self.snapshot.positions}
 
     def filled_qty(self) -> dict[str, int]:
         """Signed shares filled today by symbol: start + filled = positions now."""

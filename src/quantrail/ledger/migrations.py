@@ -5,17 +5,17 @@ small interface (a transaction that runs SQL written with ``?`` placeholders).
 
 Migrations are a numbered list; each is a list of SQL statements applied in order, all pending
 ones in one transaction under a lock, recorded in ``schema_version``: re-running is a no-op.
-
-Each migration is a list of SQL statements written once for both dialects; the few words that
-differ are placeholders filled per dialect (``{money}``, ``{serial}``). Money is ``TEXT`` in
-SQLite (decimal strings, exact) and unconstrained ``NUMERIC`` in PostgreSQL, which keeps the
-exact value and its scale (25.10 comes back as Decimal('25.10')). Days are ISO ``TEXT``.
+The statements are written once for both dialects; the few words that differ are placeholders
+filled per dialect (``{money}``, ``{serial}``). Money is ``TEXT`` in SQLite (decimal strings,
+exact) and unconstrained ``NUMERIC`` in PostgreSQL, which keeps the exact value and its scale
+(25.10 comes back as Decimal('25.10')). Days are ISO ``TEXT``.
 
 Migrations are append-only: never edit one that has shipped, add the next number.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -161,7 +161,6 @@ def apply_migrations(backend: Backend) -> list[int]:
     """Apply the pending migrations in one transaction; returns the versions applied."""
     with backend.transaction() as tx:
         backend.lock_schema(tx)
-        tx.run(SCHEMA_VERSION_TABLE)
         todo = pending(current_version(tx))
         for migration in todo:
             for statement in migration.sql(backend.dialect):
@@ -174,7 +173,7 @@ def apply_migrations(backend: Backend) -> list[int]:
 
 
 def current_version(tx: Tx) -> int:
-    """The schema version the database is at (0 when it has never been migrated)."""
+    """The schema version the database is at (0 when never migrated); call under the lock."""
     tx.run(SCHEMA_VERSION_TABLE)
     rows = tx.rows("SELECT MAX(version) FROM schema_version")
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
@@ -207,7 +206,8 @@ _check_numbering()
 # -- the connection: one small interface, two backends ----------------------------------------
 
 Params = Sequence[object]
-_Execute = Callable[[str, Params], tuple[int, list[tuple[Any, ...]]]]
+Row = tuple[Any, ...]
+_Execute = Callable[[str, Params], tuple[int, list[Row]]]
 
 
 class Tx:
@@ -221,6 +221,21 @@ class Tx:
 
     def rows(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         return self._execute(sql, params)[1]
+
+    def select(self, source: str, columns: str, where: str, *params: object) -> list[Row]:
+        return self.rows(f"SELECT {columns} FROM {source} WHERE {where}", params)
+
+    def insert(self, table: str, row: dict[str, object], suffix: str = "") -> list[Row]:
+        """INSERT one row given as column -> value; ``suffix`` adds ON CONFLICT / RETURNING."""
+        columns, marks = ", ".join(row), ", ".join("?" * len(row))
+        return self.rows(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}){suffix}", tuple(row.values())
+        )
+
+
+def money(value: object) -> Decimal:
+    """A stored money value back as Decimal: SQLite returns our TEXT, PostgreSQL a Decimal."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 class Backend(Protocol):
@@ -264,7 +279,7 @@ class SqliteBackend:
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 10000")
         if path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -279,11 +294,22 @@ class SqliteBackend:
     def lock_schema(self, tx: Tx) -> None:
         """BEGIN IMMEDIATE already holds the database's write lock."""
 
+    def _use_wal(self) -> None:
+        # WAL lets readers (reports) run beside the writer. Switching needs a moment alone with
+        # the file; SQLite answers "locked" at once (no busy wait) when another connection
+        # opens it at the same time. The mode is stored in the file and only a speed matter, so
+        # losing that race is fine: whoever won has switched it, or the next opener will.
+        try:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+
     def close(self) -> None:
         self._conn.close()
 
     def _execute(self, sql: str, params: Params) -> tuple[int, list[tuple[Any, ...]]]:
-        values = [str(v) if isinstance(v, Decimal) else v for v in params]
+        values = [str(v) if isinstance(v, Decimal) else _plain(v) for v in params]
         cursor = self._conn.execute(sql, values)
         rows = cursor.fetchall()
         return cursor.rowcount, rows
@@ -317,6 +343,12 @@ class PostgresBackend:
 
     def _execute(self, sql: str, params: Params) -> tuple[int, list[tuple[Any, ...]]]:
         # Our SQL never holds a literal '?' or '%', so the placeholder swap is safe.
-        cursor = self._conn.execute(sql.replace("?", "%s"), list(params))  # type: ignore[arg-type]
+        query = sql.replace("?", "%s")
+        cursor = self._conn.execute(query, [_plain(v) for v in params])
         rows = cursor.fetchall() if cursor.description is not None else []
         return cursor.rowcount, rows
+
+
+def _plain(value: object) -> object:
+    """Enums go to the database as their plain values, on both backends."""
+    return value.value if isinstance(value, enum.Enum) else value

@@ -8,6 +8,7 @@ idempotency key: ``record_fill`` returns False for a fill id the account already
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import json
@@ -25,8 +26,15 @@ from quantrail.ledger.books import (
     Fill,
     FillConflictError,
 )
-from quantrail.ledger.lots import Lot, Origin, baseline_lot_id
-from quantrail.ledger.migrations import Backend, Tx, apply_migrations, connect, current_version
+from quantrail.ledger.lots import Lot, LotClose, Origin, baseline_lot_id
+from quantrail.ledger.migrations import (
+    Backend,
+    Tx,
+    apply_migrations,
+    connect,
+    current_version,
+)
+from quantrail.ledger.migrations import money as _money
 from quantrail.vocab import Bucket, Mode, Side
 
 
@@ -79,6 +87,7 @@ class ExposureSample:
 
 _FILL_COLUMNS = "fill_id, account, ts_ns, symbol, side, qty, price, fee, bucket, order_id"
 _LOT_COLUMNS = "lot_id, symbol, origin, bucket, qty_open, price, opened_ts_ns"
+_DAY = "account = ? AND day = ?"
 
 
 class LedgerStore:
@@ -117,6 +126,7 @@ class LedgerStore:
 
     def schema_version(self) -> int:
         with self._db.transaction() as tx:
+            self._db.lock_schema(tx)
             return current_version(tx)
 
     # -- BefDay snapshots ---------------------------------------------------------------------
@@ -169,7 +179,7 @@ class LedgerStore:
 
     def has_fill(self, account: str, fill_id: str) -> bool:
         with self._db.transaction() as tx:
-            return bool(_rows(tx, "fills WHERE account = ? AND fill_id = ?", "1", account, fill_id))
+            return bool(tx.select("fills", "1", "account = ? AND fill_id = ?", account, fill_id))
 
     def load_fills(self, account: str, day: dt.date) -> list[Fill]:
         """The day's fills in booking order."""
@@ -179,40 +189,30 @@ class LedgerStore:
     def open_lots(self, account: str, day: dt.date) -> list[Lot]:
         """Open lots as stored, by symbol then opening order (as ``AccountDay.open_lots``)."""
         with self._db.transaction() as tx:
-            rows = _rows(
-                tx,
-                "lots WHERE account = ? AND day = ? AND qty_open <> 0 ORDER BY symbol, seq",
-                _LOT_COLUMNS,
-                account,
-                day.isoformat(),
-            )
-        return [_lot(row) for row in rows]
+            return _select_open_lots(tx, account, day)
 
     def fill_classes(self, account: str, day: dt.date) -> list[tuple[str, str, int]]:
-        """(fill_id, class name, shares) per leg, in booking order: the input of reports."""
+        """(fill_id, class name, shares) per leg in booking order: the input of reports."""
+        source = "fill_legs l JOIN fills f ON f.account = l.account AND f.fill_id = l.fill_id"
+        where = "l.account = ? AND l.day = ? ORDER BY f.seq, l.leg_no"
         with self._db.transaction() as tx:
-            rows = _rows(
-                tx,
-                "fill_legs l JOIN fills f ON f.account = l.account AND f.fill_id = l.fill_id "
-                "WHERE l.account = ? AND l.day = ? ORDER BY f.seq, l.leg_no",
-                "l.fill_id, l.fill_class, l.qty",
-                account,
-                day.isoformat(),
-            )
+            rows = tx.select(source, "l.fill_id, l.fill_class, l.qty", where, account, str(day))
         return [(str(fill_id), str(name), int(qty)) for fill_id, name, qty in rows]
 
     def load_day(self, account: str, day: dt.date) -> AccountDay:
         """Rebuild the books by replaying the stored fills onto the stored snapshot.
 
-        The replayed open lots must equal the stored lots; a difference raises ``StoreError``.
+        Read in one transaction. The replayed open lots must equal the stored lots; a
+        difference raises ``StoreError``.
         """
-        snapshot = self.load_snapshot(account, day)
-        if snapshot is None:
-            raise StoreError(f"account {account!r}: no befday snapshot for {day.isoformat()}")
+        with self._db.transaction() as tx:
+            snapshot = _select_snapshot(tx, account, day)
+            if snapshot is None:
+                raise StoreError(f"account {account!r}: no befday snapshot for {day.isoformat()}")
+            fills, stored = _select_fills(tx, account, day), _select_open_lots(tx, account, day)
         books = AccountDay(snapshot)
-        for fill in self.load_fills(account, day):
+        for _seq, fill in fills:
             books.book_fill(fill)
-        stored = self.open_lots(account, day)
         if list(books.open_lots()) != stored:
             raise StoreError(
                 f"account {account!r} {day.isoformat()}: stored lots differ from the replayed "
@@ -220,87 +220,49 @@ class LedgerStore:
             )
         return books
 
-    # -- audit, modes, exposure ---------------------------------------------------------------
+    # -- audit, modes, exposure (kept for the reports) ----------------------------------------
 
     def audit_records(self, account: str | None = None) -> list[AuditRecord]:
-        where, params = _account_filter(account)
-        with self._db.transaction() as tx:
-            rows = _rows(
-                tx, f"audit{where} ORDER BY seq", "ts_ns, account, action, detail", *params
-            )
-        return [
-            AuditRecord(int(ts), acc, str(action), json.loads(det)) for ts, acc, action, det in rows
-        ]
+        rows = self._journal("audit", "ts_ns, account, action, detail", account)
+        return [AuditRecord(int(ts), acc, str(act), json.loads(det)) for ts, acc, act, det in rows]
 
     def record_mode_change(self, change: ModeChange) -> None:
         with self._db.transaction() as tx:
-            tx.run(
-                "INSERT INTO mode_changes (ts_ns, account, mode, reason) VALUES (?, ?, ?, ?)",
-                (change.ts_ns, change.account, change.mode.value, change.reason),
-            )
+            tx.insert("mode_changes", _fields(change))
 
     def mode_changes(self, account: str | None = None) -> list[ModeChange]:
-        where, params = _account_filter(account)
-        with self._db.transaction() as tx:
-            rows = _rows(
-                tx, f"mode_changes{where} ORDER BY seq", "ts_ns, mode, reason, account", *params
-            )
+        rows = self._journal("mode_changes", "ts_ns, mode, reason, account", account)
         return [ModeChange(int(ts), Mode(mode), str(why), acc) for ts, mode, why, acc in rows]
 
     def record_exposure(self, sample: ExposureSample) -> None:
         with self._db.transaction() as tx:
-            tx.run(
-                "INSERT INTO exposure_samples (ts_ns, account, equity, long_notional, "
-                "short_notional, gross_pct, net_pct) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sample.ts_ns,
-                    sample.account,
-                    sample.equity,
-                    sample.long_notional,
-                    sample.short_notional,
-                    sample.gross_pct,
-                    sample.net_pct,
-                ),
-            )
+            tx.insert("exposure_samples", _fields(sample))
 
     def exposure_samples(self, account: str | None = None) -> list[ExposureSample]:
-        where, params = _account_filter(account)
         columns = "ts_ns, equity, long_notional, short_notional, gross_pct, net_pct, account"
+        rows = self._journal("exposure_samples", columns, account)
+        return [_exposure(row) for row in rows]
+
+    def _journal(self, table: str, columns: str, account: str | None) -> list[tuple[Any, ...]]:
+        where, params = ("account = ?", (account,)) if account is not None else ("1 = 1", ())
         with self._db.transaction() as tx:
-            rows = _rows(tx, f"exposure_samples{where} ORDER BY seq", columns, *params)
-        return [
-            ExposureSample(int(r[0]), *(_money(value) for value in r[1:6]), account=r[6])
-            for r in rows
-        ]
+            return tx.select(table, columns, f"{where} ORDER BY seq", *params)
 
 
-# -- helpers: one transaction in, rows out ----------------------------------------------------
+# -- helpers: SQL in one open transaction -----------------------------------------------------
 
 
-def _rows(tx: Tx, source: str, columns: str, *params: object) -> list[tuple[Any, ...]]:
-    return tx.rows(f"SELECT {columns} FROM {source}", params)
-
-
-def _account_filter(account: str | None) -> tuple[str, tuple[object, ...]]:
-    return (" WHERE account = ?", (account,)) if account is not None else ("", ())
-
-
-def _money(value: object) -> Decimal:
-    # SQLite hands back the TEXT we stored, PostgreSQL a Decimal: both exact.
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+def _fields(record: ModeChange | ExposureSample | AuditRecord) -> dict[str, object]:
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
 def _select_snapshot(tx: Tx, account: str, day: dt.date) -> BefDaySnapshot | None:
     key = (account, day.isoformat())
-    head = _rows(tx, "befday_snapshots WHERE account = ? AND day = ?", "taken_ts_ns", *key)
+    head = tx.select("befday_snapshots", "taken_ts_ns", _DAY, *key)
     if not head:
         return None
-    rows = _rows(
-        tx,
-        "befday_positions WHERE account = ? AND day = ? ORDER BY symbol",
-        "symbol, qty, bucket, prior_close",
-        *key,
-    )
+    columns = "symbol, qty, bucket, prior_close"
+    rows = tx.select("befday_positions", columns, f"{_DAY} ORDER BY symbol", *key)
     positions = tuple(
         BaselinePosition(str(symbol), int(qty), Bucket(bucket), _money(close))
         for symbol, qty, bucket, close in rows
@@ -309,31 +271,20 @@ def _select_snapshot(tx: Tx, account: str, day: dt.date) -> BefDaySnapshot | Non
 
 
 def _insert_snapshot(tx: Tx, snapshot: BefDaySnapshot) -> None:
-    key = (snapshot.account, snapshot.day.isoformat())
-    tx.run(
-        "INSERT INTO befday_snapshots (account, day, taken_ts_ns) VALUES (?, ?, ?)",
-        (*key, snapshot.taken_ts_ns),
-    )
+    key = {"account": snapshot.account, "day": snapshot.day.isoformat()}
+    tx.insert("befday_snapshots", {**key, "taken_ts_ns": snapshot.taken_ts_ns})
     _insert_positions(tx, snapshot)
 
 
 def _insert_positions(tx: Tx, snapshot: BefDaySnapshot) -> None:
-    key = (snapshot.account, snapshot.day.isoformat())
+    key = {"account": snapshot.account, "day": snapshot.day.isoformat()}
     for p in snapshot.positions:
-        tx.run(
-            "INSERT INTO befday_positions (account, day, symbol, qty, bucket, prior_close) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (*key, p.symbol, p.qty, p.bucket.value, p.prior_close),
-        )
+        row = {"symbol": p.symbol, "qty": p.qty, "bucket": p.bucket, "prior_close": p.prior_close}
+        tx.insert("befday_positions", {**key, **row})
         lot = Lot(
-            baseline_lot_id(p.symbol),
-            p.symbol,
-            Origin.BASELINE,
-            p.bucket,
-            p.qty,
-            p.prior_close,
-            snapshot.taken_ts_ns,
-        )
+            baseline_lot_id(p.symbol), p.symbol, Origin.BASELINE, p.bucket, p.qty,
+            p.prior_close, snapshot.taken_ts_ns,
+        )  # fmt: skip
         _insert_lot(tx, snapshot.account, snapshot.day, lot, seq=0)
 
 
@@ -341,11 +292,8 @@ def _replace_snapshot(tx: Tx, old: BefDaySnapshot, new: BefDaySnapshot) -> int:
     """Swap the baseline and rebuild the day's derived rows; returns the fills re-booked."""
     key = (new.account, new.day.isoformat())
     for table in ("fill_legs", "lot_closes", "lots", "befday_positions"):
-        tx.run(f"DELETE FROM {table} WHERE account = ? AND day = ?", key)
-    tx.run(
-        "UPDATE befday_snapshots SET taken_ts_ns = ? WHERE account = ? AND day = ?",
-        (new.taken_ts_ns, *key),
-    )
+        tx.run(f"DELETE FROM {table} WHERE {_DAY}", key)
+    tx.run(f"UPDATE befday_snapshots SET taken_ts_ns = ? WHERE {_DAY}", (new.taken_ts_ns, *key))
     _insert_positions(tx, new)
     books = AccountDay(new)
     fills = _select_fills(tx, new.account, new.day)
@@ -361,16 +309,8 @@ def _replace_snapshot(tx: Tx, old: BefDaySnapshot, new: BefDaySnapshot) -> int:
 
 
 def _replace_audit(old: BefDaySnapshot, new: BefDaySnapshot, rebooked: int) -> AuditRecord:
-    def positions(snapshot: BefDaySnapshot) -> list[dict[str, object]]:
-        return [
-            {
-                "symbol": p.symbol,
-                "qty": p.qty,
-                "bucket": p.bucket.value,
-                "prior_close": str(p.prior_close),
-            }
-            for p in snapshot.positions
-        ]
+    def positions(snapshot: BefDaySnapshot) -> list[list[object]]:
+        return [[p.symbol, p.qty, p.bucket.value, str(p.prior_close)] for p in snapshot.positions]
 
     detail = {
         "day": new.day.isoformat(),
@@ -383,43 +323,29 @@ def _replace_audit(old: BefDaySnapshot, new: BefDaySnapshot, rebooked: int) -> A
 
 
 def _insert_audit(tx: Tx, record: AuditRecord) -> None:
-    tx.run(
-        "INSERT INTO audit (ts_ns, account, action, detail) VALUES (?, ?, ?, ?)",
-        (record.ts_ns, record.account, record.action, json.dumps(record.detail, sort_keys=True)),
-    )
+    row = _fields(record)
+    tx.insert("audit", {**row, "detail": json.dumps(record.detail, sort_keys=True)})
 
 
 def _insert_fill(tx: Tx, result: BookingResult) -> int | None:
-    """Insert the fill unless its id is taken; the new row's seq, or None for a duplicate."""
-    f = result.fill
-    rows = tx.rows(
-        f"INSERT INTO fills ({_FILL_COLUMNS}, day, position_before, position_after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (account, fill_id) DO NOTHING RETURNING seq",
-        (
-            f.fill_id,
-            f.account,
-            f.ts_ns,
-            f.symbol,
-            f.side.value,
-            f.qty,
-            f.price,
-            f.fee,
-            f.bucket.value,
-            f.order_id,
-            result.day.isoformat(),
-            result.position_before,
-            result.position_after,
-        ),
-    )
+    """Insert the fill unless its id is taken: the new row's seq, or None for a duplicate."""
+    booked = {
+        "day": result.day.isoformat(),
+        "position_before": result.position_before,
+        "position_after": result.position_after,
+    }
+    suffix = " ON CONFLICT (account, fill_id) DO NOTHING RETURNING seq"
+    rows = tx.insert("fills", {**_fields_of_fill(result.fill), **booked}, suffix)
     return int(rows[0][0]) if rows else None
 
 
+def _fields_of_fill(fill: Fill) -> dict[str, object]:
+    return {name: getattr(fill, name) for name in _FILL_COLUMNS.split(", ")}
+
+
 def _check_same_fill(tx: Tx, fill: Fill) -> None:
-    rows = _rows(
-        tx, "fills WHERE account = ? AND fill_id = ?", _FILL_COLUMNS, fill.account, fill.fill_id
-    )
-    stored = _fill(rows[0])
+    where = "account = ? AND fill_id = ?"
+    stored = _fill(tx.select("fills", _FILL_COLUMNS, where, fill.account, fill.fill_id)[0])
     if stored != fill:
         raise FillConflictError(
             f"fill {fill.fill_id!r}: already stored with different content "
@@ -428,110 +354,74 @@ def _check_same_fill(tx: Tx, fill: Fill) -> None:
 
 
 def _select_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill]]:
-    rows = _rows(
-        tx,
-        "fills WHERE account = ? AND day = ? ORDER BY seq",
-        f"seq, {_FILL_COLUMNS}",
-        account,
-        day.isoformat(),
-    )
+    where = f"{_DAY} ORDER BY seq"
+    rows = tx.select("fills", f"seq, {_FILL_COLUMNS}", where, account, day.isoformat())
     return [(int(row[0]), _fill(row[1:])) for row in rows]
 
 
 def _fill(row: Sequence[Any]) -> Fill:
     fill_id, account, ts_ns, symbol, side, qty, price, fee, bucket, order_id = row
     return Fill(
-        str(fill_id),
-        str(account),
-        int(ts_ns),
-        str(symbol),
-        Side(side),
-        int(qty),
-        _money(price),
-        _money(fee),
-        Bucket(bucket),
-        str(order_id),
-    )
+        str(fill_id), str(account), int(ts_ns), str(symbol), Side(side), int(qty),
+        _money(price), _money(fee), Bucket(bucket), str(order_id),
+    )  # fmt: skip
 
 
 def _write_booking(tx: Tx, result: BookingResult, seq: int) -> None:
     """The legs, lot closes and opened lot of one booked fill."""
-    f, day = result.fill, result.day.isoformat()
+    f = result.fill
+    key = {"account": f.account, "fill_id": f.fill_id, "day": result.day.isoformat()}
     for leg_no, leg in enumerate(result.legs):
-        tx.run(
-            "INSERT INTO fill_legs (account, fill_id, leg_no, day, fill_class, direction, "
-            "effect, qty) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                f.account,
-                f.fill_id,
-                leg_no,
-                day,
-                leg.name,
-                leg.direction.value,
-                leg.effect.value,
-                leg.qty,
-            ),
-        )
+        row = {"leg_no": leg_no, "fill_class": leg.name, "direction": leg.direction,
+               "effect": leg.effect, "qty": leg.qty}  # fmt: skip
+        tx.insert("fill_legs", {**key, **row})
     for close_no, close in enumerate(result.closes):
         changed = tx.run(
-            "UPDATE lots SET qty_open = ? WHERE account = ? AND day = ? AND lot_id = ? "
-            "AND qty_open = ?",
-            (close.qty_open_after, f.account, day, close.lot_id, close.qty_open_before),
+            f"UPDATE lots SET qty_open = ? WHERE {_DAY} AND lot_id = ? AND qty_open = ?",
+            (close.qty_open_after, f.account, key["day"], close.lot_id, close.qty_open_before),
         )
         if changed != 1:
             raise StoreError(
                 f"fill {f.fill_id!r}: lot {close.lot_id!r} is not open with "
                 f"{close.qty_open_before} shares in the store; reload the day"
             )
-        tx.run(
-            "INSERT INTO lot_closes (account, fill_id, close_no, day, lot_id, symbol, origin, "
-            "qty, open_price, close_price, realized) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                f.account,
-                f.fill_id,
-                close_no,
-                day,
-                close.lot_id,
-                close.symbol,
-                close.origin.value,
-                close.qty,
-                close.open_price,
-                close.close_price,
-                close.realized,
-            ),
-        )
+        row = _fields_of_close(close)
+        tx.insert("lot_closes", {**key, "close_no": close_no, **row})
     if result.opened is not None:
         _insert_lot(tx, f.account, result.day, result.opened, seq)
 
 
+def _fields_of_close(close: LotClose) -> dict[str, object]:
+    names = ("lot_id", "symbol", "origin", "qty", "open_price", "close_price", "realized")
+    return {name: getattr(close, name) for name in names}
+
+
 def _insert_lot(tx: Tx, account: str, day: dt.date, lot: Lot, seq: int) -> None:
-    tx.run(
-        "INSERT INTO lots (account, day, lot_id, seq, symbol, origin, bucket, qty_opened, "
-        "qty_open, price, opened_ts_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            account,
-            day.isoformat(),
-            lot.lot_id,
-            seq,
-            lot.symbol,
-            lot.origin.value,
-            lot.bucket.value,
-            lot.qty,
-            lot.qty,
-            lot.price,
-            lot.opened_ts_ns,
-        ),
-    )
+    row = {"account": account, "day": day.isoformat(), "seq": seq}
+    row |= {"qty_opened": lot.qty, "qty_open": lot.qty}
+    tx.insert("lots", {**row, **{name: getattr(lot, name) for name in _LOT_NAMES}})
+
+
+_LOT_NAMES = ("lot_id", "symbol", "origin", "bucket", "price", "opened_ts_ns")
+
+
+def _exposure(row: Sequence[Any]) -> ExposureSample:
+    ts_ns, equity, long_notional, short_notional, gross, net, account = row
+    money = _money
+    return ExposureSample(
+        int(ts_ns), money(equity), money(long_notional), money(short_notional), money(gross),
+        money(net), account,
+    )  # fmt: skip
+
+
+def _select_open_lots(tx: Tx, account: str, day: dt.date) -> list[Lot]:
+    where = f"{_DAY} AND qty_open <> 0 ORDER BY symbol, seq"
+    return [_lot(row) for row in tx.select("lots", _LOT_COLUMNS, where, account, day.isoformat())]
 
 
 def _lot(row: Sequence[Any]) -> Lot:
     lot_id, symbol, origin, bucket, qty, price, ts_ns = row
     return Lot(
-        str(lot_id),
-        str(symbol),
-        Origin(origin),
-        Bucket(bucket),
-        int(qty),
-        _money(price),
+        str(lot_id), str(symbol), Origin(origin), Bucket(bucket), int(qty), _money(price),
         int(ts_ns),
-    )
+    )  # fmt: skip
