@@ -36,7 +36,7 @@ class Timer:
     """A periodic task on the service's clock (heartbeat-like publishers, snapshots)."""
 
     interval_s: float
-    callback: Callable[[], Awaitable[None]]
+    callback: Callable[[], Awaitable[object]]
     name: str = "timer"
 
 
