@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from kit.bus import make_bus
 from kit.poll import eventually
-
 from quantrail.config import Config
 from quantrail.events.market import QuoteUpdated, TradePrinted
 from quantrail.marketdata.service import MarketDataService
