@@ -61,7 +61,12 @@ def _csv_rows(file: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _yaml_rows(file: Path) -> list[tuple[int, dict[str, Any]]]:
-    loaded = yaml.safe_load(file.read_text()) or []
+    try:
+        loaded = yaml.safe_load(file.read_text()) or []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise BaselineFileError(file, line, "<yaml>", str(file), f"not valid YAML: {exc}") from None
     if not isinstance(loaded, list):
         raise BaselineFileError(file, 1, "<root>", type(loaded).__name__, "must be a list of rows")
     rows: list[tuple[int, dict[str, Any]]] = []

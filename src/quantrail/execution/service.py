@@ -1,0 +1,237 @@
+"""The execution service: the only component that talks to a venue.
+
+It reads intents and order requests (``trades.intent``, ``trades.request``, a group), market
+data, risk modes and the kill switch (broadcasts: every instance needs all of them) and the
+session clock, and hands them to ``OrderFlow`` (the order path). A timer feeds the venue's due
+reports back. Every handler runs under one lock, so the venue sees one sequence of calls and the
+same events and seed give the same events out. ``docs/orders.md`` ("Service") has the rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from quantrail.bus.delivery import Delivery
+from quantrail.config import Config
+from quantrail.events import (
+    CancelOrder,
+    Event,
+    EventDecodeError,
+    IntentCreated,
+    KillSwitchActivated,
+    QuoteUpdated,
+    ReplaceOrder,
+    RiskModeChanged,
+    SessionClockTicked,
+    SubmitOrder,
+    TradePrinted,
+)
+from quantrail.execution.flow import OrderFlow
+from quantrail.execution.order import Order
+from quantrail.execution.order_events import alert
+from quantrail.execution.pretrade import DEFAULT_ADV, PreTrade
+from quantrail.execution.registry import OrderRegistry
+from quantrail.execution.venues import Venue, VenueReport, make_venue
+from quantrail.execution.working import WorkingOrders, copy
+from quantrail.runtime.service import Service, Subscription, Timer
+from quantrail.vocab import OrderStatus, Phase, TimeInForce
+
+log = logging.getLogger("quantrail.execution")
+
+NAME = "execution"
+TICK_S = 0.1
+"""How often (service clock seconds) the venue's due reports are applied."""
+REPORT_ATTEMPTS = 5
+
+
+class ExecutionService(Service):
+    name = NAME
+
+    def __init__(
+        self,
+        config: Config,
+        registry: OrderRegistry,
+        venue: Venue | None = None,
+        *,
+        adv: Mapping[str, int] | None = None,
+        default_adv: int = DEFAULT_ADV,
+        tick_s: float = TICK_S,
+    ) -> None:
+        super().__init__()
+        self._config = config
+        self._tick_s = tick_s
+        self.venue = venue or make_venue(config.execution)
+        self.orders = WorkingOrders(registry)
+        self.pretrade = PreTrade(config.liquidity, adv, default_adv)
+        self.flow = OrderFlow(self.orders, self.pretrade, self.venue, self._publish, self._now)
+        self._lock = asyncio.Lock()
+        self._starts: dict[str, str] = {}
+        self._inbox: list[VenueReport] = []
+        self._attempts = 0  # failed tries of the report at the head of the inbox
+        self._now_ns = 0
+
+    # --- wiring ----------------------------------------------------------------------------
+
+    def subscriptions(self) -> list[Subscription]:
+        def broadcast(stream: str, handler: Any) -> Subscription:
+            start = self._starts.get(stream, "$")
+            return Subscription([stream], handler, name=stream, broadcast=True, start=start)
+
+        return [
+            Subscription(["trades.intent", "trades.request"], self.on_order_flow, name="orders"),
+            Subscription(["session.clock"], self.on_session, name="session"),
+            broadcast("market.quote", self.on_market),
+            broadcast("market.trade", self.on_market),
+            broadcast("risk.mode", self.on_state),
+            broadcast("risk.kill_switch", self.on_state),
+        ]
+
+    def timers(self) -> list[Timer]:
+        return [Timer(self._tick_s, self.tick, "venue")]
+
+    def health(self) -> dict[str, object]:
+        return {"open_orders": len(self.orders), "kill_switch": bool(self.flow.kill.activations)}
+
+    def open_orders(self) -> list[Order]:
+        return [copy(order) for order in self.orders.open()]
+
+    # --- start: state from the streams, orders from the registry ---------------------------
+
+    async def on_start(self) -> None:
+        bus = self.ctx.bus
+        self.pretrade.load_baselines(self._config.risk.accounts)
+        # Mode and kill switch are state: replay what the streams keep, then read on from there.
+        for stream in ("risk.mode", "risk.kill_switch"):
+            entries = await bus.iter_range(stream)
+            for entry in entries:
+                try:
+                    self._set_state(bus.codec.from_fields(entry.fields))
+                except EventDecodeError as exc:
+                    log.warning("%s entry %s skipped: %s", stream, entry.entry_id, exc)
+            self._starts[stream] = entries[-1].entry_id if entries else "0-0"
+        # Market data from now on, with no gap between this read and the subscription.
+        for stream in ("market.quote", "market.trade"):
+            self._starts[stream] = await bus.transport.last_id(bus.names.key(stream))
+        async with self._lock:
+            await self._reload(self._now())
+
+    async def _reload(self, now: int) -> None:
+        """Own fills and open orders from the registry; open orders handed to the venue again."""
+        for order in await self.orders.load():
+            if order.filled_qty:
+                price = order.filled_notional / order.filled_qty
+                self.pretrade.book_fill(order, order.filled_qty, price)
+        # The simulated venue lives in this process, so a new one knows none of our orders; a
+        # real venue would be asked for its open orders and fills and reconciled instead.
+        known = {resting.order_id for resting in self.venue.open_orders()}
+        for order in self.orders.at_venue():
+            if order.order_id in known:
+                continue
+            if order.fill_ids:  # a fresh venue counts fills from F1 again: keep ids unique
+                self.flow.fill_suffix[order.order_id] = f".R{len(order.fill_ids)}"
+            self.venue.submit(order, now)
+            if order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE):
+                self.venue.cancel(order.order_id, now)
+        for activation in list(self.flow.kill.activations.values()):
+            await self.flow.cancel_all(activation)
+        await self.flow.release_parked()
+
+    # --- handlers --------------------------------------------------------------------------
+
+    async def on_order_flow(self, event: Event, delivery: Delivery) -> None:
+        retry = delivery.deliveries > 1  # a failure left this event unacked last time
+        async with self._lock:
+            if isinstance(event, IntentCreated):
+                await self.flow.on_intent(event, retry)
+            elif isinstance(event, SubmitOrder):
+                key = event.intent_id or event.request_id
+                await self.flow.new_order(event, key, None, retry=retry)
+            elif isinstance(event, CancelOrder):
+                await self.flow.on_cancel(event)
+            elif isinstance(event, ReplaceOrder):
+                await self.flow.on_replace(event)
+
+    async def on_market(self, event: Event, _delivery: Delivery) -> None:
+        async with self._lock:
+            now, venue = self._now(), self.venue
+            try:
+                if isinstance(event, QuoteUpdated):
+                    sizes = (event.bid_size, event.ask_size)
+                    venue.on_quote(event.symbol, event.bid, event.ask, *sizes, now)
+                    self.pretrade.quotes[event.symbol] = event
+                elif isinstance(event, TradePrinted):
+                    venue.on_trade(event.symbol, event.price, event.size, now)
+            except ValueError as exc:  # bad data must not stop the feed: refuse it loudly
+                log.warning("market data %s refused: %s", event.event_id, exc)
+                message = f"market data refused by the venue: {exc}"
+                details = {"event_id": event.event_id, "kind": event.kind}
+                key = f"market:{event.event_id}"
+                await self._publish([alert(key, "WARNING", message, details, now)])
+
+    async def on_state(self, event: Event, _delivery: Delivery) -> None:
+        """``risk.mode`` and ``risk.kill_switch``; an activation cancels every open order."""
+        async with self._lock:
+            if self._set_state(event) and isinstance(event, KillSwitchActivated):
+                await self.flow.cancel_all(event)
+
+    def _set_state(self, event: Event) -> bool:
+        if isinstance(event, RiskModeChanged):
+            self.pretrade.modes[event.account] = event.mode
+        return self.flow.kill.apply(event)
+
+    async def on_session(self, event: Event, _delivery: Delivery) -> None:
+        """At POST, DAY orders of the session that closed expire (a replayed tick of an older
+        session finds no order created before its close and does nothing)."""
+        if not isinstance(event, SessionClockTicked) or event.phase is not Phase.POST:
+            return
+        close_ns = event.close_ns or 0
+        async with self._lock:
+            day = [o for o in self.orders.open() if o.tif is TimeInForce.DAY]
+            day = [order for order in day if order.created_ns < close_ns]
+            for order in day:
+                if order.status is OrderStatus.NEW:  # parked, never sent
+                    await self.flow.cancel(order, "session closed before it was sent", event)
+            if any(order.status is not OrderStatus.NEW for order in day):
+                self.venue.expire_all(self._now())
+
+    async def tick(self) -> None:
+        """Apply the venue's due reports, release parked orders, step a flatten."""
+        async with self._lock:
+            now = self._now()
+            self._inbox.extend(self.venue.advance(now))
+            while self._inbox:  # a report leaves the inbox once applied (or given up on)
+                await self._apply_first(now)
+            await self.flow.release_parked()
+            await self.flow.flatten(now)
+
+    async def _apply_first(self, now: int) -> None:
+        """A failure (Redis away) keeps the report for the next tick; after
+        ``REPORT_ATTEMPTS`` it is given up loudly so one bad report cannot block the rest."""
+        report = self._inbox[0]
+        try:
+            await self.flow.apply(report)
+        except Exception as exc:
+            self._attempts += 1
+            if self._attempts < REPORT_ATTEMPTS:
+                raise
+            log.exception("venue report given up after %d attempts: %s", self._attempts, report)
+            message = f"venue report not applied after {self._attempts} attempts: {exc}"
+            details = {"order_id": report.order_id, "report": str(report)}
+            key = f"report_failed:{report.order_id}:{report.ts_ns}"
+            await self._publish([alert(key, "CRITICAL", message, details, now)])
+        self._inbox.pop(0)
+        self._attempts = 0
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        """The service clock, never going back (the venue refuses time that does)."""
+        self._now_ns = max(self._now_ns, self.ctx.now_ns())
+        return self._now_ns
+
+    async def _publish(self, events: list[Event]) -> None:
+        if events:
+            await self.ctx.publish_batch(events)
