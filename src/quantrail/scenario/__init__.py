@@ -1,1 +1,1 @@
-"""Scenario files: a market situation in, the risk kernel's decision out, compared to expectations."""
+"""Scenario files: a market situation in, the risk kernel's decision out, checked."""
