@@ -377,6 +377,135 @@ def check_config(config: ConfigOption = None) -> None:
     console.print_json(msgspec.json.encode(cfg).decode())
 
 
+# -- the ledger: BefDay snapshots, booking fill files, end-of-day reports ---------------------
+
+snapshot_app = typer.Typer(no_args_is_help=True, help="BefDay snapshots: an account's baseline.")
+ledger_app = typer.Typer(no_args_is_help=True, help="The ledger: book fills from files.")
+report_app = typer.Typer(no_args_is_help=True, help="Reports from the ledger.")
+app.add_typer(snapshot_app, name="snapshot")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(report_app, name="report")
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="ledger database URL (default: db.url, QUANTRAIL_DB_URL)")
+]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="the day, YYYY-MM-DD (default: today at the exchange)")
+]
+MarksOption = Annotated[
+    Path | None, typer.Option("--marks", help="closing prices, CSV symbol,price")
+]
+
+
+@contextlib.contextmanager
+def _ledger(config: Config, db: str | None) -> Any:
+    """The ledger store, with the ledger's errors turned into a message and an exit code."""
+    from quantrail.ledger.report import ReconciliationError
+    from quantrail.ledger.sql import DatabaseUnavailableError
+    from quantrail.ledger.store import LedgerStore, StoreError
+
+    try:
+        with LedgerStore.open(db or config.db.url) as store:
+            yield store
+    except (DatabaseUnavailableError, StoreError, ReconciliationError) as exc:
+        err_console.print(f"[red]ledger:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    except ValueError as exc:  # bad input: a file, a value, an option
+        err_console.print(f"[red]invalid input:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _marks(path: Path | None) -> Any:
+    from quantrail.ledger.marks import read_marks_file
+
+    return read_marks_file(path) if path is not None else None
+
+
+def _known_account(config: Config, account: str) -> None:
+    names = [a.name for a in config.risk.accounts]
+    if names and account not in names:
+        err_console.print(f"[red]account {account!r} is not in risk.accounts ({names})[/red]")
+        raise typer.Exit(2)
+
+
+@snapshot_app.command("befday")
+def snapshot_befday(
+    account: Annotated[str, typer.Argument(help="the account, e.g. HAMMER")],
+    date: DateOption = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="positions CSV: symbol,qty,bucket,prior_close")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="replace an existing snapshot (audited)")] = False,
+    marks: MarksOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Freeze ACCOUNT's baseline for the day (a second run reports the existing one)."""
+    import time
+
+    from quantrail.ledger import commands
+
+    cfg = _config(config)
+    _known_account(cfg, account)
+    baseline = {a.name: a.baseline for a in cfg.risk.accounts}.get(account)
+    with _ledger(cfg, db) as store:
+        now = time.time_ns()
+        day = commands.parse_day(date, cfg.session.timezone, now)
+        result = commands.take_befday(
+            store, account, day, from_file=from_file, config_file=baseline, force=force,
+            now_ns=now, marks=_marks(marks),
+        )  # fmt: skip
+    typer.echo(result.describe())
+
+
+@ledger_app.command("book")
+def ledger_book(
+    file: Annotated[Path, typer.Argument(help="fills CSV: fill_id,account,ts,symbol,side,...")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Book the fills of FILE through the live fills' path (a fill booked before is skipped)."""
+    from quantrail.ledger import commands
+
+    cfg = _config(config)
+    baselines = {a.name: a.baseline for a in cfg.risk.accounts}
+    with _ledger(cfg, db) as store:
+        booked = commands.book_file(
+            store, file, timezone=cfg.session.timezone, baseline_files=baselines
+        )
+    typer.echo(booked.describe())
+
+
+@report_app.command("eod")
+def report_eod(
+    account: Annotated[str, typer.Argument(help="the account, e.g. HAMMER")],
+    date: DateOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or html")] = "json",
+    dual: Annotated[bool, typer.Option(help="baseline and intraday side by side")] = False,
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+    marks: MarksOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """ACCOUNT's end-of-day report: P&L, fills by class, positions, exposure, mode changes."""
+    import time
+
+    from quantrail.ledger import commands
+    from quantrail.ledger.report import report_eod as build
+
+    cfg = _config(config)
+    with _ledger(cfg, db) as store:
+        day = commands.parse_day(date, cfg.session.timezone, time.time_ns())
+        report = build(store, account, day, dual, marks=_marks(marks),
+                       timezone=cfg.session.timezone)  # fmt: skip
+        text = commands.render(report, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        console.print(f"wrote {fmt} report for {account} {day} to {out}", markup=False)
+
+
 def main() -> None:
     try:
         app()

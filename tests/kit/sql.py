@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
+import pytest
 from psycopg import sql as pgsql
+
+from quantrail.ledger.store import LedgerStore
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 ADMIN_URL_ENV = "QUANTRAIL_TEST_PG_URL"
@@ -83,3 +87,50 @@ def create_schema(database: str, name: str) -> str:
 
 def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'ledger.sqlite'}"
+
+
+def terminate_backends(database_url: str) -> int:
+    """Cut every other connection to the database of ``database_url`` (a server-side drop)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+# -- fixtures (imported by the ledger tests' conftest.py files) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A private PostgreSQL database for this session, dropped at the end."""
+    admin = admin_url()
+    reason = unreachable_reason(admin)
+    if reason is not None:
+        if postgres_required():
+            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    name = create_database(admin)
+    try:
+        yield database_url(admin, name)
+    finally:
+        drop_database(admin, name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database URL: a SQLite file, or a new schema in the session database."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    database: str = request.getfixturevalue("pg_database_url")
+    return create_schema(database, unique_name("t"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[LedgerStore]:
+    opened = LedgerStore.open(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()

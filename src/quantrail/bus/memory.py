@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -68,18 +67,18 @@ class MemoryTransport(Transport):
         self._marks: OrderedDict[str, int] = OrderedDict()  # key -> expiry ns
         self._mark_capacity = mark_capacity
         self._state: dict[str, dict[str, str]] = {}
-        self._appended: asyncio.Condition | None = None
-        self._generation = 0
+        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
 
     # --- writing -------------------------------------------------------------------------
     async def add(
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
         ids = [self._append(stream, fields) for stream, fields in items]
-        for stream in {stream for stream, _ in items}:
+        touched = {stream for stream, _ in items}
+        for stream in touched:
             if stream in retention:
                 self._trim(self._streams[stream], retention[stream])
-        await self._notify()
+        self._notify(touched)
         return ids
 
     def _append(self, stream_key: str, fields: Fields) -> str:
@@ -107,20 +106,12 @@ class MemoryTransport(Transport):
             del stream.data[entry_id]
         del stream.ids[:count]
 
-    def _changed_since(self) -> Callable[[], bool]:
-        seen = self._generation
-        return lambda: self._generation != seen
-
-    async def _notify(self) -> None:
-        self._generation += 1
-        condition = self._condition()
-        async with condition:
-            condition.notify_all()
-
-    def _condition(self) -> asyncio.Condition:
-        if self._appended is None:
-            self._appended = asyncio.Condition()
-        return self._appended
+    def _notify(self, streams: set[str]) -> None:
+        """Wake the readers blocked on these streams (and only them)."""
+        for stream in streams:
+            for waiter in self._waiters.pop(stream, []):
+                if not waiter.done():
+                    waiter.set_result(None)
 
     # --- groups ----------------------------------------------------------------------------
     async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
@@ -144,7 +135,7 @@ class MemoryTransport(Transport):
         if entries or block_ms <= 0:
             return entries
         return await self._blocking(
-            lambda: self._read_group_now(group, consumer, streams, count), block_ms
+            lambda: self._read_group_now(group, consumer, streams, count), streams, block_ms
         )
 
     def _read_group_now(
@@ -177,23 +168,40 @@ class MemoryTransport(Transport):
         entries = self._read_now(streams, count)
         if entries or block_ms <= 0:
             return entries
-        return await self._blocking(lambda: self._read_now(streams, count), block_ms)
+        return await self._blocking(lambda: self._read_now(streams, count), streams, block_ms)
 
-    async def _blocking(self, attempt: Callable[[], list[Entry]], block_ms: int) -> list[Entry]:
-        """Retry ``attempt`` each time entries are appended, until it finds some or time is up."""
+    async def _blocking(
+        self, attempt: Callable[[], list[Entry]], streams: Mapping[str, str], block_ms: int
+    ) -> list[Entry]:
+        """Retry ``attempt`` each time one of ``streams`` grows, until it finds entries or the
+        block time is up. Only appends to these streams wake this reader."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + block_ms / 1000
-        condition = self._condition()
         entries: list[Entry] = []
         while not entries:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
-            async with condition:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(condition.wait_for(self._changed_since()), remaining)
+            waiter: asyncio.Future[None] = loop.create_future()
+            for stream in streams:
+                self._waiters.setdefault(stream, []).append(waiter)
+            try:
+                async with asyncio.timeout(remaining):
+                    await waiter
+            except TimeoutError:
+                pass
+            finally:
+                if not waiter.done():
+                    waiter.cancel()
+                    self._forget(waiter, streams)
             entries = attempt()
         return entries
+
+    def _forget(self, waiter: asyncio.Future[None], streams: Mapping[str, str]) -> None:
+        for stream in streams:
+            waiting = self._waiters.get(stream)
+            if waiting and waiter in waiting:
+                waiting.remove(waiter)
 
     def _read_now(self, streams: Mapping[str, str], count: int) -> list[Entry]:
         out: list[Entry] = []
@@ -305,7 +313,7 @@ class MemoryTransport(Transport):
         self._trim(self._streams[dlq_stream], retention)
         if group:
             await self.ack(stream, group, [entry_id])
-        await self._notify()
+        self._notify({dlq_stream})
         return new_id
 
     # --- state and inspection ------------------------------------------------------------------

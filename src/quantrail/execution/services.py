@@ -21,6 +21,7 @@ def build_execution_service(
     *,
     adv: Mapping[str, int] | None = None,
     default_adv: int = DEFAULT_ADV,
+    tick_s: float = 0.1,
 ) -> Service:
     """The execution service on ``bus``: the registry its transport calls for (Redis or the
     in-process one), the venue ``config.execution`` names. The service reads time through its
@@ -32,4 +33,5 @@ def build_execution_service(
         make_venue(config.execution),
         adv=adv,
         default_adv=default_adv,
+        tick_s=tick_s,
     )

@@ -89,3 +89,12 @@ def _check_int(field: str, value: object, *, allow_zero: bool) -> None:
         raise ValueError(f"{field}: must be integer shares (value: {value!r})")
     if not allow_zero and value <= 0:
         raise ValueError(f"{field}: must be a positive number of shares (value: {value!r})")
+
+
+def class_label(legs: list[ClassifiedLeg] | tuple[ClassifiedLeg, ...]) -> str:
+    """The classification of a whole fill as one string: its legs' classes joined with ``+``.
+
+    ``LT_LONG_INCREASE`` for a one-leg fill, ``LT_LONG_DECREASE+LT_SHORT_INCREASE`` for a fill
+    that crosses zero. This is what ``OrderFill.classification`` carries when a producer fills it.
+    """
+    return "+".join(leg.name for leg in legs)

@@ -1,7 +1,7 @@
-"""How the ledger's database is reached and versioned: two backends and the migrations.
+"""How the ledger's database is versioned: the numbered migrations and how they are applied.
 
-Backends: SQLite (stdlib ``sqlite3``) and PostgreSQL (``psycopg`` 3), chosen by URL, behind one
-small interface (a transaction that runs SQL written with ``?`` placeholders).
+The connections themselves (``Tx``, the SQLite and PostgreSQL backends, ``connect``) are in
+``ledger/sql.py``.
 
 Migrations are a numbered list; each is a list of SQL statements applied in order, all pending
 ones in one transaction under a lock, recorded in ``schema_version``: re-running is a no-op.
@@ -15,18 +15,9 @@ Migrations are append-only: never edit one that has shipped, add the next number
 
 from __future__ import annotations
 
-import enum
-import re
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, Literal, Protocol
 
-import psycopg
-
-Dialect = Literal["sqlite", "postgresql"]
+from quantrail.ledger.sql import Backend, Dialect, Tx
 
 _WORDS: dict[Dialect, dict[str, str]] = {
     "sqlite": {"money": "TEXT", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
@@ -154,7 +145,19 @@ _V1_TABLES = (
     )""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "ledger tables", _V1_TABLES),)
+# Version 2: the journal's lookups by account and time (reports read one day), and the event id
+# of a mode change, so a re-delivered RiskModeChanged is stored once.
+_V2_JOURNAL = (
+    "ALTER TABLE mode_changes ADD COLUMN event_id TEXT NOT NULL DEFAULT ''",
+    "CREATE UNIQUE INDEX mode_changes_by_event ON mode_changes (event_id) WHERE event_id <> ''",
+    "CREATE INDEX mode_changes_by_ts ON mode_changes (ts_ns)",
+    "CREATE INDEX exposure_by_account_ts ON exposure_samples (account, ts_ns)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "ledger tables", _V1_TABLES),
+    Migration(2, "journal indexes and mode change event ids", _V2_JOURNAL),
+)
 
 
 def apply_migrations(backend: Backend) -> list[int]:
@@ -201,154 +204,3 @@ def _check_numbering() -> None:
 
 
 _check_numbering()
-
-
-# -- the connection: one small interface, two backends ----------------------------------------
-
-Params = Sequence[object]
-Row = tuple[Any, ...]
-_Execute = Callable[[str, Params], tuple[int, list[Row]]]
-
-
-class Tx:
-    """One open transaction: ``run`` for writes (returns the rows changed), ``rows`` for reads."""
-
-    def __init__(self, execute: _Execute) -> None:
-        self._execute = execute
-
-    def run(self, sql: str, params: Params = ()) -> int:
-        return self._execute(sql, params)[0]
-
-    def rows(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        return self._execute(sql, params)[1]
-
-    def select(self, source: str, columns: str, where: str, *params: object) -> list[Row]:
-        return self.rows(f"SELECT {columns} FROM {source} WHERE {where}", params)
-
-    def insert(self, table: str, row: dict[str, object], suffix: str = "") -> list[Row]:
-        """INSERT one row given as column -> value; ``suffix`` adds ON CONFLICT / RETURNING."""
-        columns, marks = ", ".join(row), ", ".join("?" * len(row))
-        return self.rows(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks}){suffix}", tuple(row.values())
-        )
-
-
-def money(value: object) -> Decimal:
-    """A stored money value back as Decimal: SQLite returns our TEXT, PostgreSQL a Decimal."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-class Backend(Protocol):
-    @property
-    def dialect(self) -> Dialect: ...
-
-    def transaction(self) -> AbstractContextManager[Tx]: ...
-
-    def lock_schema(self, tx: Tx) -> None: ...
-
-    def close(self) -> None: ...
-
-
-def connect(url: str) -> Backend:
-    """A backend for ``sqlite:///path``, ``sqlite:///:memory:`` or ``postgresql://...``."""
-    if url.startswith("sqlite:///"):
-        return SqliteBackend(url.removeprefix("sqlite:///"))
-    if url.startswith(("postgresql://", "postgres://")):
-        return PostgresBackend(url)
-    raise ValueError(
-        f"db url: expected sqlite:///<path> or postgresql://... (value: {redact(url)!r})"
-    )
-
-
-def redact(url: str) -> str:
-    """The URL with any password replaced, fit for an error message or a log."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
-
-
-class SqliteBackend:
-    """SQLite via the stdlib; money is stored as decimal TEXT, so Decimals go in as ``str``."""
-
-    dialect: Dialect = "sqlite"
-
-    def __init__(self, path: str) -> None:
-        if not path:
-            raise ValueError("db url: sqlite:/// needs a path or :memory: (value: 'sqlite:///')")
-        # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, which takes
-        # the write lock up front so two writers queue instead of failing at COMMIT.
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._conn.execute("PRAGMA busy_timeout = 10000")
-        if path != ":memory:":
-            self._use_wal()
-
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield Tx(self._execute)
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
-
-    def lock_schema(self, tx: Tx) -> None:
-        """BEGIN IMMEDIATE already holds the database's write lock."""
-
-    def _use_wal(self) -> None:
-        # WAL lets readers (reports) run beside the writer. Switching needs a moment alone with
-        # the file; SQLite answers "locked" at once (no busy wait) when another connection
-        # opens it at the same time. The mode is stored in the file and only a speed matter, so
-        # losing that race is fine: whoever won has switched it, or the next opener will.
-        try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _execute(self, sql: str, params: Params) -> tuple[int, list[tuple[Any, ...]]]:
-        values = [str(v) if isinstance(v, Decimal) else _plain(v) for v in params]
-        cursor = self._conn.execute(sql, values)
-        rows = cursor.fetchall()
-        return cursor.rowcount, rows
-
-
-# Any fixed number: the key of the advisory lock that serializes migrations across processes.
-_MIGRATION_LOCK = 7_300_211_001
-
-
-class PostgresBackend:
-    """PostgreSQL via psycopg 3; money is NUMERIC, which psycopg maps to Decimal both ways."""
-
-    dialect: Dialect = "postgresql"
-
-    def __init__(self, url: str) -> None:
-        try:
-            self._conn = psycopg.connect(url, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise ConnectionError(f"db url: cannot connect to {redact(url)!r}: {exc}") from exc
-
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with self._conn.transaction():
-            yield Tx(self._execute)
-
-    def lock_schema(self, tx: Tx) -> None:
-        tx.rows("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _execute(self, sql: str, params: Params) -> tuple[int, list[tuple[Any, ...]]]:
-        # Our SQL never holds a literal '?' or '%', so the placeholder swap is safe.
-        query = sql.replace("?", "%s")
-        cursor = self._conn.execute(query, [_plain(v) for v in params])
-        rows = cursor.fetchall() if cursor.description is not None else []
-        return cursor.rowcount, rows
-
-
-def _plain(value: object) -> object:
-    """Enums go to the database as their plain values, on both backends."""
-    return value.value if isinstance(value, enum.Enum) else value

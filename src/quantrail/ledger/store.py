@@ -1,41 +1,40 @@
-"""The ledger's SQL store: fills, lots, BefDay snapshots, audit, mode changes, exposure samples.
+"""The ledger's SQL store: BefDay snapshots, fills, their classified legs and lots.
 
-Two backends behind one small interface, chosen by URL: SQLite (``sqlite:///path.sqlite``,
-``sqlite:///:memory:``) and PostgreSQL (``postgresql://...``). Every write is one transaction;
-a fill and the lot changes it caused commit together or not at all. The venue fill id is the
-idempotency key: ``record_fill`` returns False for a fill id the account already has.
+Two backends behind one small interface, chosen by URL (``ledger/sql.py``): SQLite
+(``sqlite:///path.sqlite``, ``sqlite:///:memory:``) and PostgreSQL (``postgresql://...``). Every
+write is one transaction; a fill and the lot changes it caused commit together or not at all.
+The venue fill id is the idempotency key: ``record_fill`` returns False for a fill id the account
+already has. Audit rows, mode changes and exposure samples are in ``store.journal``
+(``ledger/journal.py``), in the same database.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from types import TracebackType
-from typing import Any
 
 from quantrail.ledger.books import (
     AccountDay,
-    BaselinePosition,
     BefDaySnapshot,
     BookingResult,
     Fill,
     FillConflictError,
 )
+from quantrail.ledger.journal import AuditRecord, Journal, insert_audit
 from quantrail.ledger.lots import Lot, LotClose, Origin, baseline_lot_id
-from quantrail.ledger.migrations import (
-    Backend,
-    Tx,
-    apply_migrations,
-    connect,
-    current_version,
+from quantrail.ledger.migrations import apply_migrations, current_version
+from quantrail.ledger.sql import Backend, Tx, connect
+from quantrail.ledger.store_reads import (
+    DAY,
+    FILL_COLUMNS,
+    fill_of_row,
+    select_fills,
+    select_legs,
+    select_open_lots,
+    select_snapshot,
 )
-from quantrail.ledger.migrations import money as _money
-from quantrail.vocab import Bucket, Mode, Side
 
 
 class StoreError(RuntimeError):
@@ -57,37 +56,17 @@ class SnapshotOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class AuditRecord:
-    ts_ns: int
-    account: str | None
-    action: str
-    detail: dict[str, Any]
+class StoredDay:
+    """One account-day as stored, read in one transaction: the input of reports.
 
+    ``legs`` are (fill_id, class name, shares) in booking order; ``open_lots`` by symbol then
+    opening order.
+    """
 
-@dataclass(frozen=True, slots=True)
-class ModeChange:
-    ts_ns: int
-    mode: Mode
-    reason: str
-    account: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ExposureSample:
-    """One exposure reading; percentages are of equity (gross = |long| + |short|)."""
-
-    ts_ns: int
-    equity: Decimal
-    long_notional: Decimal
-    short_notional: Decimal
-    gross_pct: Decimal
-    net_pct: Decimal
-    account: str | None = None
-
-
-_FILL_COLUMNS = "fill_id, account, ts_ns, symbol, side, qty, price, fee, bucket, order_id"
-_LOT_COLUMNS = "lot_id, symbol, origin, bucket, qty_open, price, opened_ts_ns"
-_DAY = "account = ? AND day = ?"
+    snapshot: BefDaySnapshot
+    fills: tuple[Fill, ...]
+    legs: tuple[tuple[str, str, int], ...]
+    open_lots: tuple[Lot, ...]
 
 
 class LedgerStore:
@@ -95,6 +74,7 @@ class LedgerStore:
 
     def __init__(self, backend: Backend) -> None:
         self._db = backend
+        self.journal = Journal(backend)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> LedgerStore:
@@ -131,26 +111,31 @@ class LedgerStore:
 
     # -- BefDay snapshots ---------------------------------------------------------------------
 
-    def save_snapshot(self, snapshot: BefDaySnapshot, *, force: bool = False) -> SnapshotOutcome:
+    def save_snapshot(
+        self, snapshot: BefDaySnapshot, *, force: bool = False, audit: AuditRecord | None = None
+    ) -> SnapshotOutcome:
         """Freeze the baseline: the existing snapshot wins unless ``force`` (audited replace).
 
         A forced replace after fills were booked rebuilds the day's lots and classes by
-        replaying those fills onto the new baseline, in the same transaction.
+        replaying those fills onto the new baseline, in the same transaction. ``audit`` is
+        written with a newly created snapshot, in the same transaction.
         """
         with self._db.transaction() as tx:
-            existing = _select_snapshot(tx, snapshot.account, snapshot.day)
+            existing = select_snapshot(tx, snapshot.account, snapshot.day)
             if existing is None:
                 _insert_snapshot(tx, snapshot)
+                if audit is not None:
+                    insert_audit(tx, audit)
                 return SnapshotOutcome(SnapshotStatus.CREATED, snapshot)
             if not force:
                 return SnapshotOutcome(SnapshotStatus.EXISTING, existing)
             rebooked = _replace_snapshot(tx, existing, snapshot)
-            _insert_audit(tx, _replace_audit(existing, snapshot, rebooked))
+            insert_audit(tx, _replace_audit(existing, snapshot, rebooked))
             return SnapshotOutcome(SnapshotStatus.REPLACED, snapshot)
 
     def load_snapshot(self, account: str, day: dt.date) -> BefDaySnapshot | None:
         with self._db.transaction() as tx:
-            return _select_snapshot(tx, account, day)
+            return select_snapshot(tx, account, day)
 
     # -- fills and lots -----------------------------------------------------------------------
 
@@ -158,14 +143,15 @@ class LedgerStore:
         """Persist a booked fill, its legs and lot changes atomically; False for a duplicate.
 
         Raises ``FillConflictError`` when the fill id is stored with different content, and
-        ``StoreError`` when the stored lots are not the ones the books closed (then nothing is
-        written: reload the day with ``load_day``).
+        ``StoreError`` when the books were not booked on the stored state: the stored lots are
+        not the ones the books closed, or the stored position does not come out at the fill's
+        ``position_after`` (then nothing is written: reload the day with ``load_day``).
         """
         if result.duplicate:
             return False
         fill = result.fill
         with self._db.transaction() as tx:
-            if _select_snapshot(tx, fill.account, result.day) is None:
+            if select_snapshot(tx, fill.account, result.day) is None:
                 raise StoreError(
                     f"fill {fill.fill_id!r}: no befday snapshot stored for account "
                     f"{fill.account!r} on {result.day.isoformat()}; save it first"
@@ -175,6 +161,7 @@ class LedgerStore:
                 _check_same_fill(tx, fill)
                 return False
             _write_booking(tx, result, seq)
+            _check_position_after(tx, result)
         return True
 
     def has_fill(self, account: str, fill_id: str) -> bool:
@@ -184,20 +171,40 @@ class LedgerStore:
     def load_fills(self, account: str, day: dt.date) -> list[Fill]:
         """The day's fills in booking order."""
         with self._db.transaction() as tx:
-            return [fill for _seq, fill in _select_fills(tx, account, day)]
+            return [fill for _seq, fill in select_fills(tx, account, day)]
 
     def open_lots(self, account: str, day: dt.date) -> list[Lot]:
         """Open lots as stored, by symbol then opening order (as ``AccountDay.open_lots``)."""
         with self._db.transaction() as tx:
-            return _select_open_lots(tx, account, day)
+            return select_open_lots(tx, account, day)
 
     def fill_classes(self, account: str, day: dt.date) -> list[tuple[str, str, int]]:
         """(fill_id, class name, shares) per leg in booking order: the input of reports."""
-        source = "fill_legs l JOIN fills f ON f.account = l.account AND f.fill_id = l.fill_id"
-        where = "l.account = ? AND l.day = ? ORDER BY f.seq, l.leg_no"
         with self._db.transaction() as tx:
-            rows = tx.select(source, "l.fill_id, l.fill_class, l.qty", where, account, str(day))
-        return [(str(fill_id), str(name), int(qty)) for fill_id, name, qty in rows]
+            return select_legs(tx, account, day)
+
+    def count_fills(self, account: str | None = None) -> int:
+        """Fills stored, for one account or all of them."""
+        where, params = ("account = ?", (account,)) if account is not None else ("1 = 1", ())
+        with self._db.transaction() as tx:
+            return int(tx.select("fills", "COUNT(*)", where, *params)[0][0])
+
+    def snapshot_days(self, account: str) -> list[dt.date]:
+        """The days the account has a BefDay snapshot for, oldest first."""
+        with self._db.transaction() as tx:
+            rows = tx.select("befday_snapshots", "day", "account = ? ORDER BY day", account)
+        return [dt.date.fromisoformat(str(day)) for (day,) in rows]
+
+    def read_day(self, account: str, day: dt.date) -> StoredDay:
+        """Snapshot, fills, legs and open lots of a day, consistent with each other."""
+        with self._db.transaction() as tx:
+            snapshot = select_snapshot(tx, account, day)
+            if snapshot is None:
+                raise StoreError(f"account {account!r}: no befday snapshot for {day.isoformat()}")
+            fills = tuple(fill for _seq, fill in select_fills(tx, account, day))
+            legs = tuple(select_legs(tx, account, day))
+            lots = tuple(select_open_lots(tx, account, day))
+        return StoredDay(snapshot, fills, legs, lots)
 
     def load_day(self, account: str, day: dt.date) -> AccountDay:
         """Rebuild the books by replaying the stored fills onto the stored snapshot.
@@ -206,10 +213,10 @@ class LedgerStore:
         difference raises ``StoreError``.
         """
         with self._db.transaction() as tx:
-            snapshot = _select_snapshot(tx, account, day)
+            snapshot = select_snapshot(tx, account, day)
             if snapshot is None:
                 raise StoreError(f"account {account!r}: no befday snapshot for {day.isoformat()}")
-            fills, stored = _select_fills(tx, account, day), _select_open_lots(tx, account, day)
+            fills, stored = select_fills(tx, account, day), select_open_lots(tx, account, day)
         books = AccountDay(snapshot)
         for _seq, fill in fills:
             books.book_fill(fill)
@@ -220,54 +227,8 @@ class LedgerStore:
             )
         return books
 
-    # -- audit, modes, exposure (kept for the reports) ----------------------------------------
-
-    def audit_records(self, account: str | None = None) -> list[AuditRecord]:
-        rows = self._journal("audit", "ts_ns, account, action, detail", account)
-        return [AuditRecord(int(ts), acc, str(act), json.loads(det)) for ts, acc, act, det in rows]
-
-    def record_mode_change(self, change: ModeChange) -> None:
-        with self._db.transaction() as tx:
-            tx.insert("mode_changes", _fields(change))
-
-    def mode_changes(self, account: str | None = None) -> list[ModeChange]:
-        rows = self._journal("mode_changes", "ts_ns, mode, reason, account", account)
-        return [ModeChange(int(ts), Mode(mode), str(why), acc) for ts, mode, why, acc in rows]
-
-    def record_exposure(self, sample: ExposureSample) -> None:
-        with self._db.transaction() as tx:
-            tx.insert("exposure_samples", _fields(sample))
-
-    def exposure_samples(self, account: str | None = None) -> list[ExposureSample]:
-        columns = "ts_ns, equity, long_notional, short_notional, gross_pct, net_pct, account"
-        rows = self._journal("exposure_samples", columns, account)
-        return [_exposure(row) for row in rows]
-
-    def _journal(self, table: str, columns: str, account: str | None) -> list[tuple[Any, ...]]:
-        where, params = ("account = ?", (account,)) if account is not None else ("1 = 1", ())
-        with self._db.transaction() as tx:
-            return tx.select(table, columns, f"{where} ORDER BY seq", *params)
-
 
 # -- helpers: SQL in one open transaction -----------------------------------------------------
-
-
-def _fields(record: ModeChange | ExposureSample | AuditRecord) -> dict[str, object]:
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
-
-
-def _select_snapshot(tx: Tx, account: str, day: dt.date) -> BefDaySnapshot | None:
-    key = (account, day.isoformat())
-    head = tx.select("befday_snapshots", "taken_ts_ns", _DAY, *key)
-    if not head:
-        return None
-    columns = "symbol, qty, bucket, prior_close"
-    rows = tx.select("befday_positions", columns, f"{_DAY} ORDER BY symbol", *key)
-    positions = tuple(
-        BaselinePosition(str(symbol), int(qty), Bucket(bucket), _money(close))
-        for symbol, qty, bucket, close in rows
-    )
-    return BefDaySnapshot(account, day, positions, int(head[0][0]))
 
 
 def _insert_snapshot(tx: Tx, snapshot: BefDaySnapshot) -> None:
@@ -292,11 +253,11 @@ def _replace_snapshot(tx: Tx, old: BefDaySnapshot, new: BefDaySnapshot) -> int:
     """Swap the baseline and rebuild the day's derived rows; returns the fills re-booked."""
     key = (new.account, new.day.isoformat())
     for table in ("fill_legs", "lot_closes", "lots", "befday_positions"):
-        tx.run(f"DELETE FROM {table} WHERE {_DAY}", key)
-    tx.run(f"UPDATE befday_snapshots SET taken_ts_ns = ? WHERE {_DAY}", (new.taken_ts_ns, *key))
+        tx.run(f"DELETE FROM {table} WHERE {DAY}", key)
+    tx.run(f"UPDATE befday_snapshots SET taken_ts_ns = ? WHERE {DAY}", (new.taken_ts_ns, *key))
     _insert_positions(tx, new)
     books = AccountDay(new)
-    fills = _select_fills(tx, new.account, new.day)
+    fills = select_fills(tx, new.account, new.day)
     for seq, fill in fills:
         result = books.book_fill(fill)
         tx.run(
@@ -322,11 +283,6 @@ def _replace_audit(old: BefDaySnapshot, new: BefDaySnapshot, rebooked: int) -> A
     return AuditRecord(new.taken_ts_ns, new.account, "befday.snapshot.replaced", detail)
 
 
-def _insert_audit(tx: Tx, record: AuditRecord) -> None:
-    row = _fields(record)
-    tx.insert("audit", {**row, "detail": json.dumps(record.detail, sort_keys=True)})
-
-
 def _insert_fill(tx: Tx, result: BookingResult) -> int | None:
     """Insert the fill unless its id is taken: the new row's seq, or None for a duplicate."""
     booked = {
@@ -339,32 +295,37 @@ def _insert_fill(tx: Tx, result: BookingResult) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
+def _check_position_after(tx: Tx, result: BookingResult) -> None:
+    """The books that booked the fill must have seen every fill the store holds in the symbol.
+
+    Checked after the lot updates, on the stored open lots: they must now add up to the
+    position the books reached. Books that missed a fill (a second writer) fail here.
+    """
+    fill = result.fill
+    where = f"{DAY} AND symbol = ?"
+    rows = tx.select("lots", "COALESCE(SUM(qty_open), 0)", where, fill.account,
+                     result.day.isoformat(), fill.symbol)  # fmt: skip
+    stored = int(rows[0][0])
+    if stored != result.position_after:
+        raise StoreError(
+            f"fill {fill.fill_id!r}: the books reach a {fill.symbol} position of "
+            f"{result.position_after} but the store would hold {stored}; they missed a fill: "
+            "reload the day"
+        )
+
+
 def _fields_of_fill(fill: Fill) -> dict[str, object]:
-    return {name: getattr(fill, name) for name in _FILL_COLUMNS.split(", ")}
+    return {name: getattr(fill, name) for name in FILL_COLUMNS.split(", ")}
 
 
 def _check_same_fill(tx: Tx, fill: Fill) -> None:
     where = "account = ? AND fill_id = ?"
-    stored = _fill(tx.select("fills", _FILL_COLUMNS, where, fill.account, fill.fill_id)[0])
+    stored = fill_of_row(tx.select("fills", FILL_COLUMNS, where, fill.account, fill.fill_id)[0])
     if stored != fill:
         raise FillConflictError(
             f"fill {fill.fill_id!r}: already stored with different content "
             f"(value: {fill!r}, stored: {stored!r})"
         )
-
-
-def _select_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill]]:
-    where = f"{_DAY} ORDER BY seq"
-    rows = tx.select("fills", f"seq, {_FILL_COLUMNS}", where, account, day.isoformat())
-    return [(int(row[0]), _fill(row[1:])) for row in rows]
-
-
-def _fill(row: Sequence[Any]) -> Fill:
-    fill_id, account, ts_ns, symbol, side, qty, price, fee, bucket, order_id = row
-    return Fill(
-        str(fill_id), str(account), int(ts_ns), str(symbol), Side(side), int(qty),
-        _money(price), _money(fee), Bucket(bucket), str(order_id),
-    )  # fmt: skip
 
 
 def _write_booking(tx: Tx, result: BookingResult, seq: int) -> None:
@@ -377,7 +338,7 @@ def _write_booking(tx: Tx, result: BookingResult, seq: int) -> None:
         tx.insert("fill_legs", {**key, **row})
     for close_no, close in enumerate(result.closes):
         changed = tx.run(
-            f"UPDATE lots SET qty_open = ? WHERE {_DAY} AND lot_id = ? AND qty_open = ?",
+            f"UPDATE lots SET qty_open = ? WHERE {DAY} AND lot_id = ? AND qty_open = ?",
             (close.qty_open_after, f.account, key["day"], close.lot_id, close.qty_open_before),
         )
         if changed != 1:
@@ -403,25 +364,3 @@ def _insert_lot(tx: Tx, account: str, day: dt.date, lot: Lot, seq: int) -> None:
 
 
 _LOT_NAMES = ("lot_id", "symbol", "origin", "bucket", "price", "opened_ts_ns")
-
-
-def _exposure(row: Sequence[Any]) -> ExposureSample:
-    ts_ns, equity, long_notional, short_notional, gross, net, account = row
-    money = _money
-    return ExposureSample(
-        int(ts_ns), money(equity), money(long_notional), money(short_notional), money(gross),
-        money(net), account,
-    )  # fmt: skip
-
-
-def _select_open_lots(tx: Tx, account: str, day: dt.date) -> list[Lot]:
-    where = f"{_DAY} AND qty_open <> 0 ORDER BY symbol, seq"
-    return [_lot(row) for row in tx.select("lots", _LOT_COLUMNS, where, account, day.isoformat())]
-
-
-def _lot(row: Sequence[Any]) -> Lot:
-    lot_id, symbol, origin, bucket, qty, price, ts_ns = row
-    return Lot(
-        str(lot_id), str(symbol), Origin(origin), Bucket(bucket), int(qty), _money(price),
-        int(ts_ns),
-    )  # fmt: skip

@@ -68,9 +68,27 @@ class SimulatedClock:
             wake_at, _, future = heapq.heappop(self._sleepers)
             self._now_ns = max(self._now_ns, wake_at)
             future.set_result(None)
-            for _ in range(3):
-                await asyncio.sleep(0)
+            await run_until_idle()
         self._now_ns = target_ns
 
     async def advance(self, seconds: float) -> None:
         await self.advance_to(self._now_ns + int(seconds * NS_PER_SECOND))
+
+
+async def run_until_idle(max_rounds: int = 10_000) -> None:
+    """Yield until the event loop has nothing ready to run but us.
+
+    After a simulated wake-up, everything it set off (a publish, the handlers that read it, the
+    events they publish in turn) must finish before time moves on, or a timer at a later
+    simulated time would see work that, in real time, would long be done. In-process work is
+    all ready callbacks, so "nothing ready" means it is done. (This reads CPython's ready queue;
+    work waiting on sockets, as with Redis, is settled by the simulation between steps.)
+    """
+    loop = asyncio.get_running_loop()
+    ready = getattr(loop, "_ready", None)
+    for _ in range(max_rounds):
+        await asyncio.sleep(0)
+        if ready is not None and not ready:
+            return
+        if ready is None and _ > 8:  # no ready queue to look at: a fixed number of turns
+            return

@@ -122,6 +122,9 @@ class Simulation:
         """Every event of ``kind`` on its stream, oldest first."""
         tag = kind.__struct_config__.tag
         assert isinstance(tag, str)
-        entries = await self.bus.iter_range(stream_of_kind(tag))
-        decoded = [self.bus.codec.from_fields(entry.fields) for entry in entries]
-        return [event for event in decoded if isinstance(event, kind)]
+        return [e for e in await self.stream_events(stream_of_kind(tag)) if isinstance(e, kind)]
+
+    async def stream_events(self, stream: str) -> list[Event]:
+        """Every event on a (logical) stream, oldest first."""
+        entries = await self.bus.iter_range(stream)
+        return [self.bus.codec.from_fields(entry.fields) for entry in entries]

@@ -18,14 +18,10 @@ from kit.ledger import (
     snapshot,
 )
 from quantrail.ledger.books import AccountDay, FillConflictError
-from quantrail.ledger.migrations import connect, latest_version
-from quantrail.ledger.store import (
-    ExposureSample,
-    LedgerStore,
-    ModeChange,
-    SnapshotStatus,
-    StoreError,
-)
+from quantrail.ledger.journal import ExposureSample, ModeChange
+from quantrail.ledger.migrations import latest_version
+from quantrail.ledger.sql import connect
+from quantrail.ledger.store import LedgerStore, SnapshotStatus, StoreError
 from quantrail.vocab import Bucket, Mode, Side
 
 MARKS = {"XYZ": money("25.50"), "ABC": money("39.00")}
@@ -38,12 +34,12 @@ def book_and_record(store: LedgerStore, books: AccountDay, *fills_: object) -> l
 def test_migrations_apply_once_and_rerun_as_no_op(store_url: str) -> None:
     with LedgerStore.open(store_url, migrate=False) as fresh:
         assert fresh.schema_version() == 0
-        assert fresh.migrate() == [1]
+        assert fresh.migrate() == [1, 2]
         assert fresh.migrate() == []
-        assert fresh.schema_version() == latest_version() == 1
+        assert fresh.schema_version() == latest_version() == 2
     with LedgerStore.open(store_url) as reopened:
         assert reopened.migrate() == []
-        assert reopened.schema_version() == 1
+        assert reopened.schema_version() == 2
 
 
 def test_a_database_newer_than_the_code_is_refused(store_url: str) -> None:
@@ -164,7 +160,7 @@ def test_befday_snapshot_is_idempotent_for_the_day(store: LedgerStore) -> None:
     assert second.status is SnapshotStatus.EXISTING
     assert second.snapshot == example_snapshot()  # the existing one is reported, not replaced
     assert store.load_snapshot("HAMMER", DAY) == example_snapshot()
-    assert store.audit_records() == []
+    assert store.journal.audit_records() == []
 
 
 def test_forced_snapshot_replaces_it_with_an_audit_row_and_rebooks_fills(
@@ -178,7 +174,7 @@ def test_forced_snapshot_replaces_it_with_an_audit_row_and_rebooks_fills(
 
     assert outcome.status is SnapshotStatus.REPLACED
     assert store.load_snapshot("HAMMER", DAY) == corrected
-    [audit] = store.audit_records("HAMMER")
+    [audit] = store.journal.audit_records("HAMMER")
     assert (audit.ts_ns, audit.action) == (corrected.taken_ts_ns, "befday.snapshot.replaced")
     assert audit.detail["old_positions"] == [
         ["ABC", -500, "LT", "40.00"],
@@ -209,14 +205,14 @@ def test_mode_changes_and_exposure_samples_round_trip(store: LedgerStore) -> Non
         net_pct=Decimal("38.5"),
         account="HAMMER",
     )
-    store.record_mode_change(change)
-    store.record_mode_change(ModeChange(OPEN_NS + 1, Mode.NORMAL, "all clear"))
-    store.record_exposure(sample)
+    store.journal.record_mode_change(change)
+    store.journal.record_mode_change(ModeChange(OPEN_NS + 1, Mode.NORMAL, "all clear"))
+    store.journal.record_exposure(sample)
 
-    assert store.mode_changes("HAMMER") == [change]
-    assert [c.mode for c in store.mode_changes()] == [Mode.SOFT_DERISK, Mode.NORMAL]
-    assert store.exposure_samples() == [sample]
-    assert store.exposure_samples("IBKR_GUN") == []
+    assert store.journal.mode_changes("HAMMER") == [change]
+    assert [c.mode for c in store.journal.mode_changes()] == [Mode.SOFT_DERISK, Mode.NORMAL]
+    assert store.journal.exposure_samples() == [sample]
+    assert store.journal.exposure_samples("IBKR_GUN") == []
 
 
 def test_bad_urls_are_refused_without_showing_the_password() -> None:
@@ -266,4 +262,4 @@ def test_concurrent_openers_migrate_exactly_once(store_url: str) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         applied = list(pool.map(lambda _: open_and_migrate(), range(4)))
 
-    assert sorted(applied) == [[], [], [], [1]]
+    assert sorted(applied) == [[], [], [], [1, 2]]

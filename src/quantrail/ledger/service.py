@@ -1,0 +1,182 @@
+"""The ledger service: fills from ``trades.order`` into the books and the SQL store.
+
+Subscriptions (group ``ledger``):
+
+* ``trades.order``: ``OrderPartiallyFilled`` / ``OrderFilled`` go through ``Booker.book`` (the
+  same path as ``quantrail ledger book``); other order events are acked untouched. A fill id the
+  store already has is acked without booking. The books of an account-day live in memory and
+  are reloaded from the store (``load_day``) after a restart or a failed write.
+* ``risk.mode``: every ``RiskModeChanged`` is stored (once per event id).
+* ``exposure.snapshot``: samples are thinned to the latest one per account per
+  ``exposure_interval_s`` (60 s), so the last sample of the day is always kept.
+
+All database work runs on one worker thread, in order, so the event loop (heartbeats, other
+consumers) never waits on SQL and the store is used by one thread at a time. A database that
+cannot be reached surfaces as a ``TransportError``: the consumer waits and retries the event
+without counting a delivery, so fills are never dead-lettered because PostgreSQL restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import TypeVar
+
+from quantrail.bus.delivery import Delivery
+from quantrail.bus.transport import TransportError
+from quantrail.config import AccountConfig, Config
+from quantrail.events.base import Event
+from quantrail.events.exposure import ExposureSnapshot
+from quantrail.events.orders import OrderFill
+from quantrail.events.risk import RiskModeChanged
+from quantrail.ledger.booking import Booked, Booker, fill_from_event
+from quantrail.ledger.journal import ExposureSample, ModeChange
+from quantrail.ledger.sql import DatabaseUnavailableError
+from quantrail.ledger.store import LedgerStore
+from quantrail.money import to_money
+from quantrail.risk.baseline import load_baseline
+from quantrail.runtime.service import Service, Subscription
+
+T = TypeVar("T")
+
+ORDERS_STREAM = "trades.order"
+MODE_STREAM = "risk.mode"
+EXPOSURE_STREAM = "exposure.snapshot"
+
+
+class StoreUnavailableError(TransportError):
+    """The ledger's database is unreachable: the bus retries the event later, uncounted."""
+
+
+class LedgerService(Service):
+    """Books fills, mode changes and exposure samples into the ledger's store."""
+
+    name = "ledger"
+
+    def __init__(
+        self,
+        store_url: str,
+        accounts: Sequence[AccountConfig] = (),
+        *,
+        timezone: str = "America/New_York",
+        exposure_interval_s: int = 60,
+    ) -> None:
+        super().__init__()
+        if exposure_interval_s <= 0:
+            raise ValueError(f"exposure_interval_s: must be > 0 (value: {exposure_interval_s})")
+        self.store_url = store_url
+        self.accounts = tuple(accounts)
+        self.timezone = timezone
+        self.exposure_interval_s = exposure_interval_s
+        self.counts = {"booked": 0, "duplicates": 0, "mode_changes": 0, "exposure_samples": 0}
+        self._store: LedgerStore | None = None
+        self._booker: Booker | None = None
+        self._worker: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> LedgerService:
+        return cls(config.db.url, config.risk.accounts, timezone=config.session.timezone)
+
+    def subscriptions(self) -> list[Subscription]:
+        return [
+            Subscription(streams=[ORDERS_STREAM], handler=self.on_order_event, name="fills"),
+            Subscription(streams=[MODE_STREAM], handler=self.on_mode_change, name="modes"),
+            Subscription(streams=[EXPOSURE_STREAM], handler=self.on_exposure, name="exposure"),
+        ]
+
+    async def on_start(self) -> None:
+        """Open the store (migrating it) and check every configured baseline file reads.
+
+        A broken baseline file stops the start-up, naming the file, line and column, rather
+        than failing the first fill of the day (which would end up dead-lettered).
+        """
+        files = {account.name: account.baseline for account in self.accounts}
+        for path in files.values():
+            if path is not None:
+                load_baseline(path)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
+        self._store = await self._in_db(LedgerStore.open, self.store_url)
+        self._booker = Booker(self._store, timezone=self.timezone, baseline_files=files)
+
+    async def on_stop(self) -> None:
+        if self._store is not None:
+            await self._in_db(self._store.close)
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+
+    @property
+    def store(self) -> LedgerStore:
+        if self._store is None:
+            raise RuntimeError("ledger service is not started")
+        return self._store
+
+    @property
+    def booker(self) -> Booker:
+        if self._booker is None:
+            raise RuntimeError("ledger service is not started")
+        return self._booker
+
+    async def on_order_event(self, event: Event, delivery: Delivery) -> None:
+        await self.book_event(event)
+
+    async def book_event(self, event: Event) -> Booked | None:
+        """Book a fill event; any other order event is not the ledger's business (None)."""
+        if not isinstance(event, OrderFill):
+            return None
+        fill = fill_from_event(event)
+        booked = await self._in_db(self.booker.book, fill, event.classification)
+        self.counts["booked" if booked.stored else "duplicates"] += 1
+        self.ctx.log.debug(
+            "fill %s %s %s: %s",
+            fill.account,
+            fill.fill_id,
+            "booked" if booked.stored else "already booked",
+            "+".join(leg.name for leg in booked.result.legs),
+        )
+        return booked
+
+    async def on_mode_change(self, event: Event, delivery: Delivery) -> None:
+        if not isinstance(event, RiskModeChanged):
+            return
+        change = ModeChange(event.ts_event, event.mode, event.reason, event.account, event.event_id)
+        if await self._in_db(self.store.journal.record_mode_change, change):
+            self.counts["mode_changes"] += 1
+
+    async def on_exposure(self, event: Event, delivery: Delivery) -> None:
+        if not isinstance(event, ExposureSnapshot):
+            return
+        sample = exposure_sample(event)
+        record = self.store.journal.record_exposure_sample
+        if await self._in_db(record, sample, self.exposure_interval_s):
+            self.counts["exposure_samples"] += 1
+
+    def health(self) -> dict[str, object]:
+        return dict(self.counts)
+
+    async def _in_db(self, work: Callable[..., T], *args: object) -> T:
+        """Run store work on the database thread; an unreachable database is a transport error."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._worker, functools.partial(work, *args))
+        except DatabaseUnavailableError as exc:
+            raise StoreUnavailableError(str(exc)) from exc
+
+
+def exposure_sample(event: ExposureSnapshot) -> ExposureSample:
+    """The journal's sample of an exposure snapshot (percentages kept as exact decimals)."""
+    return ExposureSample(
+        ts_ns=event.ts_event,
+        equity=event.equity,
+        long_notional=event.long_notional,
+        short_notional=event.short_notional,
+        gross_pct=_pct(event.gross_exposure_pct),
+        net_pct=_pct(event.net_exposure_pct),
+        account=event.account,
+    )
+
+
+def _pct(value: float) -> Decimal:
+    return to_money(value)  # via repr: 121.5 stays 121.5

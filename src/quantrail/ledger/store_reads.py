@@ -1,0 +1,71 @@
+"""Reading the books back from rows, inside the caller's open transaction.
+
+Snapshots, fills, classified legs and open lots as the ledger's values; ``store.py`` writes
+them. Kept apart so the store's module stays about what a write must guarantee.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from quantrail.ledger.books import BaselinePosition, BefDaySnapshot, Fill
+from quantrail.ledger.lots import Lot, Origin
+from quantrail.ledger.sql import Tx
+from quantrail.ledger.sql import money as _money
+from quantrail.vocab import Bucket, Side
+
+FILL_COLUMNS = "fill_id, account, ts_ns, symbol, side, qty, price, fee, bucket, order_id"
+LOT_COLUMNS = "lot_id, symbol, origin, bucket, qty_open, price, opened_ts_ns"
+DAY = "account = ? AND day = ?"
+
+
+def select_legs(tx: Tx, account: str, day: dt.date) -> list[tuple[str, str, int]]:
+    source = "fill_legs l JOIN fills f ON f.account = l.account AND f.fill_id = l.fill_id"
+    where = "l.account = ? AND l.day = ? ORDER BY f.seq, l.leg_no"
+    rows = tx.select(source, "l.fill_id, l.fill_class, l.qty", where, account, day.isoformat())
+    return [(str(fill_id), str(name), int(qty)) for fill_id, name, qty in rows]
+
+
+def select_snapshot(tx: Tx, account: str, day: dt.date) -> BefDaySnapshot | None:
+    key = (account, day.isoformat())
+    head = tx.select("befday_snapshots", "taken_ts_ns", DAY, *key)
+    if not head:
+        return None
+    columns = "symbol, qty, bucket, prior_close"
+    rows = tx.select("befday_positions", columns, f"{DAY} ORDER BY symbol", *key)
+    positions = tuple(
+        BaselinePosition(str(symbol), int(qty), Bucket(bucket), _money(close))
+        for symbol, qty, bucket, close in rows
+    )
+    return BefDaySnapshot(account, day, positions, int(head[0][0]))
+
+
+def select_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill]]:
+    where = f"{DAY} ORDER BY seq"
+    rows = tx.select("fills", f"seq, {FILL_COLUMNS}", where, account, day.isoformat())
+    return [(int(row[0]), fill_of_row(row[1:])) for row in rows]
+
+
+def fill_of_row(row: Sequence[Any]) -> Fill:
+    fill_id, account, ts_ns, symbol, side, qty, price, fee, bucket, order_id = row
+    return Fill(
+        str(fill_id), str(account), int(ts_ns), str(symbol), Side(side), int(qty),
+        _money(price), _money(fee), Bucket(bucket), str(order_id),
+    )  # fmt: skip
+
+
+def select_open_lots(tx: Tx, account: str, day: dt.date) -> list[Lot]:
+    where = f"{DAY} AND qty_open <> 0 ORDER BY symbol, seq"
+    return [
+        lot_of_row(row) for row in tx.select("lots", LOT_COLUMNS, where, account, day.isoformat())
+    ]
+
+
+def lot_of_row(row: Sequence[Any]) -> Lot:
+    lot_id, symbol, origin, bucket, qty, price, ts_ns = row
+    return Lot(
+        str(lot_id), str(symbol), Origin(origin), Bucket(bucket), int(qty), _money(price),
+        int(ts_ns),
+    )  # fmt: skip

@@ -1,0 +1,176 @@
+"""The transport benchmark: its verdict logic by hand, and one tiny smoke run on a real Redis.
+
+No assertion here is about speed: speed is measured by the benchmark itself, never in tests.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from quantrail.ops.bench_transport import (
+    BenchOptions,
+    BenchReport,
+    Latency,
+    LatencyPair,
+    Sustained,
+    Throughput,
+    lag_growing,
+    percentile,
+    run_transport_bench,
+)
+
+
+def _latency(rate: int, p99_ms: float) -> Latency:
+    return Latency(rate, float(rate), 100, 100, 0.5, p99_ms, p99_ms + 1, 20.0)
+
+
+def _report(consume_per_s: int = 40_000, p99_at_10k: float = 6.0) -> BenchReport:
+    """Raw 100,000/s (1 s), publish 60,000/s, consume as given, p99 1.5 ms and as given."""
+    pairs = (
+        LatencyPair(1_000, _latency(1_000, 1.5), _latency(1_000, 0.5)),
+        LatencyPair(10_000, _latency(10_000, p99_at_10k), _latency(10_000, 1.0)),
+    )
+    steady = Sustained(20_000, 10.0, 200_000, 19_900.0, 200_000, 19_950.0, 900, 300,
+                       (500, 900, 400, 600, 300, 300))  # fmt: skip
+    return BenchReport(
+        environment={"cpus": 2},
+        raw_xadd=Throughput(100_000, 1.0, 0.5),
+        raw_xadd_sync=Throughput(200_000, 1.0, 0.5),
+        publish=Throughput(60_000, 1.0, 0.6),
+        consume=Throughput(consume_per_s, 1.0, 0.8),
+        consume_no_idempotency=Throughput(80_000, 1.0, 0.4),
+        latency=pairs,
+        sustained=steady,
+    )
+
+
+def test_targets_compare_each_figure_with_its_goal() -> None:
+    verdicts = {t.name: t for t in _report().targets()}
+
+    assert verdicts["publish >= 50% of raw XADD"].passed  # 60,000 / 100,000 = 0.60
+    assert verdicts["publish >= 50% of raw XADD"].measured == "0.60 x raw"
+    assert not verdicts["consume+ack >= 50% of raw XADD"].passed  # 0.40
+    assert verdicts["p99 at 1,000/s"].passed  # 1.5 ms < 2 ms
+    assert not verdicts["p99 at 10,000/s"].passed  # 6 ms >= 5 ms
+    assert verdicts["sustained 20,000/s"].passed
+
+
+def test_a_consume_rate_of_exactly_half_the_baseline_passes() -> None:
+    verdicts = {t.name: t.passed for t in _report(consume_per_s=50_000).targets()}
+
+    assert verdicts["consume+ack >= 50% of raw XADD"]
+
+
+def test_sustained_misses_when_the_producer_could_not_offer_the_rate() -> None:
+    report = _report()
+    short = Sustained(20_000, 10.0, 150_000, 15_000.0, 150_000, 15_000.0, 10, 0, (0, 0, 0))
+    verdicts = {t.name: t.passed for t in replace(report, sustained=short).targets()}
+
+    assert not verdicts["sustained 20,000/s"]  # 15,000/s sent is under 95% of 20,000/s
+
+
+def test_to_dict_carries_rates_ratios_and_verdicts() -> None:
+    data = _report().to_dict()
+
+    assert data["throughput"]["raw_xadd"]["per_s"] == 100_000
+    assert data["throughput"]["publish"]["ratio_to_raw"] == pytest.approx(0.6)
+    assert data["throughput"]["raw_xadd_sync"]["ratio_to_raw"] == pytest.approx(2.0)
+    assert data["throughput"]["consume"]["cpu_us_per_event"] == pytest.approx(20.0)  # 0.8 s/40k
+    assert data["latency"][1]["ratio_to_bare"]["p99_ms"] == pytest.approx(6.0)  # 6.0 / 1.0
+    assert data["sustained"]["growing"] is False
+    assert [t["passed"] for t in data["targets"]] == [True, False, True, False, True]
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_render_prints_every_figure_and_pass_or_miss() -> None:
+    console = Console(record=True, width=200)
+
+    _report().render(console)
+
+    text = console.export_text()
+    assert "100,000/s" in text and "60,000/s" in text
+    assert "6.00 ms" in text and "1.00 ms" in text
+    assert "3.50" in text  # max latency 7.00 ms against 2.00 ms bare
+    assert "PASS" in text and "MISS" in text
+
+
+@pytest.mark.parametrize(
+    ("samples", "growing"),
+    [
+        ((0, 0, 0, 5_000, 6_000, 7_000), True),  # last third 6,500 > 2 x 0 and > 1,000
+        ((0, 0, 0, 5_000, 9_000, 0), False),  # a burst the consumer recovered from
+        ((100, 200, 300, 2_000, 1_200, 1_500), True),  # 1,350 > 2 x 150, never under 1,000
+        ((800, 900, 1_000, 900, 800, 1_000), False),  # 900 vs 850: flat
+        ((5_000,) * 6, False),  # high but not growing
+        ((10, 20, 30, 400, 500, 600), False),  # 550 grew but stays under 1,000 entries
+        ((0, 9_000), False),  # too few samples to judge
+    ],
+)
+def test_lag_grows_only_when_the_last_third_doubles_and_stays_over_1000(
+    samples: tuple[int, ...], growing: bool
+) -> None:
+    assert lag_growing(samples) is growing
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = list(range(1, 101))
+
+    assert percentile(values, 0.5) == 50
+    assert percentile(values, 0.99) == 99
+    assert percentile(values, 1.0) == 100
+    assert percentile([7], 0.99) == 7
+    with pytest.raises(ValueError, match="no values"):
+        percentile([], 0.5)
+
+
+def test_options_default_and_quick_sizes() -> None:
+    full, quick = BenchOptions(), BenchOptions(quick=True)
+
+    assert (full.count, full.latency_seconds, full.sustained_seconds) == (100_000, 5.0, 10.0)
+    assert (quick.count, quick.latency_seconds, quick.sustained_seconds) == (20_000, 2.0, 4.0)
+    assert BenchOptions(quick=True, entries=500).count == 500
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("entries", 0), ("latency_s", -1.0), ("sustained_s", 0.0)]
+)
+def test_options_reject_bad_sizes_naming_field_and_value(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=rf"{field}: .*\(value: {value!r}\)"):
+        BenchOptions(**{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.redis
+def test_smoke_run_reports_every_figure_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    seen: list[str] = []
+
+    report = run_transport_bench(
+        BenchOptions(
+            entries=500, latency_s=0.3, sustained_s=0.3, json_path=out, progress=seen.append
+        )
+    )
+
+    throughput = (report.raw_xadd, report.raw_xadd_sync, report.publish, report.consume)
+    for figure in (*throughput, report.consume_no_idempotency):
+        assert figure.count == 500
+        assert figure.per_s > 0 and figure.cpu_us_per_event > 0
+    assert [pair.rate for pair in report.latency] == [1_000, 10_000]
+    for pair in report.latency:
+        for side in (pair.quantrail, pair.bare):
+            assert side.sent == side.received == round(pair.rate * 0.3)
+            assert side.achieved_per_s > 0
+            assert 0 < side.p50_ms <= side.p99_ms <= side.max_ms
+    sustained = report.sustained
+    assert sustained.sent == sustained.received == 6_000  # 20,000/s for 0.3 s
+    assert sustained.sent_per_s > 0 and sustained.achieved_per_s > 0
+    assert sustained.lag_samples and sustained.max_lag >= sustained.final_lag >= 0
+    assert report.environment["payload_bytes"] > 250
+    assert len(seen) == 6  # one progress line per phase
+    written = json.loads(out.read_text())
+    assert written == json.loads(json.dumps(report.to_dict()))
+    assert len(written["targets"]) == 5
