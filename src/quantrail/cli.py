@@ -95,17 +95,6 @@ async def _with_bus(config: Config, work: Callable[[Any], Awaitable[T]]) -> T:
 
 
 @app.command()
-def demo(
-    seed: Annotated[int, typer.Option(help="random seed: same seed, same run")] = 7,
-    events: Annotated[int, typer.Option(help="events to publish")] = 2000,
-) -> None:
-    """Run the demo on the in-process bus (no Redis needed)."""
-    from quantrail.ops.demo_core import run_core_demo
-
-    raise typer.Exit(_run(run_core_demo(console, seed=seed, count=events)))
-
-
-@app.command()
 def streams(
     config: ConfigOption = None, redis: RedisOption = None, namespace: NamespaceOption = None
 ) -> None:
@@ -506,8 +495,26 @@ def report_eod(
         console.print(f"wrote {fmt} report for {account} {day} to {out}", markup=False)
 
 
+def _register_run_verbs() -> None:
+    from quantrail import cli_run
+
+    scenario_app = typer.Typer(no_args_is_help=True, help="Scenario files for the risk kernel.")
+    app.add_typer(scenario_app, name="scenario")
+    scenario_app.command("run")(cli_run.scenario_run)
+    app.command("demo")(cli_run.demo)
+    app.command("up")(cli_run.up)
+    app.command("service")(cli_run.service)
+
+
+_register_run_verbs()
+
+
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -127,7 +127,23 @@ def test_unreachable_redis_is_a_clear_error(ns: str) -> None:
     assert code == 1 and "cannot reach Redis" in out
 
 
-def test_demo_runs_on_the_memory_bus() -> None:
-    code, out = cli("demo", "--events", "300")
+def test_core_demo_runs_on_the_memory_bus() -> None:
+    code, out = cli("demo", "--core")
     assert code == 0, out
     assert "dead letters" in out and "replayed from the stream" in out
+
+
+def test_scenario_run_exit_codes(tmp_path: Path) -> None:
+    seeds = Path(__file__).resolve().parents[3] / "scenarios" / "seeds"
+    code, out = cli("scenario", "run", str(seeds))
+    assert code == 0, out
+    assert "5 passed, 0 failed" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\naccount: A\nequity: 1\nexpect: {mode: NORMAL}\n")
+    code, out = cli("scenario", "run", str(bad))
+    assert code == 2 and "bad.yaml" in out and "'at'" in out
+
+
+def test_service_refuses_an_unknown_name() -> None:
+    code, out = cli("service", "nonsense")
+    assert code == 2 and "unknown 'nonsense'" in out

@@ -29,14 +29,29 @@ def _latency(rate: int, p99_ms: float) -> Latency:
     return Latency(rate, float(rate), 100, 100, 0.5, p99_ms, p99_ms + 1, 20.0)
 
 
+def _sustained(sent_per_s: float, lag_samples: tuple[int, ...]) -> Sustained:
+    sent = round(sent_per_s * 10)
+    return Sustained(
+        offered_per_s=20_000,
+        seconds=10.0,
+        sent=sent,
+        sent_per_s=sent_per_s,
+        received=sent,
+        achieved_per_s=sent_per_s,
+        consumer_cpu_us_per_event=30.0,
+        max_lag=max(lag_samples),
+        final_lag=lag_samples[-1],
+        lag_samples=lag_samples,
+    )
+
+
 def _report(consume_per_s: int = 40_000, p99_at_10k: float = 6.0) -> BenchReport:
     """Raw 100,000/s (1 s), publish 60,000/s, consume as given, p99 1.5 ms and as given."""
     pairs = (
         LatencyPair(1_000, _latency(1_000, 1.5), _latency(1_000, 0.5)),
         LatencyPair(10_000, _latency(10_000, p99_at_10k), _latency(10_000, 1.0)),
     )
-    steady = Sustained(20_000, 10.0, 200_000, 19_900.0, 200_000, 19_950.0, 900, 300,
-                       (500, 900, 400, 600, 300, 300))  # fmt: skip
+    steady = _sustained(sent_per_s=19_900.0, lag_samples=(500, 900, 400, 600, 300, 300))
     return BenchReport(
         environment={"cpus": 2},
         raw_xadd=Throughput(100_000, 1.0, 0.5),
@@ -68,7 +83,7 @@ def test_a_consume_rate_of_exactly_half_the_baseline_passes() -> None:
 
 def test_sustained_misses_when_the_producer_could_not_offer_the_rate() -> None:
     report = _report()
-    short = Sustained(20_000, 10.0, 150_000, 15_000.0, 150_000, 15_000.0, 10, 0, (0, 0, 0))
+    short = _sustained(sent_per_s=15_000.0, lag_samples=(0, 0, 0))
     verdicts = {t.name: t.passed for t in replace(report, sustained=short).targets()}
 
     assert not verdicts["sustained 20,000/s"]  # 15,000/s sent is under 95% of 20,000/s

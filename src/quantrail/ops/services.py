@@ -1,0 +1,49 @@
+"""Every service by name, built from the config: for ``quantrail up`` and ``quantrail service``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from quantrail.bus.bus import EventBus
+from quantrail.config import Config
+from quantrail.execution.services import build_execution_service
+from quantrail.ledger.services import build_ledger_service
+from quantrail.marketdata.replay import read_market_file
+from quantrail.marketdata.service import MarketDataService
+from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
+from quantrail.risk.services import build_risk_services
+from quantrail.runtime.clock import NS_PER_SECOND, Clock
+from quantrail.runtime.service import Service
+
+SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata")
+
+
+def build_services(
+    config: Config, bus: EventBus, clock: Clock, names: list[str], market: str = "none"
+) -> list[Service]:
+    """The named services (in a sensible start order); ``market`` feeds the marketdata one:
+    ``synthetic`` (seeded by ``execution.seed``) or a market file path."""
+    unknown = [name for name in names if name not in SERVICE_NAMES]
+    if unknown:
+        raise ValueError(f"service: unknown {unknown[0]!r}; known: {', '.join(SERVICE_NAMES)}")
+    session, exposure, engine = build_risk_services(config, clock)
+    builders: dict[str, Callable[[], Service]] = {
+        "session": lambda: session,
+        "exposure": lambda: exposure,
+        "engine": lambda: engine,
+        "execution": lambda: build_execution_service(config, bus, clock),
+        "ledger": lambda: build_ledger_service(config),
+        "marketdata": lambda: _market_service(config, clock, market),
+    }
+    return [builders[name]() for name in SERVICE_NAMES if name in names]
+
+
+def _market_service(config: Config, clock: Clock, market: str) -> Service:
+    if market == "synthetic":
+        start = clock.now_ns()
+        source = SyntheticMarket(default_universe(), config.execution.seed, start, NS_PER_SECOND)
+        return MarketDataService(source.events_until(start + 24 * 3600 * NS_PER_SECOND))
+    if market in ("", "none"):
+        return MarketDataService(iter(()))
+    return MarketDataService(iter(read_market_file(Path(market))))
