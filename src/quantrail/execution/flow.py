@@ -41,6 +41,7 @@ from quantrail.execution.venues import (
     apply_report,
 )
 from quantrail.execution.working import WorkingOrders, copy
+from quantrail.ledger.classify import class_label, classify
 from quantrail.vocab import Mode, OrderStatus
 
 log = logging.getLogger("quantrail.execution")
@@ -266,10 +267,15 @@ class OrderFlow:
             events.append(alert(key, "WARNING", message, details, ts))
         if applied.changed:
             await self.orders.save(order)
+            classification = ""
             if isinstance(report, VenueFill):
+                # The 8-way class from the position just before this fill (issue 4).
+                before = self.pretrade.position(order.account, order.symbol)
+                legs = classify(order.bucket, before, order.side, report.qty)
+                classification = class_label(legs)
                 self.pretrade.book_fill(order, report.qty, report.price)
             for status in applied.transitions:
-                event = self.events.from_report(order, status, report)
+                event = self.events.from_report(order, status, report, classification)
                 events.extend([event] if event is not None else [])
         await self._publish(events)
         if applied.successor is not None:

@@ -100,11 +100,13 @@ class OrderEvents:
             **extra,
         )
 
-    def from_report(self, order: Order, status: OrderStatus, report: VenueReport) -> Event | None:
+    def from_report(
+        self, order: Order, status: OrderStatus, report: VenueReport, classification: str = ""
+    ) -> Event | None:
         """The event for one transition a report made (``order`` is after the report)."""
         ts = report.ts_ns
         if isinstance(report, VenueFill):
-            return self.fill(order, report)
+            return self.fill(order, report, classification)
         if status is S.CANCELED:
             reason = report.reason if isinstance(report, VenueCanceled) else ""
             return self.order(OrderCanceled, order, ts, reason=reason, filled_qty=order.filled_qty)
@@ -115,7 +117,7 @@ class OrderEvents:
             return None  # a refused cancel put it back: no order event says so, an alert does
         return self.order(_PLAIN[status], order, ts)
 
-    def fill(self, order: Order, fill: VenueFill) -> OrderEvent:
+    def fill(self, order: Order, fill: VenueFill, classification: str = "") -> OrderEvent:
         kind = OrderFilled if order.status is S.FILLED else OrderPartiallyFilled
         return self.order(
             kind,
@@ -130,6 +132,7 @@ class OrderEvents:
             leaves_qty=order.unfilled_qty,
             avg_price=order.avg_fill_price,
             liquidity=fill.liquidity.value,
+            classification=classification,
         )
 
     def replaced(self, old: Order, new: Order, ts: int, cause: Event | None) -> OrderEvent:

@@ -36,6 +36,7 @@ async def test_resting_limit_is_worked_then_filled_by_prints(harness: Harness) -
     assert (partial.last_qty, partial.last_price, partial.fees) == (100, D("25.01"), D("0.35"))
     assert (partial.cum_qty, partial.leaves_qty, partial.avg_price) == (100, 300, D("25.01"))
     assert partial.liquidity == "MAKER"
+    assert partial.classification == "LT_LONG_INCREASE"  # +100 on a 500 LT long
 
     await harness.publish(trade_print(price="25.00", size=500))
     events = await harness.wait_kind(oid, "filled")
@@ -45,6 +46,7 @@ async def test_resting_limit_is_worked_then_filled_by_prints(harness: Harness) -
     assert (filled.last_qty, filled.last_price, filled.fees) == (300, D("25.01"), D("1.05"))
     assert (filled.cum_qty, filled.leaves_qty, filled.avg_price) == (400, 0, D("25.01"))
     assert sum(e.fees for e in events[3:]) == D("1.40")
+    assert filled.classification == "LT_LONG_INCREASE"
     assert [e.ts_event for e in events] == sorted(e.ts_event for e in events)
 
     stored = await harness.registry().get(oid)
@@ -88,3 +90,18 @@ async def test_the_same_intent_twice_makes_one_order(harness: Harness) -> None:
         oid,
         order_id_for_intent("after-dup"),
     ]
+
+
+async def test_a_fill_crossing_zero_is_classified_as_two_legs(harness: Harness) -> None:
+    """SELL 800 against the 500 LT long, marketable at the 25.00 bid of 2,000 (the guard lets
+    half the displayed size through): one fill that decreases the long to flat and opens a 300
+    short."""
+    await harness.start()
+    oid = order_id_for_intent("sell-cross")
+    await harness.show(quote(bid="25.00", ask="25.02", bid_size=2000, ask_size=2000))
+    await harness.publish(
+        intent(intent_id="sell-cross", side=Side.SELL, qty=800, limit_price="25.00")
+    )
+    events = await harness.wait_kind(oid, "filled")
+    assert events[-1].last_qty == 800
+    assert events[-1].classification == "LT_LONG_DECREASE+LT_SHORT_INCREASE"
