@@ -359,14 +359,16 @@ class GroupConsumer(_ConsumerBase):
                 self._delivery(Entry(key, entry_id, {}), 0),
             )
 
-    def _delivery(self, entry: Entry, deliveries: int) -> Delivery:
+    def _delivery(self, entry: Entry, deliveries: int, mark: str | None = None) -> Delivery:
+        if self._idempotent and mark is None:
+            mark = self._mark(entry)
         return Delivery(
             stream=self._names.logical(entry.stream),
             entry_id=entry.entry_id,
             group=self.group,
             consumer=self.name,
             deliveries=deliveries,
-            mark=self._mark(entry) if self._idempotent else None,
+            mark=mark if self._idempotent else None,
             mark_ttl_s=self._config.idempotency_window_s,
         )
 
@@ -391,7 +393,7 @@ class GroupConsumer(_ConsumerBase):
                 continue
             deliveries = counts.get(entry.entry_id, 1) if counts is not None else 1
             outcome = await self._handle(
-                entry, deliveries, self._delivery(entry, deliveries), self._reclaim
+                entry, deliveries, self._delivery(entry, deliveries, mark), self._reclaim
             )
             if outcome is Outcome.HANDLED:
                 acks[entry.stream].append(entry.entry_id)

@@ -508,6 +508,8 @@ async def _latency(url: str, client: Any, mode: str, rate: int, seconds: float) 
         stop()
         await task
     ordered = sorted(sink.latencies)
+    if not ordered:
+        raise RuntimeError(f"the {mode} consumer got none of {result['sent']} events at {rate}/s")
     span_s = (sink.last_ns - result["start_ns"]) / 1e9
     return Latency(
         rate,
@@ -564,29 +566,28 @@ async def _run_producer(
     """Run the paced producer process to its end; ``on_ready`` when its clock starts."""
     paths = [_SRC, os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    argv = (
+        f"--producer {mode} --url {url} --namespace {namespace} --rate {rate} --seconds {seconds}"
+    )
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "quantrail.ops.bench_transport",
-        "--producer",
-        mode,
-        "--url",
-        url,
-        "--namespace",
-        namespace,
-        "--rate",
-        str(rate),
-        "--seconds",
-        str(seconds),
+        *argv.split(),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
     assert proc.stdout is not None
-    ready = await asyncio.wait_for(proc.stdout.readline(), 60)
-    if ready.strip() == b"ready" and on_ready is not None:
-        on_ready()
-    out, err = await asyncio.wait_for(proc.communicate(), seconds + 60)
+    try:
+        ready = await asyncio.wait_for(proc.stdout.readline(), 60)
+        if ready.strip() == b"ready" and on_ready is not None:
+            on_ready()
+        out, err = await asyncio.wait_for(proc.communicate(), seconds + 60)
+    finally:
+        if proc.returncode is None:  # timed out or cancelled: never leave it running
+            proc.kill()
+            await proc.wait()
     if proc.returncode != 0 or ready.strip() != b"ready":
         raise RuntimeError(f"{mode} producer failed (exit {proc.returncode}): {err.decode()}")
     result: dict[str, Any] = json.loads(out)
