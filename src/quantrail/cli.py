@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from quantrail.config import Config, ConfigError, load_config
+from quantrail.events.streams import DEADLETTER
 
 T = TypeVar("T")
 
@@ -300,6 +301,11 @@ def _select(letters: list[Any], ids: list[str], all_: bool) -> list[Any]:
     return chosen
 
 
+async def _chosen_letters(bus: Any, ids: list[str] | None, all_: bool) -> list[Any]:
+    """The dead letters a retry or drop names (every one with ``--all``)."""
+    return _select(await bus.dead_letters(100_000), ids or [], all_)
+
+
 @dlq_app.command("retry")
 def dlq_retry(
     ids: Annotated[list[str] | None, typer.Argument(help="dead-letter ids")] = None,
@@ -314,7 +320,7 @@ def dlq_retry(
     cfg = _config(config, redis, namespace)
 
     async def work(bus: Any) -> None:
-        chosen = _select(await bus.dead_letters(100_000), ids or [], all_)
+        chosen = await _chosen_letters(bus, ids, all_)
         new_ids = await retry_dead_letters(bus, chosen)
         console.print(f"retried {len(new_ids)} dead letters")
 
@@ -334,11 +340,11 @@ def dlq_drop(
     cfg = _config(config, redis, namespace)
 
     async def work(bus: Any) -> None:
-        chosen = _select(await bus.dead_letters(100_000), ids or [], all_)
+        chosen = await _chosen_letters(bus, ids, all_)
         if not yes and not typer.confirm(f"drop {len(chosen)} dead letters for good?"):
             raise typer.Exit(1)
         removed = await bus.transport.delete(
-            bus.names.key("system.deadletter"), [letter.dlq_id for letter in chosen]
+            bus.names.key(DEADLETTER), [letter.dlq_id for letter in chosen]
         )
         console.print(f"dropped {removed} dead letters")
 

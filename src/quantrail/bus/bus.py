@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from quantrail.bus.consumer import BroadcastConsumer, ConsumerDeps, GroupConsumer
 from quantrail.bus.deadletter import DeadLetter
 from quantrail.bus.delivery import Handler
 from quantrail.bus.transport import Entry, Transport
 from quantrail.config import BusConfig, ConsumerConfig, Retention
-from quantrail.events.base import Event, stream_of_kind
+from quantrail.events.base import Event
 from quantrail.events.codec import Codec, default_codec
 from quantrail.events.streams import DEADLETTER, StreamNames
 from quantrail.runtime.breaker import CircuitBreaker
@@ -145,11 +145,6 @@ class EventBus:
         entries = await self.read_range(DEADLETTER, "-", "+", count)
         return [DeadLetter.from_entry(entry) for entry in entries]
 
-    def stream_for(self, kind: str) -> str:
-        return stream_of_kind(kind)
-
     async def close(self) -> None:
         await self.transport.close()
 
-
-EventHandler = Callable[[Event], Awaitable[None]]

@@ -12,6 +12,7 @@ from quantrail.bus.bus import EventBus
 from quantrail.bus.deadletter import DeadLetter
 from quantrail.bus.transport import Entry, StreamInfo
 from quantrail.events.errors import EventDecodeError
+from quantrail.events.streams import DEADLETTER
 
 
 async def stream_infos(bus: EventBus) -> list[StreamInfo]:
@@ -75,7 +76,7 @@ def dead_letter_table(letters: list[DeadLetter]) -> Table:
 async def retry_dead_letters(bus: EventBus, letters: list[DeadLetter]) -> list[str]:
     """Put each original entry back on its stream, then remove it from the dead letters."""
     new_ids: list[str] = []
-    dlq_key = bus.names.key("system.deadletter")
+    dlq_key = bus.names.key(DEADLETTER)
     for letter in letters:
         if not letter.original:
             continue
