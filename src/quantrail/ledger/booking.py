@@ -217,13 +217,24 @@ def _fill_row(file: Path, line: int, row: Mapping[str, str | None]) -> Fill:
             symbol=text["symbol"],
             side=_choice(Side, text["side"], "side", fail),
             qty=_shares(text["qty"], fail),
-            price=_decimal(text["price"], "price", fail, positive=True),
-            fee=_decimal(text["fee"], "fee", fail, positive=False),
+            price=_price(text["price"], fail),
+            fee=_fee(text["fee"], fail),
             bucket=_choice(Bucket, text["bucket"], "bucket", fail),
             order_id=text["order_id"],
         )
     except LedgerInputError as exc:  # a rule of the books the column checks did not cover
         raise fail("fill_id", str(exc)) from None
+
+
+def _fee(text: str, fail: _Fail) -> Decimal:
+    """A cost, or a rebate when negative; the books check it against the fill's notional."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise fail("fee", "fee must be a decimal number") from None
+    if not value.is_finite():
+        raise fail("fee", "fee must be a finite decimal number")
+    return value
 
 
 def _ts(text: str, fail: _Fail) -> int:
@@ -249,11 +260,11 @@ def _shares(text: str, fail: _Fail) -> int:
     return int(text)
 
 
-def _decimal(text: str, column: str, fail: _Fail, *, positive: bool) -> Decimal:
+def _price(text: str, fail: _Fail) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise fail(column, f"{column} must be a decimal number") from None
-    if not value.is_finite() or value < 0 or (positive and value == 0):
-        raise fail(column, f"{column} must be {'> 0' if positive else '>= 0'}")
+        raise fail("price", "price must be a decimal number") from None
+    if not value.is_finite() or value <= 0:
+        raise fail("price", "price must be > 0")
     return value

@@ -59,7 +59,7 @@ class Fill:
         _check_int(where, "ts_ns", self.ts_ns, minimum=0)
         _check_int(where, "qty", self.qty, minimum=1)
         _check_money(where, "price", self.price, positive=True)
-        _check_money(where, "fee", self.fee, positive=False)
+        _check_fee(where, self.fee, self.qty * self.price)
         _check_enum(where, "side", self.side, Side)
         _check_enum(where, "bucket", self.bucket, Bucket)
 
@@ -362,6 +362,18 @@ def _check_money(where: str, name: str, value: object, *, positive: bool) -> Non
     if value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
         raise LedgerInputError(f"{where}: {name} must be {bound} (value: {value!r})")
+
+
+def _check_fee(where: str, fee: object, notional: Decimal) -> None:
+    """A fee is a cost (> 0), nothing, or a rebate (< 0, e.g. a maker rebate). A rebate larger
+    than the fill's notional cannot be a rebate: it is a sign or unit error upstream."""
+    if not isinstance(fee, Decimal) or not fee.is_finite():
+        raise LedgerInputError(f"{where}: fee must be a finite Decimal (value: {fee!r})")
+    if fee < -notional:
+        raise LedgerInputError(
+            f"{where}: fee (a rebate when negative) must be >= -notional {-notional}"
+            f" (value: {fee!r})"
+        )
 
 
 def _check_enum(where: str, name: str, value: object, kind: type[Side] | type[Bucket]) -> None:

@@ -45,6 +45,17 @@ def test_worked_example_day_totals_net_the_fees() -> None:
     assert totals.net == money("209.30")  # 60.00 + 150.00 - 0.70
 
 
+def test_a_rebate_is_a_negative_fee_netted_into_the_totals() -> None:
+    books = AccountDay(example_snapshot())
+    books.book_fill(fill("r1", Side.BUY, 100, "25.00", fee="0.35"))
+    books.book_fill(fill("r2", Side.SELL, 100, "25.10", fee="-0.20", at_s=60))  # maker rebate
+
+    totals = books.totals()
+    assert totals.realized_intraday == money("10.00")
+    assert totals.fees == money("0.15")  # 0.35 paid - 0.20 rebated
+    assert totals.net == money("9.85")
+
+
 def test_worked_example_unrealized_marks_baseline_against_prior_close() -> None:
     open_pnl = example_day().unrealized(MARKS)
 
@@ -174,7 +185,8 @@ def test_unrealized_needs_a_mark_for_every_open_symbol() -> None:
         ({"price": 25.1}, r"price must be a finite Decimal \(value: 25.1\)"),
         ({"price": Decimal("0")}, r"price must be > 0 \(value: Decimal\('0'\)\)"),
         ({"price": Decimal("NaN")}, r"price must be a finite Decimal"),
-        ({"fee": Decimal("-0.01")}, r"fee must be >= 0 \(value: Decimal\('-0.01'\)\)"),
+        ({"fee": Decimal("-100000")}, r"fee \(a rebate when negative\) must be >= -notional"),
+        ({"fee": Decimal("Infinity")}, r"fee must be a finite Decimal"),
         ({"side": "BUY"}, r"side must be a Side \(value: 'BUY'\)"),
         ({"symbol": ""}, r"symbol must be a non-empty word \(value: ''\)"),
         ({"ts_ns": -1}, r"ts_ns must be >= 0 \(value: -1\)"),

@@ -112,6 +112,14 @@ def test_money_round_trips_exactly(store: LedgerStore) -> None:
     assert str(prior_close) == "25.1000"
 
 
+def test_a_rebate_round_trips_as_a_negative_fee(store: LedgerStore) -> None:
+    store.save_snapshot(snapshot(baseline("XYZ", 100, "25.00")))
+    books = AccountDay(snapshot(baseline("XYZ", 100, "25.00")))
+    book_and_record(store, books, fill("m1", Side.SELL, 100, "25.01", fee="-0.2000"))
+
+    assert str(store.load_fills("HAMMER", DAY)[0].fee) == "-0.2000"
+
+
 def test_lot_changes_roll_back_with_the_fill(store: LedgerStore) -> None:
     store.save_snapshot(example_snapshot())
     books = AccountDay(example_snapshot())
