@@ -85,15 +85,19 @@ class ConsumerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
             raise ValueError("backoff_ms: must be a non-empty list of non-negative numbers")
 
 
-# Fills, orders, audit and dead letters are never trimmed in Redis (they are archived to SQL);
-# fast market data keeps a bounded window.
+# Audit and dead letters are never trimmed in Redis. Order events keep a week: the ledger archives
+# every fill to SQL as it comes, the order registry (Redis hashes) holds each order's state, and
+# the services that rebuild positions replay only today's fills, so older entries only cost memory
+# and start-up time. A week covers a long weekend with the ledger down; longer is an outage.
+# Fast market data keeps a bounded window.
+WEEK_S = 7 * 86_400
 RETENTION: dict[str, Retention] = {
     "market.quote": Retention(maxlen=50_000),
     "market.trade": Retention(maxlen=50_000),
     "market.tick": Retention(maxlen=10_000),
     "session.clock": Retention(maxlen=10_000),
     "system.health": Retention(max_age_s=86_400, maxlen=0),
-    "trades.order": Retention(maxlen=0),
+    "trades.order": Retention(max_age_s=WEEK_S, maxlen=0),
     "audit.decision": Retention(maxlen=0),
     "system.deadletter": Retention(maxlen=0),
 }
