@@ -56,7 +56,12 @@ class DemoOptions:
     equity: Decimal = Decimal("2000000")
     lt_pct: Decimal = Decimal("100")  # the LT book opens above its 90% max
     mm_pct: Decimal = Decimal("35")  # the MM book above its 30% max: ~135% gross at the open
-    step_s: float = 60.0
+    step_s: float = 60.0  # how far the clock moves between progress updates
+    # The day's resolution: coarser than production (1 s ticks) so a day plays in seconds; the
+    # session tick stays under the engine's 5 s staleness limit for session data.
+    market_step_s: int = 10
+    session_tick_s: float = 4.0
+    execution_tick_s: float = 2.0
 
 
 @dataclass(slots=True)
@@ -99,7 +104,7 @@ def demo_config(baseline: Path, universe: list[SymbolSpec], options: DemoOptions
         {
             "namespace": "demo",
             "bus": {"consumer": {"block_ms": 20}},
-            "session": {"tick_s": 1.0},
+            "session": {"tick_s": options.session_tick_s},
             "execution": {"seed": options.seed},
             "risk": {
                 "accounts": [
@@ -131,11 +136,13 @@ async def run_demo_day(
             MemoryTransport(now_ns=clock.now_ns), config=config.bus,
             names=StreamNames(config.namespace), clock=clock,
         )  # fmt: skip
-        market = SyntheticMarket(universe, options.seed, start_ns, NS_PER_SECOND)
+        market = SyntheticMarket(
+            universe, options.seed, start_ns, options.market_step_s * NS_PER_SECOND
+        )
         services = [
             MarketDataService(market.events_until(end_ns), tick_s=5.0),
             *build_risk_services(config, clock),
-            build_execution_service(config, bus, clock, tick_s=1.0),
+            build_execution_service(config, bus, clock, tick_s=options.execution_tick_s),
         ]
         simulation = await Simulation(bus, clock, services, config).start()
         steps = int((end_ns - start_ns) / (options.step_s * NS_PER_SECOND))
