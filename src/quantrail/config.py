@@ -83,6 +83,8 @@ class ConsumerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
             raise ValueError("block_ms: times must be >= 0")
         if not self.backoff_ms or any(step < 0 for step in self.backoff_ms):
             raise ValueError("backoff_ms: must be a non-empty list of non-negative numbers")
+        if not self.handler_timeout_s > 0:
+            raise ValueError("handler_timeout_s: must be > 0")
 
 
 # Audit and dead letters are never trimmed in Redis. Order events keep a week: the ledger archives

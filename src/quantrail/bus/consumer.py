@@ -28,6 +28,7 @@ from quantrail.bus.deadletter import dead_letter_fields
 from quantrail.bus.delivery import Delivery, Handler
 from quantrail.bus.stats import ConsumerStats
 from quantrail.bus.transport import Entry, NoGroupError, Transport, TransportError
+from quantrail.bus.watchdog import HandlerWatchdog
 from quantrail.config import ConsumerConfig, Retention
 from quantrail.events.codec import Codec
 from quantrail.events.errors import EventDecodeError
@@ -85,6 +86,7 @@ class _ConsumerBase:
         self.name = name
         self.breaker = breaker
         self.stats = ConsumerStats()
+        self._watchdog = HandlerWatchdog(deps.config.handler_timeout_s)
         self._stopping = False
         self.running = False
 
@@ -147,9 +149,7 @@ class _ConsumerBase:
             if not await self._breaker_allows():
                 return Outcome.RELEASED
             try:
-                # asyncio.timeout, not wait_for: no extra task per event on the hot path.
-                async with asyncio.timeout(self._config.handler_timeout_s):
-                    await self._handler(event, delivery)
+                await self._watchdog.run(self._handler(event, delivery))
             except asyncio.CancelledError:
                 raise
             except TransportError as exc:
@@ -261,6 +261,7 @@ class GroupConsumer(_ConsumerBase):
                     next_claim = loop.time() + self._config.claim_interval_ms / 1000
                 await self._guarded(self._read_batch)
         finally:
+            self._watchdog.close()
             self.running = False
 
     async def _guarded(self, step: Callable[[], Awaitable[None]]) -> None:
@@ -466,6 +467,7 @@ class BroadcastConsumer(_ConsumerBase):
                     await self._handle(entry, 1, delivery, _always)
                     self.positions[entry.stream] = entry.entry_id
         finally:
+            self._watchdog.close()
             self.running = False
 
 

@@ -113,6 +113,30 @@ async def test_poison_entry_goes_to_dead_letter_after_max_deliveries(bus: EventB
     assert c.stats.dead_lettered == 1
 
 
+async def test_a_handler_over_its_timeout_fails_and_the_next_event_is_handled(
+    bus: EventBus,
+) -> None:
+    log = EffectLog()
+    never = asyncio.Event()
+
+    async def hangs_on_seq_0(event: Event, delivery: Delivery) -> None:
+        if getattr(event, "seq", None) == 0:
+            await never.wait()
+        await log.handle(event, delivery)
+
+    await bus.publish_batch(pings(3))
+    c = bus.group_consumer(
+        streams=[PING_STREAM], group="g", consumer="c", handler=hangs_on_seq_0,
+        config=fast_consumer_config(handler_timeout_s=0.05),
+    )  # fmt: skip
+    async with running(c):
+        letters = await eventually(bus.dead_letters, lambda d: len(d) == 1, what="dead letter")
+        await eventually(log.seqs, lambda seqs: seqs == {1, 2}, what="the others handled")
+    assert letters[0].error_type == "HandlerTimeoutError"
+    assert "ran over its 0.05 s timeout" in letters[0].error
+    assert letters[0].deliveries == 3 and c.stats.failed == 3
+
+
 async def test_undecodable_payload_is_dead_lettered_at_once(bus: EventBus) -> None:
     log = EffectLog()
     bad = {b"kind": b"test.ping.sent", b"key": b"k", b"payload": b'{"kind":"test.ping.sent"}'}
@@ -298,7 +322,11 @@ async def test_breaker_pauses_handling_until_half_open(bus: EventBus) -> None:
 
     config = fast_consumer_config(max_deliveries=10)
     c = bus.group_consumer(
-        streams=[PING_STREAM], group="g", consumer="c", handler=failing, breaker=breaker,
+        streams=[PING_STREAM],
+        group="g",
+        consumer="c",
+        handler=failing,
+        breaker=breaker,
         config=config,
     )
     await bus.publish(Ping(ts_event=1, seq=1))
@@ -318,7 +346,10 @@ async def test_dead_letter_stream_is_namespaced(bus: EventBus, count: int) -> No
 
     await bus.publish_batch(pings(count))
     c = bus.group_consumer(
-        streams=[PING_STREAM], group="g", consumer="c", handler=poison,
+        streams=[PING_STREAM],
+        group="g",
+        consumer="c",
+        handler=poison,
         config=fast_consumer_config(max_deliveries=1),
     )
     async with running(c):

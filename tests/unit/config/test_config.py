@@ -24,6 +24,7 @@ def test_empty_config_is_valid_with_documented_defaults() -> None:
     [
         ({"bus": {"consumr": {}}}, "bus.consumr", {}),
         ({"bus": {"consumer": {"batch_size": 0}}}, "bus.consumer.batch_size", 0),
+        ({"bus": {"consumer": {"handler_timeout_s": 0}}}, "bus.consumer.handler_timeout_s", 0),
         ({"bus": {"consumer": {"backoff_ms": []}}}, "bus.consumer.backoff_ms", []),
         ({"bus": {"transport": "kafka"}}, "bus.transport", "kafka"),
         ({"redis": {"url": 5}}, "redis.url", 5),
