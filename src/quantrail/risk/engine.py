@@ -29,6 +29,9 @@ state of its own intents' orders.
   today's fills, the same rules as the exposure service; ``ExposureSnapshot`` carries no
   per-symbol positions) and the snapshot's gross and equity. Stale data never plans (row 1 of
   the table comes first).
+* **LT band drift** (``band_drift``, off when None or not ``enabled``): after each decision,
+  ``DriftCycle`` may plan passive LT corrections on ``trades.intent``: NORMAL only, once per
+  exposure snapshot (the first NORMAL decision after it), never while de-risk orders work.
 
 Run one instance: modes and episodes live in its memory (and in the state store).
 """
@@ -61,6 +64,7 @@ from quantrail.risk.decisions import (
     policy_inputs,
 )
 from quantrail.risk.derisk_episode import DERISK_MODES, DeriskEpisode, StepEvents
+from quantrail.risk.drift_cycle import DriftCycle
 from quantrail.risk.exposure_service import (
     DEFAULT_TIMEZONE,
     ORDERS,
@@ -77,6 +81,7 @@ from quantrail.risk.planner import DeriskPlanner
 from quantrail.risk.policy import STALE_DATA, Decision, PolicyInputs, decide
 from quantrail.risk.rules import RiskRules
 from quantrail.runtime.service import Service, Subscription, Timer
+from quantrail.strategy.band_drift import BandDriftConfig
 from quantrail.vocab import Mode, Phase
 
 log = logging.getLogger("quantrail.risk.engine")
@@ -103,6 +108,7 @@ class DecisionEngine(Service):
         watchdog_s: float = 1.0,
         truth_filter: TruthTickFilter | None = None,
         name: str | None = None,
+        band_drift: BandDriftConfig | None = None,
     ) -> None:
         super().__init__()
         if name is not None:
@@ -126,6 +132,11 @@ class DecisionEngine(Service):
         self._lock = asyncio.Lock()
         self._since_ns = self._started_ns = 0
         self._starts: dict[str, str] = {}
+        self._drift = (  # a disabled config is off however it got here: no surprise orders
+            DriftCycle(band_drift, self._accounts, rules, self._market, self.name)
+            if band_drift is not None and band_drift.enabled
+            else None
+        )
 
     # --- what others may read ------------------------------------------------------------------
     def mode(self, account: str) -> ModeState:
@@ -136,6 +147,10 @@ class DecisionEngine(Service):
 
     def book(self, account: str) -> AccountBook:
         return self._books[account]
+
+    @property
+    def drift(self) -> DriftCycle | None:
+        return self._drift
 
     @property
     def last_session(self) -> SessionClockTicked | None:
@@ -206,6 +221,8 @@ class DecisionEngine(Service):
             episode = self._episodes.get(event.account or "")
             if episode is not None and episode.is_own(event):
                 episode.remember(event)
+            elif self._drift is not None:
+                self._drift.remember(event)
         elif not self._market.apply(event) and isinstance(event, OrderEvent):
             book = self._books.get(event.account or "")
             if book is not None:
@@ -236,6 +253,8 @@ class DecisionEngine(Service):
             held = self._exposure.get(event.account)
             if held is None or view.ts_ns >= held.ts_ns:
                 self._exposure[event.account] = view
+                if self._drift is not None:
+                    self._drift.observe(event)
             await self._decide(event.account, event)
 
     async def _on_session(self, event: Event, _delivery: Delivery) -> None:
@@ -295,6 +314,23 @@ class DecisionEngine(Service):
         if not state.same_as(current):
             self._modes[account] = state
             await self.ctx.bus.set_state(f"mode:{account}", state.fields())
+        if self._drift is not None:
+            await self._drift_step(self._drift, account, decision, now)
+
+    async def _drift_step(
+        self, drift: DriftCycle, account: str, decision: Decision, now: int
+    ) -> None:
+        step = drift.step(
+            decision=decision,
+            session=self._session,
+            book=self._books[account],
+            episode=self._episodes[account],
+            now_ns=now,
+        )
+        if step is not None:
+            if step.intents:
+                await self.ctx.publish_batch(step.intents)
+            drift.record(step)  # only once published: a failed publish plans the same again
 
     def _derisk(
         self, account: str, decision: Decision, inputs: PolicyInputs, now: int, cause: Event | None

@@ -1,10 +1,12 @@
 """The risk side's services from the config tree, for the runner and ``quantrail up``.
 
-Only ``Config.session`` and ``Config.risk`` are read. Everything that can be checked before the
-services run is checked here, so a bad config stops start-up with the key named: the rules file
-(``RiskRulesError``), the exchange calendar and its zone, and that the calendar covers the
-clock's today (an out-of-range date is refused, never taken for a holiday). Baseline files are
-read by the services when they start (``BaselineFileError`` names file, line and column).
+Only ``Config.session``, ``Config.risk`` and ``Config.band_drift`` are read. Everything that can
+be checked before the services run is checked here, so a bad config stops start-up with the key
+named: the rules file (``RiskRulesError``), the exchange calendar and its zone, and that the
+calendar covers the clock's today (an out-of-range date is refused, never taken for a holiday).
+Baseline files are read by the services when they start (``BaselineFileError`` names file, line
+and column). The engine runs the LT band drift controller only when ``band_drift.enabled`` is
+true: off by default, so a desk that has not configured a band gets no corrective orders.
 """
 
 from __future__ import annotations
@@ -41,5 +43,6 @@ def build_risk_services(config: Config, clock: Clock) -> list[Service]:
             risk.accounts,
             risk.derisk_step_interval_s,
             timezone=session.timezone,
+            band_drift=config.band_drift if config.band_drift.enabled else None,
         ),
     ]

@@ -16,6 +16,11 @@ symbol per cycle, at most ``max_intents_per_cycle``, each at most ``step_qty`` s
 ``max_notional_per_intent``, in whole lots. A cycle stops adding intents once their notional
 covers the distance back to the band edge. A symbol is left alone for ``min_interval_s`` after
 its last intent. Ids and idempotency keys hash account, trading date, cycle and symbol.
+
+``enabled`` (default False) is for the service that runs the controller: a desk that has not
+configured a band gets no corrective orders. ``evaluate(..., record=False)`` plans without
+remembering, for a caller that calls ``note`` only once the intents are published (and after a
+restart, for the intents it finds on the stream).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ def _check_decimal(name: str, value: object) -> Decimal:
 
 
 class BandDriftConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    enabled: bool = False
     band_pct: Decimal = Decimal(5)
     round_lot: int = 100
     step_qty: int = 200
@@ -71,6 +77,8 @@ class BandDriftConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     min_interval_s: float = 60.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise ValueError(f"enabled: must be true or false (value: {self.enabled!r})")
         band = _check_decimal("band_pct", self.band_pct)
         if not BAND_PCT_RANGE[0] <= band <= BAND_PCT_RANGE[1]:
             raise ValueError(f"band_pct: must be within 5..10 (value: {self.band_pct})")
@@ -195,6 +203,11 @@ class BandDriftController:
     def last_intent_ns(self, symbol: str) -> int | None:
         return self._last_intent_ns.get(symbol)
 
+    def note(self, symbol: str, ts_ns: int) -> None:
+        """An intent for ``symbol`` went out at ``ts_ns``: the symbol waits ``min_interval_s``."""
+        _check_int("ts_ns", ts_ns, 0)
+        self._last_intent_ns[symbol] = max(ts_ns, self._last_intent_ns.get(symbol, ts_ns))
+
     def evaluate(
         self,
         mode: Mode,
@@ -206,8 +219,9 @@ class BandDriftController:
         *,
         trading_date: date,
         cycle: int,
+        record: bool = True,
     ) -> list[CorrectiveIntent]:
-        """The intents for this cycle (maybe none); records their time per symbol."""
+        """The intents for this cycle (maybe none); records their time per symbol if ``record``."""
         current = _check_decimal("lt_current_pct", lt_current_pct)
         target = _check_decimal("lt_target_pct", lt_target_pct)
         equity_value = _check_decimal("equity", equity)
@@ -229,8 +243,8 @@ class BandDriftController:
             target_pct=target,
         )
         intents = self._plan(context, self._candidates(reason, lt_positions, now_ns), needed)
-        for intent in intents:
-            self._last_intent_ns[intent.symbol] = now_ns
+        for intent in intents if record else ():
+            self.note(intent.symbol, now_ns)
         return intents
 
     def _candidates(

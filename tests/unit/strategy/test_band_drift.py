@@ -246,3 +246,32 @@ def test_bad_inputs_name_the_field() -> None:
         )
     with pytest.raises(ValueError, match=r"^bid: must be > 0 for ZZZ \(value: 0\)"):
         position("ZZZ", 100, "1", "0", "1")
+
+
+def test_the_config_is_off_unless_enabled() -> None:
+    assert BandDriftConfig().enabled is False
+    assert msgspec.convert({"enabled": True}, BandDriftConfig).enabled is True
+    with pytest.raises(ValueError, match=r"^enabled: must be true or false \(value: 'yes'\)"):
+        BandDriftConfig(enabled="yes")  # type: ignore[arg-type]
+
+
+def test_evaluate_without_record_plans_again_until_noted() -> None:
+    drift = controller(min_interval_s=60)
+
+    def plan() -> list[CorrectiveIntent]:
+        return drift.evaluate(
+            Mode.NORMAL, Decimal(87), TARGET, EQUITY, BOOK, T0, trading_date=DAY, cycle=1,
+            record=False,
+        )  # fmt: skip
+
+    planned = plan()
+    assert [i.symbol for i in planned] == ["CCC", "BBB", "AAA"]
+    assert drift.last_intent_ns("CCC") is None
+    assert plan() == planned  # nothing remembered: the same intents, the same keys
+    for intent in planned:
+        drift.note(intent.symbol, T0)
+    drift.note("CCC", T0 - 5)  # an older intent never moves the time back
+    assert drift.last_intent_ns("CCC") == T0
+    assert orders(run(drift, "87", at=T0 + 1, cycle=2)) == [
+        ("DDD", Side.SELL, 100, Decimal("10.01"))
+    ]

@@ -1,0 +1,262 @@
+"""LT band drift in the decision engine: one ``BandDriftController`` per account, fed per snapshot.
+
+The engine shows ``observe`` every exposure snapshot it takes as its latest, asks ``step`` after
+every decision, publishes the step's intents on ``trades.intent`` and only then calls
+``record``, so a failed publish is planned again with the same keys. A step is planned only
+when all of these hold:
+
+* the decision is ``NORMAL`` (never THROTTLE/SOFT/HARD, never on stale data) in a trading
+  phase: no passive DAY limits from pre-market or after-hours quotes;
+* the account's latest snapshot has not been planned on yet: **one cycle per snapshot**, on the
+  first NORMAL decision after it (its own, or a session tick's or the watchdog's when the
+  snapshot came before the first tick or before the mode turned NORMAL). The LT figure only
+  changes with a snapshot; a redelivered or older one plans nothing new. The controller's
+  ``cycle`` is the snapshot's ``ts_event`` and its trading date the session clock's, so a
+  snapshot planned again (a publish failed) gives the same idempotency keys;
+* no de-risk episode is active and no order of a de-risk intent of the day is live. A de-risk
+  intent without an order seen does not count: a vetoed one never gets an order.
+
+Inputs: the snapshot's LT ``current_pct`` and equity, the LT target of the engine's rules, and
+the LT positions of the engine's ``AccountBook`` marked like the exposure service marks them. A
+symbol without a two-sided quote is left out: there is no passive price without one.
+
+**The drift's own orders count.** A snapshot follows every order change, so a controller that
+only saw positions would plan the whole gap again, on other symbols, while its first orders
+still work. The LT % the controller gets is the snapshot's plus what the drift's live orders
+(and its intents younger than ``min_interval_s`` with no order yet) would add or remove if they
+filled at their limits, and a symbol with such an order gets no new one.
+
+Restart: the engine replays today's ``trades.intent``; ``remember`` takes back our intents (by
+key prefix), so their symbols wait out ``min_interval_s``, they count as working, and the
+snapshots they were planned on (their ``causation_id``) are not planned again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from quantrail.events.exposure import ExposureSnapshot
+from quantrail.events.session import SessionClockTicked
+from quantrail.events.trades import IntentCreated
+from quantrail.money import ZERO, to_money
+from quantrail.risk.account_book import AccountBook
+from quantrail.risk.derisk_episode import Chain, DeriskEpisode
+from quantrail.risk.market_state import MarketState
+from quantrail.risk.policy import STALE_DATA, Decision
+from quantrail.risk.rules import RiskRules
+from quantrail.strategy.band_drift import (
+    BandDriftConfig,
+    BandDriftController,
+    CorrectiveIntent,
+    LtPosition,
+)
+from quantrail.vocab import Bucket, Mode, Side
+
+log = logging.getLogger("quantrail.risk.drift")
+
+KEY_PREFIX = "lt_band_drift:"
+"""The controller's idempotency keys start with this: how a replayed intent is known as ours."""
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftStep:
+    """One cycle of one account: its intents (maybe none) and the snapshot time it planned on."""
+
+    account: str
+    cycle: int  # the snapshot's ts_event
+    intents: tuple[IntentCreated, ...] = ()
+
+
+@dataclass(slots=True)
+class _AccountDrift:
+    controller: BandDriftController
+    last_cycle: int = -1
+    latest: ExposureSnapshot | None = None
+    planned_on: set[str] = field(default_factory=set)  # snapshot ids, from replayed intents
+    own: dict[str, IntentCreated] = field(default_factory=dict)  # today's drift intents by id
+
+
+class DriftCycle:
+    """The band drift memory of the engine's accounts (see module doc)."""
+
+    def __init__(
+        self,
+        config: BandDriftConfig,
+        accounts: Iterable[str],
+        rules: RiskRules,
+        market: MarketState,
+        source: str = "decision-engine",
+    ) -> None:
+        self._config, self._rules, self._market, self._source = config, rules, market, source
+        self._accounts = {
+            name: _AccountDrift(BandDriftController(config, name)) for name in accounts
+        }
+
+    def observe(self, snapshot: ExposureSnapshot) -> None:
+        """The engine's latest snapshot of an account (an older one changes nothing)."""
+        state = self._accounts.get(snapshot.account)
+        if state is not None and (
+            state.latest is None or snapshot.ts_event >= state.latest.ts_event
+        ):
+            state.latest = snapshot
+
+    def step(
+        self,
+        *,
+        decision: Decision,
+        session: SessionClockTicked | None,
+        book: AccountBook,
+        episode: DeriskEpisode,
+        now_ns: int,
+    ) -> DriftStep | None:
+        """This decision's cycle, or None when it plans none (see module doc for when)."""
+        state = self._accounts.get(book.account)
+        if state is None or session is None or not self._may_plan(decision, session):
+            return None
+        snapshot = _unplanned(state)
+        if snapshot is None or _derisk_busy(episode, book):
+            return None
+        done = DriftStep(book.account, snapshot.ts_event)
+        lt = snapshot.buckets.get(Bucket.LT.value)
+        if lt is None or snapshot.equity <= ZERO:
+            log.warning("%s: no LT figure or no equity in %s", book.account, snapshot.event_id)
+            return done
+        change, busy = self._pending(state, book, now_ns)
+        current = to_money(lt.current_pct)
+        with_working = max(current + change * HUNDRED / snapshot.equity, ZERO)
+        corrective = state.controller.evaluate(
+            decision.mode,
+            with_working,
+            self._rules.buckets[Bucket.LT].target_pct,
+            snapshot.equity,
+            self._positions(book, busy),
+            now_ns,
+            trading_date=date.fromisoformat(session.session_date),
+            cycle=snapshot.ts_event,
+            record=False,  # noted in ``record``, once published
+        )
+        caused = Chain.of(snapshot)  # the snapshot, whatever triggered the decision
+        intents = tuple(self._intent(c, current, caused) for c in corrective)
+        return DriftStep(done.account, done.cycle, intents)
+
+    def record(self, step: DriftStep) -> None:
+        """The step's intents are published: its snapshot is done, its symbols wait."""
+        state = self._accounts[step.account]
+        state.last_cycle = max(state.last_cycle, step.cycle)
+        for intent in step.intents:
+            _keep(state, intent)
+
+    def remember(self, intent: IntentCreated) -> None:
+        """An intent replayed from ``trades.intent``; anything not ours is ignored."""
+        state = self._accounts.get(intent.account or "")
+        if state is None or not intent.idempotency_key.startswith(KEY_PREFIX):
+            return
+        if intent.causation_id:
+            state.planned_on.add(intent.causation_id)
+        _keep(state, intent)
+
+    # --- inputs --------------------------------------------------------------------------------
+    def _may_plan(self, decision: Decision, session: SessionClockTicked) -> bool:
+        if decision.mode is not Mode.NORMAL or decision.reason == STALE_DATA:
+            return False
+        return self._rules.phase(session.phase).trading
+
+    def _pending(
+        self, state: _AccountDrift, book: AccountBook, now_ns: int
+    ) -> tuple[Decimal, set[str]]:
+        """LT gross notional the drift's working orders would move, and their symbols."""
+        change, symbols = ZERO, set()
+        for intent in state.own.values():
+            held = book.positions.get(intent.symbol)
+            before = 0 if held is None else held.qty
+            for qty, price in self._working(intent, book, now_ns):
+                after = before + (qty if intent.side is Side.BUY else -qty)
+                # Valued one order at a time against the position as it is now.
+                change += (abs(after) - abs(before)) * price
+                symbols.add(intent.symbol)
+        return change, symbols
+
+    def _working(
+        self, intent: IntentCreated, book: AccountBook, now_ns: int
+    ) -> list[tuple[int, Decimal]]:
+        """(shares left, limit) of an intent's live orders; the intent itself while in flight."""
+        limit = intent.limit_price or ZERO
+        orders = book.orders_of_intent(intent.intent_id)
+        if orders:
+            return [(o.remaining, o.limit_price or limit) for o in orders if o.live and o.remaining]
+        # No order yet: on its way, or vetoed (never gets one). Counted as long as its symbol
+        # is blocked by the controller anyway.
+        in_flight = now_ns - intent.ts_event < self._config.min_interval_ns
+        return [(intent.qty, limit)] if in_flight else []
+
+    def _positions(self, book: AccountBook, busy: set[str]) -> list[LtPosition]:
+        found: list[LtPosition] = []
+        for position in book.positions.open_positions():
+            if position.bucket is not Bucket.LT or position.symbol in busy:
+                continue
+            quote = self._market.quote(position.symbol)
+            mark = self._market.price(position.symbol)
+            if quote is None or quote.bid is None or quote.ask is None or mark is None:
+                log.debug("%s: no two-sided quote for %s", book.account, position.symbol)
+                continue
+            found.append(
+                LtPosition(
+                    symbol=position.symbol,
+                    qty=position.qty,
+                    bid=quote.bid,
+                    ask=quote.ask,
+                    price=mark,
+                )
+            )
+        return found
+
+    # --- output --------------------------------------------------------------------------------
+    def _intent(self, c: CorrectiveIntent, current: Decimal, caused: Chain) -> IntentCreated:
+        band = f"{c.lt_target_pct}% ± {self._config.band_pct}"
+        return IntentCreated(
+            ts_event=c.ts_ns,
+            account=c.account,
+            source=self._source,
+            idempotency_key=c.idempotency_key,
+            correlation_id=caused.correlation_id,
+            causation_id=caused.causation_id,
+            intent_id=c.intent_id,
+            symbol=c.symbol,
+            side=c.side,
+            qty=c.qty,
+            order_type=c.order_type,
+            limit_price=c.limit_price,
+            tif=c.tif,
+            bucket=c.bucket,
+            mode=Mode.NORMAL,
+            reason=f"{c.reason.value}: LT {current}% ({c.lt_current_pct}% with working "
+            f"drift orders), band {band}",
+            reduce_only=c.reduce_only,
+            urgency="LOW",
+        )
+
+
+def _unplanned(state: _AccountDrift) -> ExposureSnapshot | None:
+    """The account's latest snapshot if nothing was planned on it (or a later one) yet."""
+    latest = state.latest
+    if latest is None or latest.ts_event <= state.last_cycle or latest.event_id in state.planned_on:
+        return None
+    return latest
+
+
+def _derisk_busy(episode: DeriskEpisode, book: AccountBook) -> bool:
+    """An active episode, or a live order of any of the day's de-risk intents."""
+    if episode.active:
+        return True
+    return any(o.live for intent_id in episode.intents for o in book.orders_of_intent(intent_id))
+
+
+def _keep(state: _AccountDrift, intent: IntentCreated) -> None:
+    state.own[intent.intent_id] = intent
+    state.controller.note(intent.symbol, intent.ts_event)
