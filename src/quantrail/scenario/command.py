@@ -44,10 +44,11 @@ async def run_paths(paths: list[Path], console: Console, redis_url: str | None =
 def _report(console: Console, result: ScenarioResult) -> None:
     mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
     seen = result.seen
+    executed = f"; executed: {seen.execution.summary()}" if seen.execution else ""
     console.print(
         f"{mark} {result.name}  [dim]{result.path}[/dim]\n"
         f"     seen: {seen.mode.value} ({seen.reason}), gross {seen.gross_exposure_pct}%, "
-        f"{len(seen.intents)} intents",
+        f"{len(seen.distinct_intents)} intents{executed}",
         highlight=False,
     )
     for line in result.diff:

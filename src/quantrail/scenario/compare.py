@@ -1,4 +1,9 @@
-"""Expected vs seen: a scenario passes when every expectation holds; the diff says what did not."""
+"""Expected vs seen: a scenario passes when every expectation holds and every invariant of the
+execution phase holds (``invariants.py``); the diff says what did not.
+
+Intents count by distinct intent id: an intent seen twice on ``trades.intent`` (redelivered, or
+injected twice) is one intent, so ``exact: true`` means the listed intents and no others.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from quantrail.scenario.format import Expectation, IntentSpec
+from quantrail.scenario.invariants import Execution, execution_differences
 from quantrail.vocab import Mode, Side
 
 PCT_TOLERANCE = Decimal("0.01")
@@ -17,6 +23,7 @@ class SeenIntent:
     side: Side
     qty: int
     price: Decimal | None
+    intent_id: str = ""
 
     def label(self) -> str:
         return f"{self.side.value} {self.qty} {self.symbol} @ {self.price}"
@@ -30,6 +37,19 @@ class Seen:
     reason: str
     intents: list[SeenIntent] = field(default_factory=list)
     gross_exposure_pct: Decimal | None = None
+    execution: Execution | None = None  # None: no execution phase ran (no intents)
+
+    @property
+    def distinct_intents(self) -> list[SeenIntent]:
+        """The intents, one per intent id (the first seen); intents without an id all count."""
+        seen_ids: set[str] = set()
+        distinct: list[SeenIntent] = []
+        for intent in self.intents:
+            if intent.intent_id and intent.intent_id in seen_ids:
+                continue
+            seen_ids.add(intent.intent_id)
+            distinct.append(intent)
+        return distinct
 
 
 def differences(expect: Expectation, seen: Seen) -> list[str]:
@@ -47,7 +67,10 @@ def differences(expect: Expectation, seen: Seen) -> list[str]:
                 f"gross_exposure_pct: expected {expect.gross_exposure_pct}, "
                 f"seen {seen.gross_exposure_pct}"
             )
-    diff.extend(_intent_differences(expect, seen.intents))
+    diff.extend(_intent_differences(expect, seen.distinct_intents))
+    if seen.execution is not None:
+        labels = {i.intent_id: i.label() for i in seen.intents if i.intent_id}
+        diff.extend(execution_differences(seen.execution, labels))
     return diff
 
 

@@ -14,7 +14,10 @@ prints:                             # optional trade prints (for truth ticks), o
 open_orders:                        # optional working orders, for potential exposure
   - {symbol: PFA, side: BUY, qty: 1000, price: 24.95, bucket: LT}
 stale_exposure_s: 0                 # optional: age of the exposure snapshot
-inject: []                          # optional extra events: {kind: ..., payload: {...}}
+inject:                             # optional: events published at `at`, or runner actions
+  - {kind: trades.intent.created, payload: {intent_id: desk-1, symbol: PFA, ...}}
+  - {kind: redeliver, payload: {}}                     # action: see below
+  - {kind: restart, payload: {service: execution}}     # action: see below
 expect:
   mode: SOFT_DERISK                 # required
   reason: LATE_ABOVE_DERISK_LEVEL   # optional
@@ -24,6 +27,22 @@ expect:
   no_intents: false                 # optional: true = none at all
   gross_exposure_pct: 120.0         # optional, to 0.01
 ```
+
+``inject`` items are events (``kind`` is an event kind of ``quantrail.events``; ``payload`` its
+fields, ``ts_event`` defaulting to ``at`` and ``source`` to ``scenario``), published in order at
+``at``, before the decision. Two kinds that are not event kinds are *runner actions* (so no key
+beyond these is needed):
+
+* ``redeliver`` (payload ``{}``): after the decision, the engine's input (the exposure snapshot
+  and the session ticks it decided on) is delivered again, to a fresh engine instance: a
+  restarted engine, or a decision redelivered after its intents went out. Each item is one more.
+* ``restart`` (payload ``{service: execution}``): the execution service is stopped mid-order
+  (its orders working, partly filled where the market allowed) and started again on the same
+  bus. Each item is one more restart, a second apart. Only ``execution`` can be restarted.
+
+Any other kind, or a payload that does not build its event, is a file error naming
+``inject.<n>.kind`` or ``inject.<n>.payload`` and the value. ``src/quantrail/scenario/runner.py``
+says how a scenario runs, and which invariants every scenario checks besides ``expect``.
 """
 
 from __future__ import annotations
@@ -36,11 +55,20 @@ from typing import Any
 import msgspec
 import yaml
 
+from quantrail.events.base import Event
+from quantrail.events.codec import default_codec
+from quantrail.events.errors import EventDecodeError
 from quantrail.settings import SettingsError, convert_settings
 from quantrail.vocab import Bucket, Mode, Side
 
 # `minutes_to_close` places a scenario on this regular XNYS day (a Friday, 09:30-16:00 New York).
 REFERENCE_DAY = date(2026, 11, 20)
+
+# Runner actions, spelled as ``inject`` kinds that are not event kinds (see the module doc).
+REDELIVER = "redeliver"
+RESTART = "restart"
+RESTARTABLE = "execution"
+ACTIONS = frozenset({REDELIVER, RESTART})
 
 
 class ScenarioFileError(SettingsError):
@@ -81,8 +109,40 @@ class OrderSpec(_Item, frozen=True, kw_only=True):
 
 
 class InjectSpec(_Item, frozen=True, kw_only=True):
+    """An event to publish at ``at``, or a runner action (``redeliver``, ``restart``)."""
+
     kind: str
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind == REDELIVER:
+            if self.payload:
+                raise ValueError(f"payload: {REDELIVER} takes an empty payload {{}}")
+        elif self.kind == RESTART:
+            if self.payload != {"service": RESTARTABLE}:
+                raise ValueError(
+                    f"payload: {RESTART} takes {{service: {RESTARTABLE}}} (only the "
+                    f"{RESTARTABLE} service can be restarted), got service "
+                    f"{self.payload.get('service')!r}"
+                )
+        elif self.kind not in default_codec().by_kind:
+            raise ValueError(
+                f"kind: not an event kind nor a runner action ({REDELIVER}, {RESTART})"
+            )
+        else:
+            try:
+                self.event(0)
+            except EventDecodeError as exc:
+                raise ValueError(f"payload: does not build a {self.kind}: {exc}") from None
+
+    @property
+    def is_action(self) -> bool:
+        return self.kind in ACTIONS
+
+    def event(self, at_ns: int) -> Event:
+        """The event this item publishes at ``at_ns`` (not for actions)."""
+        fields = {"ts_event": at_ns, "source": "scenario", **self.payload}
+        return default_codec().build(self.kind, fields)
 
 
 class IntentSpec(_Item, frozen=True, kw_only=True):
@@ -128,6 +188,15 @@ class Scenario(_Item, frozen=True, kw_only=True):
             raise ValueError("equity: must be > 0")
         if self.stale_exposure_s < 0:
             raise ValueError("stale_exposure_s: must be >= 0")
+
+    @property
+    def events(self) -> list[InjectSpec]:
+        """The ``inject`` items that are events, in order."""
+        return [item for item in self.inject if not item.is_action]
+
+    def count(self, action: str) -> int:
+        """How many times the ``inject`` list asks for runner action ``action``."""
+        return sum(item.kind == action for item in self.inject)
 
 
 def load_scenario(path: Path) -> Scenario:

@@ -1,12 +1,29 @@
-"""Running a scenario: the real services, a simulated clock, then expected vs seen.
+"""Running a scenario: the real services, simulated clocks, then expected vs seen.
 
-Two phases on one bus, both with the real XNYS calendar:
+Phases on one bus, with the real XNYS calendar:
 
-1. at ``at - stale_exposure_s``: the session clock and the exposure service start on the
-   scenario's book (baseline = its positions at their prices, plus its working orders and market
-   data) and publish the exposure snapshot;
-2. at ``at``: the session clock and the decision engine start; the engine reads that snapshot
-   (now ``stale_exposure_s`` old), the session and the market, and decides.
+0. the execution service starts (``execution.py``), at ``at - stale_exposure_s``, before any
+   market data: like a running service, it then holds the quotes when intents arrive;
+1. at ``at - stale_exposure_s``: the scenario's market data and working orders are published;
+   the session clock and the exposure service start on the scenario's book (baseline = its
+   positions at their prices, plus its working orders and market data) and publish the
+   exposure snapshot;
+2. at ``at``: the ``inject`` events are published; the session clock and the decision engine
+   start; the engine reads that snapshot (now ``stale_exposure_s`` old), the session and the
+   market, and decides. Its intents reach the execution service as they are published;
+3. one ``redeliver`` action = one more decision phase at ``at`` by a fresh engine instance on a
+   new consumer group (so no idempotency mark hides the delivery): every exposure snapshot and
+   session tick is delivered to it again, after the first engine's intents went out;
+4. the execution phase, when ``trades.intent`` holds any intent: the service's clock runs
+   ``EXECUTION_S`` (5 s) from ``at``, with the ``restart`` actions in it (``RESTART_EVERY_S``
+   apart). The venue is the config's default: simulated, ``touch`` fill model, 20 ms latency,
+   and orders pass the default LiquidityGuard (at most half the displayed size; one round lot
+   for a reduce-only order however thin the quote).
+
+Then ``expect`` is compared with what the streams hold (``observe.py``, ``compare.py``), and,
+when phase 4 ran, the execution invariants are checked (``invariants.py``): one order per
+intent, no fill id twice, no order filled beyond its quantity. A broken invariant fails the
+scenario with its own diff line, whatever ``expect`` says.
 
 So a fresh scenario and a stale one go through the same code; nothing is computed by the runner.
 """
@@ -22,27 +39,27 @@ from typing import Any
 
 from quantrail.bus.bus import EventBus
 from quantrail.bus.memory import MemoryTransport
-from quantrail.config import AccountConfig, BusConfig, ConsumerConfig
+from quantrail.config import AccountConfig, BusConfig, Config, ConsumerConfig, RiskConfig
 from quantrail.events.base import Event
-from quantrail.events.codec import default_codec
-from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.ids import seeded_ids
 from quantrail.events.market import QuoteUpdated, TradePrinted
 from quantrail.events.orders import OrderWorking
 from quantrail.events.streams import StreamNames
-from quantrail.events.trades import IntentCreated
 from quantrail.risk.engine import DecisionEngine
 from quantrail.risk.exposure_service import ExposureService
 from quantrail.risk.planner import DeriskPlanner
 from quantrail.risk.rules import RiskRules, load_risk_rules
 from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
 from quantrail.runtime.simulation import Simulation
-from quantrail.scenario.compare import Seen, SeenIntent, differences
-from quantrail.scenario.format import REFERENCE_DAY, Scenario
+from quantrail.scenario.compare import Seen, differences
+from quantrail.scenario.execution import ExecutionPhase
+from quantrail.scenario.format import REDELIVER, REFERENCE_DAY, RESTART, Scenario
+from quantrail.scenario.invariants import Execution
+from quantrail.scenario.observe import observe, observe_execution, read_events
 from quantrail.session.calendar import ExchangeCalendar
 from quantrail.session.phases import to_utc_ns
 from quantrail.session.service import SessionClockService
-from quantrail.vocab import Mode, OrderType
+from quantrail.vocab import OrderType
 
 DEFAULT_SPREAD = Decimal("0.01")
 # Exposure snapshots come only from changes in a scenario: a timer must not refresh a stale one.
@@ -92,18 +109,41 @@ async def _play(
             baseline=str(_write_baseline(scenario, Path(folder))),
         )
         snapshot_ns = at_ns - int(scenario.stale_exposure_s * NS_PER_SECOND)
+        execution = ExecutionPhase(bus, Config(risk=RiskConfig(accounts=[account])), snapshot_ns)
         try:
+            await execution.start()
             await bus.publish_batch(_market_and_orders(scenario, snapshot_ns))
+            await execution.settle()
             exposure = ExposureService([account], {}, rules.buckets, NO_PERIODIC_SNAPSHOT_S)
             await _phase(bus, snapshot_ns, [SessionClockService(calendar), exposure])
-            injected = [_injected(item.kind, item.payload, at_ns) for item in scenario.inject]
+            await execution.advance_to(at_ns)
+            injected = [item.event(at_ns) for item in scenario.events]
             if injected:
                 await bus.publish_batch(injected)
-            engine = DecisionEngine(rules, DeriskPlanner.from_rules(rules), [account])
-            await _phase(bus, at_ns, [SessionClockService(calendar), engine])
-            return await _seen(bus, scenario.account)
+            await execution.settle()
+            await _phase(bus, at_ns, [SessionClockService(calendar), _engine(rules, account)])
+            for number in range(1, scenario.count(REDELIVER) + 1):
+                fresh = _engine(rules, account, f"decision-engine-redelivered-{number}")
+                await _phase(bus, at_ns, [fresh])
+            executed = await _execute(bus, execution, scenario.count(RESTART))
+            return await observe(bus, scenario.account, executed)
         finally:
+            await execution.stop()
             await bus.close()
+
+
+def _engine(rules: RiskRules, account: AccountConfig, name: str | None = None) -> DecisionEngine:
+    return DecisionEngine(rules, DeriskPlanner.from_rules(rules), [account], name=name)
+
+
+async def _execute(bus: EventBus, execution: ExecutionPhase, restarts: int) -> Execution | None:
+    """Phase 4, when there is any intent; None when there is none (nothing to execute)."""
+    await execution.settle()
+    if not await read_events(bus, "trades.intent"):
+        return None
+    await execution.run(restarts)
+    await execution.stop()
+    return await observe_execution(bus, restarts, execution.notes())
 
 
 def _bus(redis_url: str | None) -> EventBus:
@@ -163,30 +203,3 @@ def _quote(symbol: str, bid: Decimal, ask: Decimal, ts_ns: int) -> QuoteUpdated:
         ts_event=ts_ns - 1_000, source="scenario", symbol=symbol, bid=bid, ask=ask,
         bid_size=10_000, ask_size=10_000,
     )  # fmt: skip
-
-
-def _injected(kind: str, payload: dict[str, Any], at_ns: int) -> Event:
-    return default_codec().build(kind, {"ts_event": at_ns, "source": "scenario", **payload})
-
-
-async def _seen(bus: EventBus, account: str) -> Seen:
-    state = await bus.get_state(f"mode:{account}")
-    intents = [
-        e for e in _decode(bus, await bus.iter_range("trades.intent"))
-        if isinstance(e, IntentCreated) and e.account == account
-    ]  # fmt: skip
-    snapshots = [
-        e for e in _decode(bus, await bus.iter_range("exposure.snapshot"))
-        if isinstance(e, ExposureSnapshot) and e.account == account
-    ]  # fmt: skip
-    gross = Decimal(repr(snapshots[-1].gross_exposure_pct)) if snapshots else None
-    return Seen(
-        mode=Mode(state.get("mode", Mode.NORMAL.value)),
-        reason=state.get("reason", ""),
-        intents=[SeenIntent(i.symbol, i.side, i.qty, i.limit_price) for i in intents],
-        gross_exposure_pct=gross,
-    )
-
-
-def _decode(bus: EventBus, entries: list[Any]) -> list[Event]:
-    return [bus.codec.from_fields(entry.fields) for entry in entries]
