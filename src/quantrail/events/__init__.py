@@ -21,6 +21,7 @@ from quantrail.events.market import (
 from quantrail.events.orders import (
     OrderAccepted,
     OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderEvent,
     OrderExpired,
@@ -71,6 +72,7 @@ __all__ = [
     "KillSwitchReset",
     "Money",
     "OrderAccepted",
+    "OrderCancelRejected",
     "OrderCanceled",
     "OrderDenied",
     "OrderEvent",

@@ -20,6 +20,7 @@ from quantrail.events.market import (
 from quantrail.events.orders import (
     OrderAccepted,
     OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderExpired,
     OrderFilled,
@@ -76,6 +77,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OrderExpired,
     OrderPendingCancel,
     OrderPendingReplace,
+    OrderCancelRejected,
     # risk
     RiskEvaluationCompleted,
     RiskModeChanged,

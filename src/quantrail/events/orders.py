@@ -3,6 +3,7 @@
 Every order event carries the order's common fields (``OrderEvent``) and its ``status`` after
 the event. Events with a fixed outcome (filled, canceled, ...) default ``status`` to it and
 refuse any other value, so the field can be trusted by consumers that read only the JSON.
+``OrderCancelRejected`` changes no status: it carries the one the order stays in.
 """
 
 from __future__ import annotations
@@ -225,3 +226,27 @@ class OrderReplaced(OrderEvent, frozen=True, kw_only=True, tag="trades.order.rep
         require_limit(self.order_type, self.new_limit_price)
         if self.status.is_terminal:
             raise ValueError(f"status: a replacement is live, got terminal {self.status}")
+
+
+class OrderCancelRejected(
+    OrderEvent, frozen=True, kw_only=True, tag="trades.order.cancel_rejected"
+):
+    """Our cancel (or the cancel half of a replace) was refused: by the venue, or by us when the
+    order had already ended (FIX OrderCancelReject). It moves no order on: ``status`` is where
+    the order is after the refusal, back to the WORKING or PARTIALLY_FILLED it was in before
+    the cancel was asked, or the terminal status that made the cancel too late (usually FILLED).
+    """
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_text("reason", self.reason)
+        if self.status in _STILL_PENDING:
+            raise ValueError(
+                "status: must be the status the order stays in, never PENDING_CANCEL or "
+                f"PENDING_REPLACE, got {self.status}"
+            )
+
+
+_STILL_PENDING = frozenset({OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE})

@@ -7,7 +7,9 @@ announced with ``OrderDenied`` and its reason code. Replace is cancel -> ack -> 
 ``ReplaceOrder`` successor comes from ``Order.confirm_cancel``; an intent naming
 ``replaces_intent_id`` waits parked (NEW, linked) until the order it replaces has ended.
 Venue reports are applied to a copy of the order and saved before their events are published;
-a report the state table refuses is logged and alerted, never applied.
+a report the state table refuses is logged and alerted, never applied. A refused cancel (by the
+venue, or here for an order that has ended) is an ``OrderCancelRejected`` with the status the
+order stays in.
 """
 
 from __future__ import annotations
@@ -65,7 +67,6 @@ class OrderFlow:
         self.venue = venue
         self.kill = KillSwitch()
         self.events = OrderEvents(venue.name)
-        self.fill_suffix: dict[str, str] = {}  # order id -> suffix for a re-handed order's fills
         self._publish = publish
         self._now = now
 
@@ -161,12 +162,20 @@ class OrderFlow:
         await self._publish([self.events.order(OrderPendingReplace, order, now, request)])
         self.venue.cancel(order.order_id, now)
 
-    async def _open_or_refuse(self, request: Event, order_id: str, what: str) -> Order | None:
+    async def _open_or_refuse(
+        self, request: CancelOrder | ReplaceOrder, order_id: str, what: str
+    ) -> Order | None:
+        """The open order, or None after refusing the request: with an alert, and for an order
+        that has ended with an ``OrderCancelRejected`` too (a replace is a cancel first)."""
         order = await self.orders.find(order_id)
         if order is not None and order.is_open:
             return order
         status = "unknown" if order is None else order.status.value
-        await self.refuse(request, f"{what} of {order_id!r} refused: order {status}")
+        message = f"{what} of {order_id!r} refused: order {status}"
+        if order is not None:
+            rejected = self.events.cancel_rejected(order, message, self._now(), request)
+            await self._publish([rejected])
+        await self.refuse(request, message)
         return None
 
     # --- the order path --------------------------------------------------------------------
@@ -247,9 +256,6 @@ class OrderFlow:
                 [alert(f"unknown:{report.order_id}:{ts}", "ERROR", message, {}, ts)]
             )
             return
-        if isinstance(report, VenueFill) and report.order_id in self.fill_suffix:
-            suffix = self.fill_suffix[report.order_id]
-            report = dataclasses.replace(report, fill_id=report.fill_id + suffix)
         details = {"order_id": order.order_id, "status": order.status.value, "report": str(report)}
         try:
             applied = apply_report(order, report)  # on a copy: a refused report changes nothing
@@ -259,12 +265,10 @@ class OrderFlow:
                 [alert(f"invalid:{order.order_id}:{ts}", "ERROR", str(exc), details, ts)]
             )
             return
-        events: list[Event] = []
         if isinstance(report, VenueCancelRejected):
-            message = f"cancel of {order.order_id!r} refused by the venue: {report.reason}"
-            details["status"] = order.status.value
-            key = f"cancel_rejected:{order.order_id}:{ts}"
-            events.append(alert(key, "WARNING", message, details, ts))
+            await self._cancel_rejected(order, report, details)
+            return
+        events: list[Event] = []
         if applied.changed:
             await self.orders.save(order)
             classification = ""
@@ -275,12 +279,28 @@ class OrderFlow:
                 classification = class_label(legs)
                 self.pretrade.book_fill(order, report.qty, report.price)
             for status in applied.transitions:
-                event = self.events.from_report(order, status, report, classification)
-                events.extend([event] if event is not None else [])
+                events.append(self.events.from_report(order, status, report, classification))
         await self._publish(events)
         if applied.successor is not None:
             self.events.inherit(applied.successor.order_id, order)
             await self.release(applied.successor, stored=False, cause=None, by_intent=False)
+
+    async def _cancel_rejected(
+        self, order: Order, report: VenueCancelRejected, details: dict[str, str]
+    ) -> None:
+        """The order is back where it was before the cancel, or stays where a fill took it;
+        saved even without a status change, since a dropped replace request is a change too.
+        One ``OrderCancelRejected`` says so, and a WARNING alert tells the operator."""
+        await self.orders.save(order)
+        ts, reason = report.ts_ns, report.reason or "refused by the venue"
+        message = f"cancel of {order.order_id!r} refused by the venue: {reason}"
+        details["status"] = order.status.value
+        await self._publish(
+            [
+                self.events.cancel_rejected(order, reason, ts),
+                alert(f"cancel_rejected:{order.order_id}:{ts}", "WARNING", message, details, ts),
+            ]
+        )
 
     # --- kill switch -----------------------------------------------------------------------
 

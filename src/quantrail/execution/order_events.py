@@ -18,6 +18,7 @@ from quantrail.events import (
     IntentCreated,
     OrderAccepted,
     OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderEvent,
     OrderExpired,
@@ -102,8 +103,9 @@ class OrderEvents:
 
     def from_report(
         self, order: Order, status: OrderStatus, report: VenueReport, classification: str = ""
-    ) -> Event | None:
-        """The event for one transition a report made (``order`` is after the report)."""
+    ) -> Event:
+        """The event for one transition a report made (``order`` is after the report); a
+        refused cancel has its own event instead (``cancel_rejected``)."""
         ts = report.ts_ns
         if isinstance(report, VenueFill):
             return self.fill(order, report, classification)
@@ -113,9 +115,17 @@ class OrderEvents:
         if status is S.REJECTED:
             reason = report.reason if isinstance(report, VenueRejected) else ""
             return self.order(OrderRejected, order, ts, reason=reason or "refused by the venue")
-        if status is S.PARTIALLY_FILLED:
-            return None  # a refused cancel put it back: no order event says so, an alert does
         return self.order(_PLAIN[status], order, ts)
+
+    def cancel_rejected(
+        self, order: Order, reason: str, ts: int, cause: Event | None = None
+    ) -> OrderEvent:
+        """A refused cancel, with the status the order stays in (``order`` is after the
+        refusal). Refused by us, the key names the request, so two refusals are two events."""
+        action = f"cancel_rejected:{cause.event_id}" if cause is not None else ""
+        return self.order(
+            OrderCancelRejected, order, ts, cause, action, status=order.status, reason=reason
+        )
 
     def fill(self, order: Order, fill: VenueFill, classification: str = "") -> OrderEvent:
         kind = OrderFilled if order.status is S.FILLED else OrderPartiallyFilled

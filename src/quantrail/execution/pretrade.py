@@ -1,16 +1,17 @@
 """The checks every order path runs before an order leaves: reduce-only, gate, LiquidityGuard.
 
 ``PreTrade`` holds what the checks need and the execution service keeps current: the risk mode
-per account, the positions (start-of-day baseline plus the service's own fills), the last quote
-per symbol (displayed size) and ADV per symbol. ``check`` changes nothing; the caller records a
-submission with ``guard.record_submitted``. Denial codes: the gate's (``DENIED_*``), the guard's
-(``BELOW_MIN``, ``RATE_LIMIT``, ``OPEN_ORDER_CAP``) and ``DENIED_REDUCE_ONLY_INCREASES``.
+per account, the positions (start-of-day baseline plus the service's own fills) and the last
+quote per symbol (displayed size); ADV per symbol comes from the ``liquidity`` config. ``check``
+changes nothing; the caller records a submission with ``guard.record_submitted``. Denial codes:
+the gate's (``DENIED_*``), the guard's (``BELOW_MIN``, ``RATE_LIMIT``, ``OPEN_ORDER_CAP``) and
+``DENIED_REDUCE_ONLY_INCREASES``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal
 
 from quantrail.config import AccountConfig
@@ -31,8 +32,6 @@ from quantrail.risk.liquidity import (
 from quantrail.risk.positions import Position, PositionBook
 from quantrail.vocab import Effect, Mode, Side
 
-DEFAULT_ADV = 1_000_000
-"""Shares a day assumed for a symbol the ``adv`` map does not name (the config has no ADV)."""
 REDUCE_ONLY_INCREASES = "DENIED_REDUCE_ONLY_INCREASES"
 
 _GUARD_DENIALS = (LiquidityCode.BELOW_MIN, LiquidityCode.RATE_LIMIT, LiquidityCode.OPEN_ORDER_CAP)
@@ -51,19 +50,12 @@ class Verdict:
 
 
 class PreTrade:
-    def __init__(
-        self,
-        liquidity: LiquidityConfig,
-        adv: Mapping[str, int] | None = None,
-        default_adv: int = DEFAULT_ADV,
-    ) -> None:
+    def __init__(self, liquidity: LiquidityConfig) -> None:
         self.guard = LiquidityGuard(liquidity)
         self.modes: dict[str | None, Mode] = {}  # None: the mode of every account
         self.quotes: dict[str, QuoteUpdated] = {}
         self.books: dict[str, PositionBook] = {}
         self._gate = PreTradeGate()
-        self._adv = dict(adv or {})
-        self._default_adv = default_adv
 
     # --- state ----------------------------------------------------------------------------
 
@@ -135,14 +127,15 @@ class PreTrade:
         return Verdict(True, gate.reason_code, reasons_text(guard) or gate.reason, guard.qty, guard)
 
     def _view(self, order: Order, others: list[Order]) -> LiquidityView:
-        """ADV from the map (else the default); displayed size from the last quote on the side
-        the order would take (no quote yet: 0); open orders of the symbol and the latest one."""
+        """ADV from the config (the symbol's ``adv``, else ``default_adv``); displayed size
+        from the last quote on the side the order would take (no quote yet: 0); open orders of
+        the symbol and the latest one."""
         quote = self.quotes.get(order.symbol)
         shown = 0
         if quote is not None:
             shown = quote.ask_size if order.side is Side.BUY else quote.bid_size
         return LiquidityView(
-            adv=self._adv.get(order.symbol, self._default_adv),
+            adv=self.guard.config.adv_for(order.symbol),
             displayed_size=shown,
             open_orders_for_symbol=len(others),
             last_order_ns=max((o.created_ns for o in others), default=None),

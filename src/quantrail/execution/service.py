@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from quantrail.bus.delivery import Delivery
@@ -32,7 +31,7 @@ from quantrail.events import (
 from quantrail.execution.flow import OrderFlow
 from quantrail.execution.order import Order
 from quantrail.execution.order_events import alert
-from quantrail.execution.pretrade import DEFAULT_ADV, PreTrade
+from quantrail.execution.pretrade import PreTrade
 from quantrail.execution.registry import OrderRegistry
 from quantrail.execution.venues import Venue, VenueReport, make_venue
 from quantrail.execution.working import WorkingOrders, copy
@@ -56,8 +55,6 @@ class ExecutionService(Service):
         registry: OrderRegistry,
         venue: Venue | None = None,
         *,
-        adv: Mapping[str, int] | None = None,
-        default_adv: int = DEFAULT_ADV,
         tick_s: float = TICK_S,
     ) -> None:
         super().__init__()
@@ -65,7 +62,7 @@ class ExecutionService(Service):
         self._tick_s = tick_s
         self.venue = venue or make_venue(config.execution)
         self.orders = WorkingOrders(registry)
-        self.pretrade = PreTrade(config.liquidity, adv, default_adv)
+        self.pretrade = PreTrade(config.liquidity)
         self.flow = OrderFlow(self.orders, self.pretrade, self.venue, self._publish, self._now)
         self._lock = asyncio.Lock()
         self._starts: dict[str, str] = {}
@@ -119,20 +116,19 @@ class ExecutionService(Service):
             await self._reload(self._now())
 
     async def _reload(self, now: int) -> None:
-        """Own fills and open orders from the registry; open orders handed to the venue again."""
+        """Own fills and open orders from the registry; those that were sent are restored at the
+        venue (their cancel sent again if one was pending)."""
         for order in await self.orders.load():
             if order.filled_qty:
                 price = order.filled_notional / order.filled_qty
                 self.pretrade.book_fill(order, order.filled_qty, price)
-        # The simulated venue lives in this process, so a new one knows none of our orders; a
-        # real venue would be asked for its open orders and fills and reconciled instead.
+        # The simulated venue lives in this process, so a new one knows none of our orders: it
+        # takes them back as they were. A real venue would be reconciled instead.
         known = {resting.order_id for resting in self.venue.open_orders()}
         for order in self.orders.at_venue():
             if order.order_id in known:
                 continue
-            if order.fill_ids:  # a fresh venue counts fills from F1 again: keep ids unique
-                self.flow.fill_suffix[order.order_id] = f".R{len(order.fill_ids)}"
-            self.venue.submit(order, now)
+            self.venue.restore(order, now)
             if order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE):
                 self.venue.cancel(order.order_id, now)
         for activation in list(self.flow.kill.activations.values()):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config
-from quantrail.execution.pretrade import DEFAULT_ADV
 from quantrail.execution.registry import registry_for
 from quantrail.execution.service import ExecutionService
 from quantrail.execution.venues import make_venue
@@ -19,19 +16,11 @@ def build_execution_service(
     bus: EventBus,
     clock: Clock,
     *,
-    adv: Mapping[str, int] | None = None,
-    default_adv: int = DEFAULT_ADV,
     tick_s: float = 0.1,
 ) -> Service:
     """The execution service on ``bus``: the registry its transport calls for (Redis or the
     in-process one), the venue ``config.execution`` names. The service reads time through its
-    context, which the runner gives ``clock``; it is taken here so every builder looks alike."""
+    context, which the runner gives ``clock``; it is taken here so every builder looks alike.
+    ADV per symbol comes from ``config.liquidity`` (``adv``, ``default_adv``)."""
     del clock  # the runner binds it; nothing to do with it before start
-    return ExecutionService(
-        config,
-        registry_for(bus),
-        make_venue(config.execution),
-        adv=adv,
-        default_adv=default_adv,
-        tick_s=tick_s,
-    )
+    return ExecutionService(config, registry_for(bus), make_venue(config.execution), tick_s=tick_s)

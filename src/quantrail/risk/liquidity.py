@@ -3,8 +3,9 @@
 The guard resizes an order down or denies it, and says why each time. Rules, in this order:
 
 1. caps resize down: ``max_qty`` (ABOVE_MAX), then ``max_adv_fraction`` of average daily volume
-   (ADV_CAP), then ``max_displayed_fraction`` of the size displayed on the side the order would
-   take (DISPLAYED_CAP); each share cap is ``floor(volume * fraction)`` shares;
+   (ADV_CAP; the config's ``adv`` per symbol, else ``default_adv``), then
+   ``max_displayed_fraction`` of the size displayed on the side the order would take
+   (DISPLAYED_CAP); each share cap is ``floor(volume * fraction)`` shares;
 2. round down to whole round lots (ROUND_LOT);
 3. below ``min_qty`` after all that: DENY (BELOW_MIN);
 4. an order for the same symbol less than ``min_interval_s`` ago: DENY (RATE_LIMIT);
@@ -134,20 +135,33 @@ class LiquidityOverride(_Section, frozen=True, kw_only=True):
         }
 
 
+DEFAULT_ADV = 1_000_000
+"""Shares a day assumed for a symbol the ``adv`` map does not name."""
+
+
 class LiquidityConfig(LiquidityLimits, frozen=True, kw_only=True):
-    """Default limits for every symbol, plus ``overrides`` keyed by exact symbol."""
+    """Default limits for every symbol, plus ``overrides`` keyed by exact symbol.
+
+    ``adv`` is average daily volume in shares per exact symbol; a symbol it does not name gets
+    ``default_adv``. Both feed the ``max_adv_fraction`` cap.
+    """
 
     overrides: dict[str, LiquidityOverride] = msgspec.field(default_factory=dict)
+    default_adv: int = DEFAULT_ADV
+    adv: dict[str, int] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for symbol in self.overrides:
-            if not symbol.strip():
-                raise ValueError(f"overrides: symbol must not be blank (value: {symbol!r})")
+            _check_symbol("overrides", symbol)
             try:
                 self.limits_for(symbol)
             except ValueError as exc:
                 raise ValueError(f"overrides: {symbol}: {exc}") from None
+        _check_int("default_adv", self.default_adv, 1)
+        for symbol, volume in self.adv.items():
+            _check_symbol("adv", symbol)
+            _check_int(f"adv: {symbol}", volume, 1)
 
     def limits_for(self, symbol: str) -> LiquidityLimits:
         defaults = {name: getattr(self, name) for name in LiquidityLimits.__struct_fields__}
@@ -155,6 +169,15 @@ class LiquidityConfig(LiquidityLimits, frozen=True, kw_only=True):
         if override is not None:
             defaults.update(override.changes())
         return LiquidityLimits(**defaults)
+
+    def adv_for(self, symbol: str) -> int:
+        """Average daily volume of ``symbol`` in shares: its ``adv`` entry, else the default."""
+        return self.adv.get(symbol, self.default_adv)
+
+
+def _check_symbol(section: str, symbol: str) -> None:
+    if not symbol.strip():
+        raise ValueError(f"{section}: symbol must not be blank (value: {symbol!r})")
 
 
 class ProposedOrder(msgspec.Struct, frozen=True, kw_only=True):

@@ -80,7 +80,10 @@ async def test_replace_of_a_finished_order_is_refused_with_an_alert(harness: Har
     await harness.publish(replace_order(order_id=old, qty=300, limit_price="24.95"))
     alerts = await eventually(lambda: harness.read("system.alert"), what="an alert")
     assert "refused: order CANCELED" in alerts[-1].message
-    assert actions(await harness.orders(old))[-1] == "canceled"
+    events = await harness.orders(old)
+    assert actions(events)[-2:] == ["canceled", "cancel_rejected"]
+    assert events[-1].status is OrderStatus.CANCELED
+    assert "replace of" in events[-1].reason
 
 
 async def test_an_intent_replacing_an_intent_waits_for_the_cancel_ack(harness: Harness) -> None:

@@ -36,7 +36,7 @@ async def alerts_of(driver: Driver) -> list[Any]:
     return [driver.bus.codec.from_fields(entry.fields) for entry in entries]
 
 
-async def test_a_fill_that_beats_the_cancel_wins_and_the_refusal_is_alerted(
+async def test_a_fill_that_beats_the_cancel_wins_and_the_refusal_is_published(
     tmp_path: Path,
 ) -> None:
     driver = await started(tmp_path)
@@ -44,7 +44,12 @@ async def test_a_fill_that_beats_the_cancel_wins_and_the_refusal_is_alerted(
     # The print fills the order at the venue; our cancel goes out before we hear of it.
     await driver.feed(trade_print(price="24.95", size=100), cancel_order(order_id=oid))
     events = await order_events(driver, oid)
-    assert actions(events) == ["submitted", "accepted", "working", "pending_cancel", "filled"]
+    assert actions(events) == [
+        "submitted", "accepted", "working", "pending_cancel", "filled", "cancel_rejected",
+    ]  # fmt: skip
+    rejected = events[-1]
+    assert (rejected.status, rejected.reason) == (OrderStatus.FILLED, "order already filled")
+    assert (rejected.intent_id, rejected.symbol, rejected.account) == ("race", "ACME", "ACC1")
     alerts = [
         driver.bus.codec.from_fields(e.fields) for e in await driver.bus.iter_range("system.alert")
     ]
@@ -74,7 +79,10 @@ async def test_a_fill_that_completes_the_replace_total_brings_no_successor(
     replace = replace_order(order_id=oid, qty=100, limit_price="24.90")
     await driver.feed(trade_print(price="24.95", size=100), replace)
     events = await order_events(driver, oid)
-    assert actions(events) == ["submitted", "accepted", "working", "pending_replace", "filled"]
+    assert actions(events) == [
+        "submitted", "accepted", "working", "pending_replace", "filled", "cancel_rejected",
+    ]  # fmt: skip
+    assert events[-1].status is OrderStatus.FILLED
     assert "order already filled" in (await alerts_of(driver))[0].message
     assert await order_events(driver, f"{oid}.r1") == []
     stored = await registry_for(driver.bus).get(oid)

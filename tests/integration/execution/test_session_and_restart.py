@@ -56,16 +56,16 @@ async def test_restart_mid_order_reloads_it_and_a_later_print_fills_it(harness: 
     await harness.wait_kind(oid, "partially_filled")
     await harness.stop()
 
-    service = await harness.start()  # a new service and a new (empty) simulated venue
+    service = await harness.start()  # a new service; its new venue restores the order
     assert [o.order_id for o in service.open_orders()] == [oid]
     assert service.pretrade.position("ACC1", "ACME") == 600
     await harness.publish(trade_print(price="24.85", size=1000))
     events = await harness.wait_kind(oid, "filled")
     assert actions(events) == ["submitted", "accepted", "working", "partially_filled", "filled"]
     first, last = events[3], events[4]
-    assert first.fill_id == f"SIM-{oid}-F1" and last.fill_id == f"SIM-{oid}-F1.R1"
-    # 100 then 300 at 24.90: cents(max(0.35, 0.35)) = 0.35, then the new venue's
-    # cents(max(300 x 0.0035, 0.35)) = 1.05; 1.40 in all, as without a restart.
+    assert first.fill_id == f"SIM-{oid}-F1" and last.fill_id == f"SIM-{oid}-F2"
+    # 100 then 300 at 24.90: cents(max(0.35, 0.35)) = 0.35, then the order's total
+    # cents(max(400 x 0.0035, 0.35)) = 1.40 less the 0.35 paid; 1.40 in all, as without a restart.
     assert (last.last_qty, last.cum_qty, last.leaves_qty, last.fees) == (300, 400, 0, D("1.05"))
     stored = await harness.registry().get(oid)
     assert stored.status is OrderStatus.FILLED and stored.fees == D("1.40")

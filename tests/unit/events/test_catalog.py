@@ -33,6 +33,7 @@ EXPECTED_KINDS = {
     "trades.order.expired": "OrderExpired",
     "trades.order.pending_cancel": "OrderPendingCancel",
     "trades.order.pending_replace": "OrderPendingReplace",
+    "trades.order.cancel_rejected": "OrderCancelRejected",
     "risk.evaluation.completed": "RiskEvaluationCompleted",
     "risk.mode.changed": "RiskModeChanged",
     "risk.daily_status.updated": "RiskDailyStatusUpdated",
@@ -61,7 +62,7 @@ def test_catalog_holds_exactly_the_agreed_kinds_and_class_names() -> None:
 
 def test_each_kind_is_used_once() -> None:
     kinds = _kinds()
-    assert len(kinds) == len(set(kinds)) == 40
+    assert len(kinds) == len(set(kinds)) == 41
 
 
 def test_every_stream_is_domain_dot_entity() -> None:
@@ -75,7 +76,7 @@ def test_every_stream_is_domain_dot_entity() -> None:
 def test_all_order_lifecycle_events_share_one_stream() -> None:
     order_kinds = [k for k in _kinds() if k.startswith("trades.order.")]
     assert {stream_of_kind(k) for k in order_kinds} == {"trades.order"}
-    assert len(order_kinds) == 12
+    assert len(order_kinds) == 13
 
 
 def test_every_event_class_is_importable_from_the_package() -> None:

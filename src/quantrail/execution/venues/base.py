@@ -138,6 +138,12 @@ class Venue(Protocol):
     def submit(self, order: Order, now_ns: int) -> None:
         """Send an order (the venue copies what it needs). The same order_id twice is ignored."""
 
+    def restore(self, order: Order, now_ns: int) -> None:
+        """Take back, after our restart, an order this venue had: as it was (venue order id,
+        filled quantity, fees and fills so far), so later fills and fees continue from there.
+        An order id the venue knows is ignored. A real venue is reconciled instead (asked for
+        its open orders and fills); this is what a venue living in our process does."""
+
     def cancel(self, order_id: str, now_ns: int) -> None:
         """Ask to cancel; answered by VenueCanceled or VenueCancelRejected."""
 

@@ -5,7 +5,8 @@ resting limits at their limit on prints at or through them; ``probabilistic`` (t
 prototype) fills an open order completely with a probability set by its risk mode, at arrival
 and at each quote, drawn from ``random.Random(seed)``. The venue acts at call time; reports become
 visible through ``advance`` ``latency_ns`` later. Fees: ``fee_per_share`` with a per-order
-minimum, rounded to the cent. ``docs/orders.md`` has the details.
+minimum, rounded to the cent. After our restart ``restore`` takes back an order as it was (its
+fills and fees carry on). ``docs/orders.md`` has the details.
 """
 
 from __future__ import annotations
@@ -127,19 +128,42 @@ class SimulatedVenue:
         self._set_time(now_ns)
         if order.order_id in self._orders:
             return  # a retried submit must not make a second order
+        self._arrive(self._new_sim(order, order.unfilled_qty, f"SIM-{order.order_id}"), now_ns)
+
+    def restore(self, order: Order, now_ns: int) -> None:
+        """The order as our registry kept it: its fill count, filled quantity and fees paid
+        carry on, so the next fill id is ``-F<n+1>`` and the minimum fee is not charged twice.
+        An order whose ack we never got is answered as on arrival (that answer died with the
+        old venue); an acked IOC order had its remainder canceled then, so it is again."""
+        self._set_time(now_ns)
+        if order.order_id in self._orders:
+            return
+        sim = self._new_sim(order, order.qty, order.venue_order_id or f"SIM-{order.order_id}")
+        sim.filled_qty, sim.fees_paid = order.filled_qty, order.fees
+        sim.fill_count = len(order.fill_ids)
+        if not order.venue_order_id:
+            self._arrive(sim, now_ns)
+        elif sim.tif is TimeInForce.IOC:
+            self._close(sim, "canceled", now_ns, reason="IOC remainder")
+
+    def _new_sim(self, order: Order, qty: int, venue_order_id: str) -> _SimOrder:
         sim = _SimOrder(
             order_id=order.order_id,
-            venue_order_id=f"SIM-{order.order_id}",
+            venue_order_id=venue_order_id,
             symbol=order.symbol,
             side=order.side,
             order_type=order.order_type,
             limit_price=order.limit_price,
             tif=order.tif,
-            qty=order.unfilled_qty,
+            qty=qty,
             mode=order.mode,
             seq=len(self._orders),
         )
         self._orders[sim.order_id] = sim
+        return sim
+
+    def _arrive(self, sim: _SimOrder, now_ns: int) -> None:
+        """Refused, or accepted and matched at once (an IOC remainder then canceled)."""
         refusal = _refusal(sim)
         if refusal:
             sim.state = "rejected"
@@ -348,7 +372,7 @@ class SimulatedVenue:
 
 def _refusal(sim: _SimOrder) -> str:
     """Why the venue refuses an order, or "" (the Order itself already checked its fields)."""
-    if sim.qty <= 0:
+    if sim.leaves <= 0:
         return f"qty: nothing left to work on order {sim.order_id!r}"
     price = sim.limit_price
     if price is not None and price % tick_for(price) != 0:
