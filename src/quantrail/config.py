@@ -109,10 +109,14 @@ class BusConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True)
     transport: Literal["memory", "redis"] = "memory"
     consumer: ConsumerConfig = ConsumerConfig()
     retention_default: Retention = Retention()
-    retention: dict[str, Retention] = msgspec.field(default_factory=lambda: dict(RETENTION))
+    retention: dict[str, Retention] = msgspec.field(default_factory=dict)
 
     def retention_for(self, stream: str) -> Retention:
-        return self.retention.get(stream, self.retention_default)
+        """The config's own entry, else the built-in one (``RETENTION``), else the default.
+
+        A config's ``retention`` adds to the built-in table instead of replacing it, so a file
+        that tunes market data cannot leave audit or dead letters to the 100,000 default."""
+        return self.retention.get(stream) or RETENTION.get(stream) or self.retention_default
 
 
 class BreakerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -19,6 +19,13 @@ def test_empty_config_is_valid_with_documented_defaults() -> None:
     assert config.bus.retention_for("unknown.stream").maxlen == 100_000
 
 
+def test_a_retention_entry_adds_to_the_built_in_table() -> None:
+    config = config_from_mapping({"bus": {"retention": {"market.quote": {"maxlen": 10}}}})
+    assert config.bus.retention_for("market.quote") == Retention(maxlen=10)
+    assert config.bus.retention_for("audit.decision") == Retention(maxlen=0)  # still kept all
+    assert config.bus.retention_for("other.stream") == config.bus.retention_default
+
+
 @pytest.mark.parametrize(
     ("raw", "key", "value"),
     [
