@@ -118,13 +118,13 @@ def _serve(
     instance: str | None,
 ) -> int:  # fmt: skip
     from quantrail.bus.factory import open_bus
-    from quantrail.cli import _config
+    from quantrail.cli_options import load_cli_config
     from quantrail.ops.services import build_services
     from quantrail.runtime.clock import WallClock
     from quantrail.runtime.logs import setup_logging
     from quantrail.runtime.runner import ServiceRunner
 
-    config = _config(config_path, redis)
+    config = load_cli_config(config_path, redis)
     setup_logging(config.log.level, config.log.format)
     clock = WallClock()
 

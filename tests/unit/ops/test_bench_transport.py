@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from quantrail.ops.bench_transport import (
-    BenchOptions,
+from quantrail.ops.bench_report import (
     BenchReport,
     Latency,
     LatencyPair,
@@ -21,8 +20,8 @@ from quantrail.ops.bench_transport import (
     Throughput,
     lag_growing,
     percentile,
-    run_transport_bench,
 )
+from quantrail.ops.bench_transport import BenchOptions, run_transport_bench
 
 
 def _latency(rate: int, p99_ms: float) -> Latency:

@@ -1,0 +1,310 @@
+"""Verbs that inspect and feed the event streams: streams, tail, publish, replay and ``dlq``.
+
+They always read Redis (the memory bus lives only inside one process). ``quantrail.cli``
+registers the top-level verbs in the order ``quantrail --help`` lists them and adds ``dlq_app``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from quantrail.cli_options import (
+    ConfigOption,
+    NamespaceOption,
+    RedisOption,
+    console,
+    err_console,
+    load_cli_config,
+    with_overrides,
+)
+from quantrail.config import Config
+from quantrail.events.streams import DEADLETTER
+
+T = TypeVar("T")
+
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, retry, drop.")
+
+DeadLetterIds = Annotated[list[str] | None, typer.Argument(help="dead-letter ids")]
+AllOption = Annotated[bool, typer.Option("--all", help="every dead letter")]
+
+
+def _run(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def _redis_bus(config: Config) -> Any:
+    """Inspection verbs always read Redis: the memory bus lives only inside one process."""
+    from quantrail.bus.bus import EventBus
+    from quantrail.bus.redis import RedisTransport
+    from quantrail.events.streams import StreamNames
+
+    return EventBus(
+        RedisTransport(config.redis.url, config.redis.socket_timeout_s),
+        config=config.bus,
+        names=StreamNames(config.namespace),
+    )
+
+
+async def _with_bus(config: Config, work: Callable[[Any], Awaitable[T]]) -> T:
+    from quantrail.bus.transport import TransportError
+
+    bus = _redis_bus(config)
+    try:
+        return await work(bus)
+    except TransportError as exc:
+        err_console.print(f"[red]cannot reach Redis:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        await bus.close()
+
+
+def streams(
+    config: ConfigOption = None, redis: RedisOption = None, namespace: NamespaceOption = None
+) -> None:
+    """Each stream: length, groups, consumers, pending, lag."""
+    from quantrail.ops.inspect import stream_infos, streams_table
+
+    cfg = load_cli_config(config, redis, namespace)
+
+    async def work(bus: Any) -> None:
+        console.print(streams_table(bus, await stream_infos(bus)))
+
+    _run(_with_bus(cfg, work))
+
+
+def tail(
+    stream: Annotated[str, typer.Argument(help="logical stream, e.g. trades.order")],
+    from_start: Annotated[bool, typer.Option("--from-start", help="show history first")] = False,
+    limit: Annotated[int, typer.Option(help="stop after N entries (0 = run until Ctrl-C)")] = 0,
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Follow a stream live, pretty-printed."""
+    from quantrail.ops.inspect import render_entry
+
+    cfg = load_cli_config(config, redis, namespace)
+
+    async def work(bus: Any) -> None:
+        key = bus.names.key(stream)
+        position = "0-0" if from_start else await bus.transport.last_id(key)
+        shown = 0
+        while limit == 0 or shown < limit:
+            entries = await bus.transport.read({key: position}, 100, 1000)
+            for entry in entries:
+                render_entry(console, bus, entry)
+                position = entry.entry_id
+                shown += 1
+                if limit and shown >= limit:
+                    return
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(_with_bus(cfg, work))
+
+
+def publish(
+    kind: Annotated[str, typer.Argument(help="event kind, e.g. system.alert.triggered")],
+    payload: Annotated[str, typer.Option("--json", help="the event's fields as JSON")] = "{}",
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Validate and publish one event (ts_event defaults to now, source to 'cli')."""
+    import time
+
+    from quantrail.events.codec import default_codec
+    from quantrail.events.errors import EventDecodeError
+
+    cfg = load_cli_config(config, redis, namespace)
+    try:
+        fields = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        err_console.print(f"[red]--json is not valid JSON:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(fields, dict):
+        err_console.print("[red]--json must be a JSON object[/red]")
+        raise typer.Exit(2)
+    fields.setdefault("ts_event", time.time_ns())
+    fields.setdefault("source", "cli")
+    try:
+        event = default_codec().build(kind, fields)
+    except EventDecodeError as exc:
+        err_console.print(f"[red]invalid event:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+    async def work(bus: Any) -> str:
+        entry_id: str = await bus.publish(event)
+        return entry_id
+
+    entry_id = _run(_with_bus(cfg, work))
+    stream = event.kind.rsplit(".", 1)[0]
+    console.print(f"published {kind} as {entry_id} on {cfg.namespace}:{stream}")
+
+
+def replay(
+    stream: Annotated[str, typer.Argument(help="logical stream, e.g. trades.order")],
+    since: Annotated[str | None, typer.Option(help="ISO time or entry id to start at")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time or entry id to end at")] = None,
+    speed: Annotated[str, typer.Option(help="1, 10, ... or max")] = "max",
+    into: Annotated[
+        str | None, typer.Option(help="republish into this namespace instead of printing")
+    ] = None,
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Read a stream between two times or ids, printing or republishing each event."""
+    from quantrail.bus.replay import replay as replay_stream
+    from quantrail.events.base import Event
+    from quantrail.events.streams import StreamNames
+    from quantrail.ops.inspect import render_entry
+
+    cfg = load_cli_config(config, redis, namespace)
+    factor = None if speed == "max" else _positive_float("--speed", speed)
+    start, since_ns = _bound(since, "--since")
+    end, until_ns = _bound(until, "--until")
+
+    async def work(bus: Any) -> None:
+        target = _redis_bus(with_overrides(cfg, {"namespace": into})) if into else None
+
+        async def handle(event: Event) -> None:
+            if target is not None:
+                await target.publish(event)
+            else:
+                from quantrail.bus.transport import Entry
+
+                render_entry(console, bus, Entry(stream, "-", bus.codec.to_fields(event)))
+
+        try:
+            result = await replay_stream(
+                bus, stream, handle, start=start or "-", end=end or "+",
+                since_ns=since_ns, until_ns=until_ns, speed=factor,
+            )  # fmt: skip
+        finally:
+            if target is not None:
+                await target.close()
+        where = f" into namespace {StreamNames(into).namespace}" if into else ""
+        console.print(f"replayed {result.replayed} events{where}; undecodable {result.undecodable}")
+
+    _run(_with_bus(cfg, work))
+
+
+def _positive_float(option: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        err_console.print(f"[red]{option} must be a positive number or 'max', got {text!r}[/red]")
+        raise typer.Exit(2)
+    return value
+
+
+def _bound(text: str | None, option: str) -> tuple[str | None, int | None]:
+    """An entry id (``1700000000000-0``) or an ISO time with zone."""
+    if text is None:
+        return None, None
+    if text[0].isdigit() and "-" in text and "T" not in text and ":" not in text:
+        return text, None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        err_console.print(f"[red]{option}: not an entry id or ISO time: {text!r}[/red]")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        err_console.print(f"[red]{option}: the time needs a zone (e.g. -05:00 or Z): {text!r}")
+        raise typer.Exit(2)
+    return None, int(moment.timestamp() * 1_000_000) * 1000
+
+
+@dlq_app.command("list")
+def dlq_list(
+    count: Annotated[int, typer.Option(help="how many")] = 100,
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Show dead letters with their error and delivery count."""
+    from quantrail.ops.inspect import dead_letter_table
+
+    cfg = load_cli_config(config, redis, namespace)
+
+    async def work(bus: Any) -> None:
+        console.print(dead_letter_table(await bus.dead_letters(count)))
+
+    _run(_with_bus(cfg, work))
+
+
+def _select(letters: list[Any], ids: list[str], all_: bool) -> list[Any]:
+    if all_:
+        return letters
+    if not ids:
+        err_console.print("[red]name dead-letter ids, or pass --all[/red]")
+        raise typer.Exit(2)
+    chosen = [letter for letter in letters if letter.dlq_id in ids]
+    missing = set(ids) - {letter.dlq_id for letter in chosen}
+    if missing:
+        err_console.print(f"[red]no such dead letter: {', '.join(sorted(missing))}[/red]")
+        raise typer.Exit(2)
+    return chosen
+
+
+def _on_chosen_letters(
+    cfg: Config,
+    ids: list[str] | None,
+    all_: bool,
+    act: Callable[[Any, list[Any]], Awaitable[None]],
+) -> None:
+    """``act(bus, letters)`` on the dead letters a retry or drop names (every one with --all)."""
+
+    async def work(bus: Any) -> None:
+        await act(bus, _select(await bus.dead_letters(100_000), ids or [], all_))
+
+    _run(_with_bus(cfg, work))
+
+
+@dlq_app.command("retry")
+def dlq_retry(
+    ids: DeadLetterIds = None,
+    all_: AllOption = False,
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Put dead letters back on their stream (groups that handled them skip them by key)."""
+    from quantrail.ops.inspect import retry_dead_letters
+
+    async def retry(bus: Any, chosen: list[Any]) -> None:
+        new_ids = await retry_dead_letters(bus, chosen)
+        console.print(f"retried {len(new_ids)} dead letters")
+
+    _on_chosen_letters(load_cli_config(config, redis, namespace), ids, all_, retry)
+
+
+@dlq_app.command("drop")
+def dlq_drop(
+    ids: DeadLetterIds = None,
+    all_: AllOption = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Delete dead letters for good (asks first unless --yes)."""
+
+    async def drop(bus: Any, chosen: list[Any]) -> None:
+        if not yes and not typer.confirm(f"drop {len(chosen)} dead letters for good?"):
+            raise typer.Exit(1)
+        removed = await bus.transport.delete(
+            bus.names.key(DEADLETTER), [letter.dlq_id for letter in chosen]
+        )
+        console.print(f"dropped {removed} dead letters")
+
+    _on_chosen_letters(load_cli_config(config, redis, namespace), ids, all_, drop)

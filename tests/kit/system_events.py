@@ -1,0 +1,30 @@
+"""Builders of the system's own events: heartbeats, alerts and the decision audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kit.event_base import build, envelope
+from quantrail.events import AlertTriggered, DecisionAudited, HealthHeartbeat
+
+
+def heartbeat(service: str = "test-service", **overrides: Any) -> HealthHeartbeat:
+    return build(HealthHeartbeat, envelope(service=service, uptime_seconds=30), overrides)
+
+
+def alert(**overrides: Any) -> AlertTriggered:
+    defaults = envelope(alert_id="alert-1", severity="WARNING", message="test alert")
+    return build(AlertTriggered, defaults, overrides)
+
+
+def decision_audited(**overrides: Any) -> DecisionAudited:
+    defaults = envelope(
+        decision_id="dec-1",
+        service="risk_kernel",
+        decision_type="evaluation",
+        input_summary={"gross_exposure_pct": 100.0},
+        output={"decision": "APPROVED"},
+        reasoning="within limits",
+        policy_references=["GOVERNANCE.md#gross-cap"],
+    )
+    return build(DecisionAudited, defaults, overrides)
