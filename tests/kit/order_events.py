@@ -14,6 +14,7 @@ from quantrail.events import (
     IntentCreated,
     OrderAccepted,
     OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderExpired,
     OrderFilled,
@@ -28,7 +29,7 @@ from quantrail.events import (
     SubmitOrder,
 )
 from quantrail.money import to_money
-from quantrail.vocab import Bucket, Mode, OrderType, Side
+from quantrail.vocab import Bucket, Mode, OrderStatus, OrderType, Side
 
 
 def intent(side: Side = Side.BUY, qty: int = 100, **overrides: Any) -> IntentCreated:
@@ -167,6 +168,12 @@ def order_pending_cancel(**overrides: Any) -> OrderPendingCancel:
 
 def order_pending_replace(**overrides: Any) -> OrderPendingReplace:
     return build(OrderPendingReplace, order_fields(), overrides)
+
+
+def order_cancel_rejected(**overrides: Any) -> OrderCancelRejected:
+    """The venue refused the cancel of ``ord-1``: it had filled already."""
+    defaults = order_fields(reason="order already filled", status=OrderStatus.FILLED)
+    return build(OrderCancelRejected, defaults, overrides)
 
 
 def order_replaced(**overrides: Any) -> OrderReplaced:

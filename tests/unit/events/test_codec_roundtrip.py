@@ -7,7 +7,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from kit.events import T0, exposure_snapshot, order_filled, submit_order
+from kit.events import T0, exposure_snapshot, one_of_each, order_filled, submit_order
 from quantrail.events import (
     ALL_EVENTS,
     Event,
@@ -17,9 +17,8 @@ from quantrail.events import (
     SubmitOrder,
     default_codec,
 )
-from unit.events.kinds import every_kind
 
-EVENTS = every_kind()
+EVENTS = one_of_each()
 
 
 def test_one_of_each_covers_the_whole_catalog() -> None:

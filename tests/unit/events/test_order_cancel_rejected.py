@@ -6,10 +6,10 @@ import msgspec
 import pytest
 
 from kit.events import order_fields
+from kit.order_events import order_cancel_rejected
 from quantrail.events import ALL_EVENTS, OrderCancelRejected, default_codec, stream_of_kind
 from quantrail.events.schema import schema_for
 from quantrail.vocab import OrderStatus
-from unit.events.kinds import order_cancel_rejected
 
 
 def test_it_round_trips_with_its_status_and_reason() -> None:
