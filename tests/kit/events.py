@@ -1,15 +1,12 @@
-"""Every kind of event at once (``one_of_each``), and the old home of the event builders.
+"""Every kind of event at once (``one_of_each``), for the tests that walk the whole catalog.
 
 The builders live by domain: ``kit.event_base`` (``build``, the defaults' story), then
 ``kit.market_events``, ``kit.order_events``, ``kit.position_events``, ``kit.risk_events``,
-``kit.strategy_events`` and ``kit.system_events``; new tests import them from there. The names
-in ``__all__`` stay importable from here only because tests edited by others import them so;
-move those imports to the domain modules, then drop the names from this list.
+``kit.strategy_events`` and ``kit.system_events``.
 """
 
 from __future__ import annotations
 
-from kit.event_base import ACCOUNT, SESSION_CLOSE_NS, T0, build
 from kit.market_events import candle, feature, price_tick, quote, session_clock, trade_print
 from kit.order_events import (
     cancel_order,
@@ -19,7 +16,6 @@ from kit.order_events import (
     order_canceled,
     order_denied,
     order_expired,
-    order_fields,
     order_filled,
     order_partially_filled,
     order_pending_cancel,
@@ -54,55 +50,6 @@ from kit.strategy_events import (
 )
 from kit.system_events import alert, decision_audited, heartbeat
 from quantrail.events import ALL_EVENTS, Event
-
-__all__ = [
-    "ACCOUNT",
-    "SESSION_CLOSE_NS",
-    "T0",
-    "alert",
-    "build",
-    "cancel_order",
-    "candle",
-    "decision_audited",
-    "exit_decision",
-    "exposure_snapshot",
-    "feature",
-    "heartbeat",
-    "intent",
-    "kill_switch_activated",
-    "kill_switch_reset",
-    "one_of_each",
-    "order_accepted",
-    "order_canceled",
-    "order_denied",
-    "order_expired",
-    "order_fields",
-    "order_filled",
-    "order_partially_filled",
-    "order_pending_cancel",
-    "order_pending_replace",
-    "order_rejected",
-    "order_replaced",
-    "order_submitted",
-    "order_working",
-    "position_closed",
-    "position_opened",
-    "position_updated",
-    "price_tick",
-    "quote",
-    "regime_classified",
-    "replace_order",
-    "risk_daily_status",
-    "risk_evaluation",
-    "risk_mode_changed",
-    "session_clock",
-    "signal_declined",
-    "signal_issued",
-    "stop_triggered",
-    "submit_order",
-    "trade_print",
-    "volatility_spiked",
-]
 
 
 def one_of_each() -> list[Event]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kit.events import ACCOUNT, T0
+from kit.event_base import ACCOUNT, T0
 from kit.poll import eventually
 from quantrail.bus.bus import EventBus
 from quantrail.bus.delivery import Delivery

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from integration.execution.harness import Harness
-from kit.events import intent, quote
+from kit.market_events import quote
+from kit.order_events import intent
 from kit.poll import eventually
 from quantrail.execution.order import order_id_for_intent
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from integration.execution.harness import Driver, actions, execution_config
-from kit.events import cancel_order, intent, quote, replace_order, trade_print
+from kit.market_events import quote, trade_print
+from kit.order_events import cancel_order, intent, replace_order
 from quantrail.bus.bus import EventBus
 from quantrail.events import CancelOrder, OrderCancelRejected
 from quantrail.execution.order import order_id_for_intent

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from integration.execution.harness import Harness, actions
-from kit.events import cancel_order, intent, quote, replace_order, trade_print
+from kit.market_events import quote, trade_print
+from kit.order_events import cancel_order, intent, replace_order
 from kit.poll import eventually
 from quantrail.execution.order import order_id_for_intent
 from quantrail.vocab import OrderStatus, OrderType, Side

@@ -8,7 +8,8 @@ import msgspec
 
 from integration.execution.harness import Driver, execution_config
 from kit.bus import make_bus
-from kit.events import intent, quote, session_clock, trade_print
+from kit.market_events import quote, session_clock, trade_print
+from kit.order_events import intent
 from quantrail.events import Event
 from quantrail.events.ids import seeded_ids
 from quantrail.execution.config import ExecutionConfig

@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from integration.execution.harness import Harness, actions
-from kit.events import ACCOUNT, intent, quote
+from kit.event_base import ACCOUNT
+from kit.market_events import quote
+from kit.order_events import intent
 from kit.poll import eventually
 from quantrail.events import KillSwitchActivated, KillSwitchReset
 from quantrail.execution.order import order_id_for_intent

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from integration.execution.harness import Harness, actions
-from kit.events import ACCOUNT, intent, quote, trade_print
+from kit.event_base import ACCOUNT
+from kit.market_events import quote, trade_print
+from kit.order_events import intent
 from quantrail.execution.order import order_id_for_intent
 from quantrail.vocab import OrderStatus, Side
 

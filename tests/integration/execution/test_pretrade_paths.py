@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from integration.execution.harness import Harness, actions
-from kit.events import ACCOUNT, intent, quote, submit_order
+from kit.event_base import ACCOUNT
+from kit.market_events import quote
+from kit.order_events import intent, submit_order
 from kit.poll import eventually
 from quantrail.events import RiskModeChanged
 from quantrail.execution.order import order_id_for_intent

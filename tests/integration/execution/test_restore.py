@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from integration.execution.harness import Driver, Harness, actions, execution_config
-from kit.events import ACCOUNT, cancel_order, intent, quote, trade_print
+from kit.event_base import ACCOUNT
+from kit.market_events import quote, trade_print
+from kit.order_events import cancel_order, intent
 from quantrail.bus.bus import EventBus
 from quantrail.execution.order import order_id_for_intent
 from quantrail.execution.registry import registry_for

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from integration.execution.harness import Harness, actions
-from kit.events import SESSION_CLOSE_NS, T0, intent, quote, session_clock, trade_print
+from kit.event_base import SESSION_CLOSE_NS, T0
+from kit.market_events import quote, session_clock, trade_print
+from kit.order_events import intent
 from kit.poll import eventually
 from quantrail.execution.order import order_id_for_intent
 from quantrail.execution.venues import VenueExpired

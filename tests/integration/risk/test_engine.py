@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from kit.bus import make_bus
-from kit.events import order_working, quote, trade_print
+from kit.market_events import quote, trade_print
+from kit.order_events import order_working
 from kit.session import ny_ns
 from quantrail.config import AccountConfig
 from quantrail.events.base import Event

@@ -13,7 +13,9 @@ from typing import Any
 import msgspec
 
 from kit.bus import make_bus
-from kit.events import exposure_snapshot, order_filled, order_working, trade_print
+from kit.market_events import trade_print
+from kit.order_events import order_filled, order_working
+from kit.position_events import exposure_snapshot
 from kit.session import ny_ns
 from quantrail.config import AccountConfig
 from quantrail.events.exposure import ExposureSnapshot

@@ -12,14 +12,8 @@ from typing import Any
 
 import msgspec
 
-from kit.events import (
-    order_canceled,
-    order_filled,
-    order_partially_filled,
-    order_working,
-    quote,
-    trade_print,
-)
+from kit.market_events import quote, trade_print
+from kit.order_events import order_canceled, order_filled, order_partially_filled, order_working
 from kit.session import ny_ns
 from quantrail.config import AccountConfig
 from quantrail.events.base import Event

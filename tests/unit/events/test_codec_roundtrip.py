@@ -7,7 +7,10 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from kit.events import T0, exposure_snapshot, one_of_each, order_filled, submit_order
+from kit.event_base import T0
+from kit.events import one_of_each
+from kit.order_events import order_filled, submit_order
+from kit.position_events import exposure_snapshot
 from quantrail.events import (
     ALL_EVENTS,
     Event,

@@ -6,21 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from kit.events import (
-    exit_decision,
+from kit.market_events import feature, quote, session_clock
+from kit.position_events import (
     exposure_snapshot,
-    feature,
-    kill_switch_activated,
-    kill_switch_reset,
     position_closed,
     position_opened,
     position_updated,
-    quote,
-    regime_classified,
-    risk_evaluation,
-    session_clock,
-    signal_issued,
 )
+from kit.risk_events import kill_switch_activated, kill_switch_reset, risk_evaluation
+from kit.strategy_events import exit_decision, regime_classified, signal_issued
 from quantrail.vocab import Direction, Phase
 
 

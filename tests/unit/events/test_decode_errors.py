@@ -7,7 +7,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from kit.events import exposure_snapshot, order_filled, session_clock
+from kit.market_events import session_clock
+from kit.order_events import order_filled
+from kit.position_events import exposure_snapshot
 from quantrail.events import EventDecodeError, default_codec
 from quantrail.events.errors import MISSING
 

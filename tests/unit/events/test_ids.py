@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kit.events import one_of_each, order_filled
+from kit.events import one_of_each
+from kit.order_events import order_filled
 from quantrail.events import default_codec
 from quantrail.events.ids import IdFactory, new_event_id, seeded_ids
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from kit.events import order_fields
-from kit.order_events import order_cancel_rejected
+from kit.order_events import order_cancel_rejected, order_fields
 from quantrail.events import ALL_EVENTS, OrderCancelRejected, default_codec, stream_of_kind
 from quantrail.events.schema import schema_for
 from quantrail.vocab import OrderStatus

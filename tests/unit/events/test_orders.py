@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from kit.events import (
+from kit.order_events import (
     order_accepted,
     order_canceled,
     order_denied,

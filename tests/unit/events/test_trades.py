@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from kit.events import cancel_order, intent, replace_order, submit_order
+from kit.order_events import cancel_order, intent, replace_order, submit_order
 from quantrail.vocab import Mode, OrderType, TimeInForce
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kit.events import quote
+from kit.market_events import quote
 from kit.orders import T0, new_order
 from quantrail.config import ConfigError, config_from_mapping
 from quantrail.execution.pretrade import PreTrade, Verdict

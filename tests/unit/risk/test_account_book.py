@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from kit.events import (
+from kit.order_events import (
     order_canceled,
     order_filled,
     order_partially_filled,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from kit.events import exposure_snapshot
+from kit.position_events import exposure_snapshot
 from quantrail.risk.decisions import (
     ModeState,
     exposure_view,

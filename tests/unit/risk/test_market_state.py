@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from kit.events import quote, trade_print
+from kit.market_events import quote, trade_print
 from quantrail.marketdata.truth import TruthTickFilter
 from quantrail.risk.market_state import MarketState
 from quantrail.risk.planner import MarketView
@@ -54,7 +54,7 @@ def test_a_late_reported_quote_does_not_replace_a_newer_one() -> None:
 
 
 def test_other_events_are_not_market_data() -> None:
-    from kit.events import order_working
+    from kit.order_events import order_working
 
     assert MarketState().apply(order_working()) is False
 
