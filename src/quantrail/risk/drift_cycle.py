@@ -26,9 +26,21 @@ still work. The LT % the controller gets is the snapshot's plus what the drift's
 (and its intents younger than ``min_interval_s`` with no order yet) would add or remove if they
 filled at their limits, and a symbol with such an order gets no new one.
 
+**Leaving NORMAL cancels what adds exposure.** On any other decision (THROTTLE, SOFT, HARD,
+stale data; whatever the phase) ``step`` returns a ``CancelOrder`` for each live drift order of
+the account that would increase |position| if it filled (the pre-trade gate's rule, drift
+orders of a symbol and side taken together: a buy of a long, a sell past zero). Reducing orders
+(sells of longs and buy-backs of shorts above the band) keep working: they only take exposure
+off, which every one of those modes wants. One cancel per order, ever: key
+``drift_cancel:<account>:<order id>``, recorded once published; a cancel the venue refuses is
+not sent again. An order that shows up after the mode left NORMAL (its intent was in flight) is
+caught by the next decision: the snapshot that follows its order event, a tick, the watchdog.
+
 Restart: the engine replays today's ``trades.intent``; ``remember`` takes back our intents (by
 key prefix), so their symbols wait out ``min_interval_s``, they count as working, and the
-snapshots they were planned on (their ``causation_id``) are not planned again.
+snapshots they were planned on (their ``causation_id``) are not planned again. It replays
+today's ``trades.request`` too: ``remember_cancel`` takes back our cancels (by key prefix), so
+an order cancelled before the restart is not cancelled again while its cancel is on its way.
 """
 
 from __future__ import annotations
@@ -39,12 +51,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.session import SessionClockTicked
-from quantrail.events.trades import IntentCreated
+from quantrail.events.trades import CancelOrder, IntentCreated
 from quantrail.money import ZERO, to_money
-from quantrail.risk.account_book import AccountBook
+from quantrail.risk.account_book import AccountBook, TrackedOrder
 from quantrail.risk.derisk_episode import Chain, DeriskEpisode
+from quantrail.risk.gate import order_effect
 from quantrail.risk.market_state import MarketState
 from quantrail.risk.policy import STALE_DATA, Decision
 from quantrail.risk.rules import RiskRules
@@ -54,23 +68,32 @@ from quantrail.strategy.band_drift import (
     CorrectiveIntent,
     LtPosition,
 )
-from quantrail.vocab import Bucket, Mode, Side
+from quantrail.vocab import Bucket, Effect, Mode, Side
 
 log = logging.getLogger("quantrail.risk.drift")
 
 KEY_PREFIX = "lt_band_drift:"
 """The controller's idempotency keys start with this: how a replayed intent is known as ours."""
 
+CANCEL_PREFIX = "drift_cancel:"
+"""Our cancels' keys: ``drift_cancel:<account>:<order id>`` (one cancel per order, ever)."""
+
 HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
 class DriftStep:
-    """One cycle of one account: its intents (maybe none) and the snapshot time it planned on."""
+    """One cycle of one account: its intents (maybe none) and the snapshot time it planned on;
+    or, on a decision that is not NORMAL, the cancels of its orders that add exposure."""
 
     account: str
-    cycle: int  # the snapshot's ts_event
+    cycle: int | None  # the snapshot's ts_event; None for cancels, which plan on none
     intents: tuple[IntentCreated, ...] = ()
+    cancels: tuple[CancelOrder, ...] = ()
+
+    @property
+    def events(self) -> list[Event]:
+        return [*self.intents, *self.cancels]
 
 
 @dataclass(slots=True)
@@ -80,6 +103,7 @@ class _AccountDrift:
     latest: ExposureSnapshot | None = None
     planned_on: set[str] = field(default_factory=set)  # snapshot ids, from replayed intents
     own: dict[str, IntentCreated] = field(default_factory=dict)  # today's drift intents by id
+    cancelled: set[str] = field(default_factory=set)  # order ids a cancel was published for
 
 
 class DriftCycle:
@@ -114,10 +138,15 @@ class DriftCycle:
         book: AccountBook,
         episode: DeriskEpisode,
         now_ns: int,
+        cause: Event | None = None,
     ) -> DriftStep | None:
-        """This decision's cycle, or None when it plans none (see module doc for when)."""
+        """This decision's cycle, or its cancels; None when there is neither (see module doc)."""
         state = self._accounts.get(book.account)
-        if state is None or session is None or not self._may_plan(decision, session):
+        if state is None:
+            return None
+        if not _normal(decision):
+            return self._cancels(state, decision, book, now_ns, Chain.of(cause))
+        if session is None or not self._rules.phase(session.phase).trading:
             return None
         snapshot = _unplanned(state)
         if snapshot is None or _derisk_busy(episode, book):
@@ -146,11 +175,14 @@ class DriftCycle:
         return DriftStep(done.account, done.cycle, intents)
 
     def record(self, step: DriftStep) -> None:
-        """The step's intents are published: its snapshot is done, its symbols wait."""
+        """The step's events are published: its snapshot is done, its symbols wait, its
+        cancels are not sent again."""
         state = self._accounts[step.account]
-        state.last_cycle = max(state.last_cycle, step.cycle)
+        if step.cycle is not None:
+            state.last_cycle = max(state.last_cycle, step.cycle)
         for intent in step.intents:
             _keep(state, intent)
+        state.cancelled.update(cancel.order_id for cancel in step.cancels)
 
     def remember(self, intent: IntentCreated) -> None:
         """An intent replayed from ``trades.intent``; anything not ours is ignored."""
@@ -161,12 +193,40 @@ class DriftCycle:
             state.planned_on.add(intent.causation_id)
         _keep(state, intent)
 
-    # --- inputs --------------------------------------------------------------------------------
-    def _may_plan(self, decision: Decision, session: SessionClockTicked) -> bool:
-        if decision.mode is not Mode.NORMAL or decision.reason == STALE_DATA:
-            return False
-        return self._rules.phase(session.phase).trading
+    def remember_cancel(self, cancel: CancelOrder) -> None:
+        """A cancel replayed from ``trades.request``; anything not ours is ignored."""
+        state = self._accounts.get(cancel.account or "")
+        if state is not None and cancel.idempotency_key.startswith(CANCEL_PREFIX):
+            state.cancelled.add(cancel.order_id)
 
+    # --- cancels -------------------------------------------------------------------------------
+    def _cancels(
+        self,
+        state: _AccountDrift,
+        decision: Decision,
+        book: AccountBook,
+        now_ns: int,
+        caused: Chain,
+    ) -> DriftStep | None:
+        """Cancels of the live drift orders that would add exposure and have none yet."""
+        reason = f"lt band drift: mode {decision.mode.value} ({decision.reason})"
+        cancels = tuple(
+            CancelOrder(
+                ts_event=now_ns,
+                account=book.account,
+                source=self._source,
+                idempotency_key=f"{CANCEL_PREFIX}{book.account}:{order.order_id}",
+                order_id=order.order_id,
+                reason=reason,
+                correlation_id=caused.correlation_id,
+                causation_id=caused.causation_id,
+            )
+            for order in _adding(state, book)
+            if order.order_id not in state.cancelled
+        )
+        return DriftStep(book.account, None, cancels=cancels) if cancels else None
+
+    # --- inputs --------------------------------------------------------------------------------
     def _pending(
         self, state: _AccountDrift, book: AccountBook, now_ns: int
     ) -> tuple[Decimal, set[str]]:
@@ -240,6 +300,33 @@ class DriftCycle:
             reduce_only=c.reduce_only,
             urgency="LOW",
         )
+
+
+def _normal(decision: Decision) -> bool:
+    """NORMAL on fresh data: stale data is a THROTTLE already, checked again by its reason."""
+    return decision.mode is Mode.NORMAL and decision.reason != STALE_DATA
+
+
+def _adding(state: _AccountDrift, book: AccountBook) -> list[TrackedOrder]:
+    """The drift's live orders that would increase |position| if they filled.
+
+    As the pre-trade gate judges an order: against the position plus the orders of the same
+    symbol and side ahead of it (here the drift's own, oldest intent first); one that crosses
+    zero counts as adding (its part past zero opens new exposure).
+    """
+    ahead: dict[tuple[str, Side], int] = {}
+    adding: list[TrackedOrder] = []
+    for intent_id in state.own:
+        for order in book.orders_of_intent(intent_id):
+            if not order.live or not order.remaining:
+                continue
+            key = (order.symbol, order.side)
+            before = book.positions.qty(order.symbol) + order.side.sign * ahead.get(key, 0)
+            effect, _crosses = order_effect(before, order.side, order.remaining)
+            ahead[key] = ahead.get(key, 0) + order.remaining
+            if effect is Effect.INCREASE:
+                adding.append(order)
+    return adding
 
 
 def _unplanned(state: _AccountDrift) -> ExposureSnapshot | None:

@@ -31,7 +31,9 @@ state of its own intents' orders.
   the table comes first).
 * **LT band drift** (``band_drift``, off when None or not ``enabled``): after each decision,
   ``DriftCycle`` may plan passive LT corrections on ``trades.intent``: NORMAL only, once per
-  exposure snapshot (the first NORMAL decision after it), never while de-risk orders work.
+  exposure snapshot (the first NORMAL decision after it), never while de-risk orders work. Any
+  other decision cancels (``CancelOrder`` on ``trades.request``, once per order) the drift's
+  live orders that would add exposure; at start ``trades.request`` is replayed for those sent.
 
 Run one instance: modes and episodes live in its memory (and in the state store).
 """
@@ -49,7 +51,7 @@ from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.orders import OrderEvent
 from quantrail.events.risk import RiskModeChanged
 from quantrail.events.session import SessionClockTicked
-from quantrail.events.trades import IntentCreated
+from quantrail.events.trades import CancelOrder, IntentCreated
 from quantrail.marketdata.truth import TruthTickFilter
 from quantrail.money import to_money
 from quantrail.risk.account_book import AccountBook
@@ -89,6 +91,7 @@ log = logging.getLogger("quantrail.risk.engine")
 EXPOSURE = "exposure.snapshot"
 SESSION = "session.clock"
 INTENTS = "trades.intent"
+REQUESTS = "trades.request"
 MODES = "risk.mode"
 
 
@@ -163,6 +166,8 @@ class DecisionEngine(Service):
         self._books = {name: AccountBook.load(cfg) for name, cfg in self._accounts.items()}
         for stream in (ORDERS, QUOTES, TRADES, INTENTS):
             self._starts[stream] = await replay_history(self.ctx.bus, stream, self._replayed)
+        if self._drift is not None:  # the drift's cancels sent before a restart
+            await replay_history(self.ctx.bus, REQUESTS, self._replayed)
         announced: dict[str, RiskModeChanged] = {}
         await replay_history(self.ctx.bus, MODES, lambda e: self._announced(e, announced))
         for account in sorted(self._accounts):
@@ -223,6 +228,9 @@ class DecisionEngine(Service):
                 episode.remember(event)
             elif self._drift is not None:
                 self._drift.remember(event)
+        elif isinstance(event, CancelOrder):
+            if self._drift is not None:
+                self._drift.remember_cancel(event)
         elif not self._market.apply(event) and isinstance(event, OrderEvent):
             book = self._books.get(event.account or "")
             if book is not None:
@@ -315,10 +323,10 @@ class DecisionEngine(Service):
             self._modes[account] = state
             await self.ctx.bus.set_state(f"mode:{account}", state.fields())
         if self._drift is not None:
-            await self._drift_step(self._drift, account, decision, now)
+            await self._drift_step(self._drift, account, decision, now, cause)
 
     async def _drift_step(
-        self, drift: DriftCycle, account: str, decision: Decision, now: int
+        self, drift: DriftCycle, account: str, decision: Decision, now: int, cause: Event | None
     ) -> None:
         step = drift.step(
             decision=decision,
@@ -326,10 +334,11 @@ class DecisionEngine(Service):
             book=self._books[account],
             episode=self._episodes[account],
             now_ns=now,
+            cause=cause,
         )
         if step is not None:
-            if step.intents:
-                await self.ctx.publish_batch(step.intents)
+            if step.events:
+                await self.ctx.publish_batch(step.events)
             drift.record(step)  # only once published: a failed publish plans the same again
 
     def _derisk(

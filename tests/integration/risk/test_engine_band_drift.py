@@ -8,6 +8,11 @@ config: price offset 0.01, step 200, at most 25,000 per intent, 60 s between a s
     CCC  quote 19.99 / 20.01 (mark 20)      MMA  quote 99.98 / 100.02 (mark 100)
 
 Runs on both transports (the ``bus`` fixture: memory and a real redis-server).
+
+Leaving NORMAL: the drift's working orders that add exposure are cancelled with one
+``CancelOrder`` each on ``trades.request``. The mode is turned with an MM order of another
+strategy (``mm-1``: buy 5000 MMA at 100 = 50 % potential, taking the potential gross past the
+MID tolerance of 120 %), or, with the real execution service, a market move.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from typing import Any
 
 import msgspec
 
-from kit.events import order_filled, order_working, quote
+from kit.market_events import quote
+from kit.order_events import order_filled, order_working
 from kit.session import ny_ns
 from quantrail.bus.bus import EventBus
-from quantrail.config import AccountConfig, config_from_mapping
+from quantrail.config import AccountConfig, Config, config_from_mapping
 from quantrail.events.exposure import ExposureSnapshot
-from quantrail.events.trades import IntentCreated
+from quantrail.events.orders import OrderCanceled, OrderWorking
+from quantrail.events.trades import CancelOrder, IntentCreated
+from quantrail.execution.services import build_execution_service
 from quantrail.risk.engine import DecisionEngine
 from quantrail.risk.exposure_service import ExposureService
 from quantrail.risk.planner import DeriskPlanner
@@ -223,3 +231,122 @@ async def test_built_services_pass_the_drift_config_only_when_enabled(
     intents = await running.events(IntentCreated)
     assert orders(intents) == [("AAA", Side.SELL, 100, D("100.02")),
                                ("BBB", Side.SELL, 100, D("50.01"))]  # fmt: skip
+
+
+# --- leaving NORMAL ------------------------------------------------------------------------------
+BELOW = [("AAA", 4000, "LT", "100"), ("BBB", 6800, "LT", "50")]  # 740,000: 74 %
+# 74 %: gap 10,000; AAA (the largest) 200 at 99.97 = 19,994 covers it: one BUY.
+
+
+async def work(running: Any, intents: Sequence[IntentCreated]) -> list[str]:
+    """Each intent's order ``o-<n>`` works at its limit; their order ids."""
+    now = running.clock.now_ns()
+    events = [
+        order_working(symbol=i.symbol, side=i.side, qty=i.qty, limit_price=i.limit_price,
+                      intent_id=i.intent_id, order_id=f"o-{n}", ts_event=now)
+        for n, i in enumerate(intents)
+    ]  # fmt: skip
+    await running.publish(*events)
+    return [e.order_id for e in events]
+
+
+async def throttle(running: Any) -> None:
+    """Another strategy's MM buy of 5000 MMA: potential gross past the tolerance."""
+    mm = order_working(symbol="MMA", side=Side.BUY, qty=5000, limit_price=D("100"),
+                       bucket=Bucket.MM_PURE, intent_id="mm-intent", order_id="mm-1",
+                       ts_event=running.clock.now_ns())  # fmt: skip
+    await running.publish(mm)
+    engine = running.services[-1]
+    assert (engine.mode("ACC1").mode, engine.mode("ACC1").reason) == (
+        Mode.THROTTLE_NEW_ORDERS, "POTENTIAL_ABOVE_TOLERANCE",
+    )  # fmt: skip
+
+
+async def test_a_throttle_cancels_the_working_drift_buy_once(
+    bus: EventBus, rig: Callable[..., Any], calendar: ExchangeCalendar,
+    account_with: Callable[..., AccountConfig],
+) -> None:  # fmt: skip
+    account = account_with(BELOW)
+    running = await start(rig, bus, services(calendar, account))
+    intents = await running.events(IntentCreated)
+    assert orders(intents) == [("AAA", Side.BUY, 200, D("99.97"))]
+    (order_id,) = await work(running, intents)
+    await running.advance(3)
+    assert await running.events(CancelOrder) == []  # NORMAL: the buy keeps working
+    await throttle(running)
+    (cancel,) = await running.events(CancelOrder)
+    assert (cancel.account, cancel.order_id, cancel.idempotency_key, cancel.source) == (
+        "ACC1", order_id, f"drift_cancel:ACC1:{order_id}", "decision-engine",
+    )  # fmt: skip
+    assert cancel.reason == "lt band drift: mode THROTTLE_NEW_ORDERS (POTENTIAL_ABOVE_TOLERANCE)"
+    # Ticks, the watchdog and new snapshots decide again and again: still one cancel.
+    await running.advance(16)
+    latest = (await running.events(ExposureSnapshot))[-1]
+    # The decision delivered again (the same snapshot under new ids): still one cancel.
+    again = msgspec.structs.replace(latest, event_id="again", idempotency_key="again")
+    await running.publish(again)
+    assert len(await running.events(CancelOrder)) == 1
+    await running.stop()
+    # A restarted engine in a new group gets every snapshot again; it takes its cancel back
+    # from trades.request first, so the order (still working: no venue here) is not cancelled
+    # again.
+    restarted = services(calendar, account, engine_name="decision-engine-2")
+    second = await rig(restarted, bus=bus, clock=running.clock).start()
+    assert second.services[-1].mode("ACC1").mode is Mode.THROTTLE_NEW_ORDERS
+    assert second.services[-1].book("ACC1").order(order_id).live
+    assert [c.idempotency_key for c in await second.events(CancelOrder)] == [cancel.idempotency_key]
+
+
+async def test_a_throttle_leaves_the_reducing_drift_sells_working(
+    bus: EventBus, rig: Callable[..., Any], calendar: ExchangeCalendar,
+    account_with: Callable[..., AccountConfig],
+) -> None:  # fmt: skip
+    running = await start(rig, bus, services(calendar, account_with(ABOVE)))
+    intents = await running.events(IntentCreated)
+    assert [(i.symbol, i.side) for i in intents] == [("AAA", Side.SELL), ("BBB", Side.SELL)]
+    order_ids = await work(running, intents)
+    await throttle(running)  # 88 % + 50 % potential = 138 % > 120 %
+    await running.advance(16)
+    engine = running.services[-1]
+    assert engine.mode("ACC1").mode is Mode.THROTTLE_NEW_ORDERS
+    assert await running.events(CancelOrder) == []
+    assert all(engine.book("ACC1").order(o).live for o in order_ids)
+
+
+def with_execution(account: AccountConfig) -> Config:
+    """The config tree of ``account``, drift on (offset 0.01), the default (simulated) venue."""
+    fields = {"name": account.name, "equity": str(account.equity), "baseline": account.baseline}
+    drift = {"enabled": True, "price_offset": "0.01"}
+    return config_from_mapping(
+        {"risk": {"accounts": [fields]}, "session": {"tick_s": 1}, "band_drift": drift}
+    )
+
+
+async def test_with_the_execution_service_the_drift_buy_ends_canceled(
+    bus: EventBus, rig: Callable[..., Any], account_with: Callable[..., AccountConfig]
+) -> None:
+    config, clock = with_execution(account_with(BELOW)), SimulatedClock(NOON)
+    built = [*build_risk_services(config, clock), build_execution_service(config, bus, clock)]
+    # Quotes after the start: the execution service reads market data from its start on.
+    running = await rig(built, NOON, bus=bus).start()
+    await running.publish(*[quote(s, b, a, ts_event=NOON, ts_exchange_ns=NOON)
+                            for s, (b, a) in QUOTES.items()])  # fmt: skip
+    await running.advance(16)  # the next snapshot is planned on with the quotes
+    (sent,) = await running.events(IntentCreated)
+    # At the venue: a passive buy below the bid, cut to 100 (half the 300 shown on the ask).
+    (working,) = await running.events(OrderWorking)
+    assert (working.intent_id, working.side, working.qty, working.limit_price) == (
+        sent.intent_id, Side.BUY, 100, D("99.97"),
+    )  # fmt: skip
+    # The market moves: AAA at 200 makes LT 114 % (potential 116 %) > its 90 % max.
+    at = clock.now_ns()
+    await running.publish(quote("AAA", "199.98", "200.02", ts_event=at, ts_exchange_ns=at))
+    await running.advance(16)  # the next snapshot, then the venue's cancel report
+    engine = running.services[2]
+    assert engine.mode("ACC1").reason == "BUCKET_POTENTIAL_ABOVE_MAX"
+    (cancel,) = await running.events(CancelOrder)
+    assert cancel.order_id == working.order_id
+    (canceled,) = await running.events(OrderCanceled)
+    assert canceled.order_id == working.order_id
+    assert not engine.book("ACC1").order(working.order_id).live
+    assert running.services[-1].open_orders() == []

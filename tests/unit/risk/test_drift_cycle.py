@@ -20,18 +20,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from kit.events import (
-    bucket_exposure,
-    exposure_snapshot,
-    intent,
-    order_canceled,
-    order_working,
-    quote,
-    session_clock,
-)
+from kit.market_events import quote, session_clock
+from kit.order_events import cancel_order, intent, order_canceled, order_filled, order_working
+from kit.position_events import bucket_exposure, exposure_snapshot
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
-from quantrail.events.trades import IntentCreated
+from quantrail.events.trades import CancelOrder, IntentCreated
 from quantrail.risk.account_book import AccountBook
 from quantrail.risk.baseline import BaselineRow
 from quantrail.risk.derisk_episode import DeriskEpisode
@@ -110,6 +104,7 @@ class Desk:
             book=self.book,
             episode=self.episode,
             now_ns=at,
+            cause=cause,
         )
 
     def published(self, cause: Event | None, **kwargs: Any) -> tuple[IntentCreated, ...]:
@@ -294,3 +289,121 @@ def test_a_snapshot_without_an_lt_figure_is_done_without_intents() -> None:
     bare = msgspec.structs.replace(cause, buckets={"MM_PURE": cause.buckets["MM_PURE"]})
     step = desk.step(bare)
     assert step is not None and step.intents == ()
+
+
+# --- leaving NORMAL: the drift's orders that add exposure are cancelled --------------------------
+THROTTLED = Decision(Mode.THROTTLE_NEW_ORDERS, "POTENTIAL_ABOVE_TOLERANCE", None, 5, "over")
+LEAVING = [
+    THROTTLED,
+    Decision(Mode.THROTTLE_NEW_ORDERS, STALE_DATA, None, 1, "old", alert=True),
+    Decision(Mode.SOFT_DERISK, "MID_ABOVE_DERISK_LEVEL", D(120), 4, "high"),
+    Decision(Mode.HARD_DERISK, "ABOVE_HARD_CAP", D(125), 2, "higher", alert=True),
+]
+
+
+def working(desk: Desk, intents: tuple[IntentCreated, ...]) -> None:
+    """Each intent's order ``o-<symbol>`` works at its limit."""
+    for sent in intents:
+        desk.book.apply(order_working(symbol=sent.symbol, side=sent.side, qty=sent.qty,
+                                      limit_price=sent.limit_price, intent_id=sent.intent_id,
+                                      order_id=f"o-{sent.symbol}", ts_event=T))  # fmt: skip
+
+
+def cancels(step: DriftStep | None) -> list[tuple[str, str, str]]:
+    assert step is not None and step.intents == () and step.cycle is None
+    return [(c.order_id, c.idempotency_key, c.reason) for c in step.cancels]
+
+
+@pytest.mark.parametrize("decision", LEAVING, ids=lambda d: f"{d.mode.value}-{d.reason}")
+def test_leaving_normal_cancels_the_working_drift_buys(decision: Decision) -> None:
+    desk = Desk()
+    working(desk, desk.published(snapshot(70.0)))  # AAA and BBB buys: they add exposure
+    cause = snapshot(70.0, at=T + S)
+    step = desk.step(cause, decision, now=T + 2 * S)
+    reason = f"lt band drift: mode {decision.mode.value} ({decision.reason})"
+    assert cancels(step) == [
+        ("o-AAA", "drift_cancel:ACC1:o-AAA", reason),
+        ("o-BBB", "drift_cancel:ACC1:o-BBB", reason),
+    ]
+    assert step is not None and step.events == list(step.cancels)
+    first = step.cancels[0]
+    assert (first.account, first.ts_event, first.source) == ("ACC1", T + 2 * S, "decision-engine")
+    assert (first.correlation_id, first.causation_id) == (cause.event_id, cause.event_id)
+
+
+def test_a_cancel_is_sent_once_per_order_and_again_only_if_its_publish_failed() -> None:
+    desk = Desk()
+    working(desk, desk.published(snapshot(70.0)))
+    lost = desk.step(None, THROTTLED, now=T + S)  # not recorded: the publish failed
+    again = desk.step(None, THROTTLED, now=T + 2 * S)
+    assert lost is not None and again is not None
+    assert [c.idempotency_key for c in again.cancels] == [c.idempotency_key for c in lost.cancels]
+    desk.drift.record(again)
+    assert desk.step(snapshot(70.0, at=T + 3 * S), THROTTLED, now=T + 3 * S) is None
+    assert desk.step(None, THROTTLED, now=T + 4 * S) is None  # still live, still not again
+
+
+def test_reducing_drift_sells_above_the_band_keep_working() -> None:
+    desk = Desk()
+    sells = desk.published(snapshot(88.0))
+    working(desk, sells)
+    assert [i.side for i in sells] == [Side.SELL, Side.SELL]
+    for decision in LEAVING:
+        assert desk.step(snapshot(88.0, at=T + S), decision, now=T + S) is None
+
+
+def test_a_sell_that_would_go_past_zero_adds_exposure_and_is_cancelled() -> None:
+    desk = Desk()
+    (aaa, _bbb) = desk.published(snapshot(88.0))
+    working(desk, (aaa,))
+    # Another order sells 5900 of the 6000 AAA: the drift's 200 would leave a 100 short.
+    other = dict(order_id="other", intent_id="other", fill_id="f-other")
+    desk.book.apply(order_filled(symbol="AAA", side=Side.SELL, qty=5900, price="100", **other))
+    assert [c[0] for c in cancels(desk.step(None, THROTTLED, now=T + S))] == ["o-AAA"]
+
+
+def test_a_normal_decision_or_an_order_no_longer_live_cancels_nothing() -> None:
+    desk = Desk()
+    working(desk, desk.published(snapshot(70.0)))
+    later = desk.step(snapshot(70.0, at=T + S), now=T + S)  # NORMAL: the buys keep working
+    assert later is not None and later.cancels == ()
+    desk.book.apply(order_canceled(symbol="AAA", order_id="o-AAA", ts_event=T))
+    desk.book.apply(order_filled(symbol="BBB", qty=200, price="49.98", order_id="o-BBB"))
+    assert desk.step(None, THROTTLED, now=T + 2 * S) is None
+
+
+def test_an_order_that_shows_up_after_the_mode_left_is_cancelled_at_the_next_decision() -> None:
+    desk = Desk()
+    sent = desk.published(snapshot(70.0))
+    assert desk.step(None, THROTTLED, now=T + S) is None  # intents in flight: nothing to cancel
+    working(desk, sent[:1])
+    assert [c[0] for c in cancels(desk.step(None, THROTTLED, now=T + 2 * S))] == ["o-AAA"]
+
+
+def test_orders_not_of_the_drift_are_never_cancelled_by_it() -> None:
+    desk = Desk()
+    desk.book.apply(order_working(symbol="AAA", side=Side.BUY, qty=200, intent_id="signal-1",
+                                  order_id="o-signal"))  # fmt: skip
+    assert desk.step(snapshot(70.0), THROTTLED) is None
+
+
+def test_a_restarted_cycle_takes_back_its_cancels_from_the_stream() -> None:
+    first = Desk()
+    sent = first.published(snapshot(70.0))
+    working(first, sent)
+    step = first.step(None, THROTTLED, now=T + S)
+    assert step is not None and len(step.cancels) == 2
+    restarted = Desk()
+    working(restarted, sent)
+    foreign = (
+        cancel_order("o-BBB", account="ACC1", idempotency_key="derisk-cancel:ACC1:o-BBB"),
+        cancel_order("o-BBB", account="ACC9", idempotency_key="drift_cancel:ACC9:o-BBB"),
+    )
+    replayed: tuple[IntentCreated | CancelOrder, ...] = (*sent, step.cancels[0], *foreign)
+    for event in replayed:
+        if isinstance(event, IntentCreated):
+            restarted.drift.remember(event)
+        else:
+            restarted.drift.remember_cancel(event)
+    # o-AAA was cancelled before the restart; o-BBB's only cancels were not ours.
+    assert [c[0] for c in cancels(restarted.step(None, THROTTLED, now=T + 2 * S))] == ["o-BBB"]
