@@ -47,14 +47,14 @@ def _render_day(summary: object) -> None:
 
     assert isinstance(summary, DemoSummary)
     modes = Table(title=f"mode changes on {summary.day} (HAMMER)")
-    for column in ("New York", "from", "to", "reason", "gross %"):
-        modes.add_column(column)
+    # No "from" column: the row above says it, and 80 columns then fit every mode and reason.
+    for column in ("New York", "mode", "reason", "gross %"):
+        modes.add_column(column, no_wrap=True)
     for change in summary.mode_changes:
         gross = change.inputs.get("gross_pct", "")
         modes.add_row(
             exchange_time(change.ts_event, "America/New_York").strftime("%H:%M:%S"),
-            change.previous_mode.value, change.mode.value, change.reason,
-            f"{float(gross):.2f}" if gross else "-",
+            change.mode.value, change.reason, f"{float(gross):.2f}" if gross else "-",
         )  # fmt: skip
     console.print(modes)
     orders = Table(title="orders")
