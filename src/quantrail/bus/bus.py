@@ -54,6 +54,11 @@ class EventBus:
         ids = await self.transport.add([(key, dict(fields))], {key: self._retention_for_key(key)})
         return ids[0]
 
+    @property
+    def written_keys(self) -> frozenset[str]:
+        """Every stream key this bus has appended to (its retention is looked up once per key)."""
+        return frozenset(self._retention)
+
     def _retention_for_key(self, key: str) -> Retention:
         if key not in self._retention:
             self._retention[key] = self.config.retention_for(self.names.logical(key))

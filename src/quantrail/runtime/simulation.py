@@ -17,6 +17,7 @@ from quantrail.bus.bus import EventBus
 from quantrail.bus.consumer import BroadcastConsumer
 from quantrail.config import Config
 from quantrail.events.base import Event, stream_of_kind
+from quantrail.events.streams import DEADLETTER
 from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
 from quantrail.runtime.runner import ServiceRunner
 from quantrail.runtime.service import Service
@@ -91,9 +92,9 @@ class Simulation:
 
     async def _drained(self) -> dict[str, str | None] | None:
         """Last ids of every stream, or None while one of the consumers is behind."""
-        transport, names = self.bus.transport, self.bus.names
+        transport = self.bus.transport
         last: dict[str, str | None] = {}
-        for key in await transport.streams(names.key("")):
+        for key in sorted(self._watched_keys()):
             last[key] = (await transport.info(key)).last_id
         for key, group in self._groups():
             info = await transport.info(key)
@@ -108,6 +109,17 @@ class Simulation:
                     if last.get(key) not in (None, position):
                         return None
         return last
+
+    def _watched_keys(self) -> set[str]:
+        """The streams that settling watches: what this bus wrote, what the services read, and
+        the dead letters. Not a SCAN of the namespace: on a long-lived Redis a SCAN walks every
+        key (idempotency marks included) and made each settle cost grow with the server's age."""
+        keys = set(self.bus.written_keys) | {key for key, _ in self._groups()}
+        keys.add(self.bus.names.key(DEADLETTER))
+        for consumer in self.runner.consumers:
+            if isinstance(consumer, BroadcastConsumer):
+                keys.update(consumer.positions)
+        return keys
 
     def _groups(self) -> list[tuple[str, str]]:
         return [
