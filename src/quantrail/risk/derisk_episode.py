@@ -224,6 +224,10 @@ class DeriskEpisode:
             and intent.idempotency_key.startswith(f"derisk:{self.account}:")
         )
 
+    def is_own_cancel(self, cancel: CancelOrder) -> bool:
+        """Whether ``cancel`` is one this episode sent (by its key): taken back at a restart."""
+        return cancel.idempotency_key.startswith(f"derisk-cancel:{self.account}:")
+
     # --- building events -------------------------------------------------------------------------
     def _intent(
         self, planned: PlannedIntent, reason: str, now_ns: int, caused: Chain

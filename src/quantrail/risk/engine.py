@@ -33,7 +33,8 @@ state of its own intents' orders.
   ``DriftCycle`` may plan passive LT corrections on ``trades.intent``: NORMAL only, once per
   exposure snapshot (the first NORMAL decision after it), never while de-risk orders work. Any
   other decision cancels (``CancelOrder`` on ``trades.request``, once per order) the drift's
-  live orders that would add exposure; at start ``trades.request`` is replayed for those sent.
+  live orders that would add exposure; at start ``trades.request`` is replayed for the cancels
+  sent (de-risk's and the drift's), so a restarted engine does not send them again.
 
 Run one instance: modes and episodes live in its memory (and in the state store).
 """
@@ -166,8 +167,8 @@ class DecisionEngine(Service):
         self._books = {name: AccountBook.load(cfg) for name, cfg in self._accounts.items()}
         for stream in (ORDERS, QUOTES, TRADES, INTENTS):
             self._starts[stream] = await replay_history(self.ctx.bus, stream, self._replayed)
-        if self._drift is not None:  # the drift's cancels sent before a restart
-            await replay_history(self.ctx.bus, REQUESTS, self._replayed)
+        # The cancels de-risk and the drift sent before a restart: not sent again.
+        await replay_history(self.ctx.bus, REQUESTS, self._replayed)
         announced: dict[str, RiskModeChanged] = {}
         await replay_history(self.ctx.bus, MODES, lambda e: self._announced(e, announced))
         for account in sorted(self._accounts):
@@ -229,7 +230,10 @@ class DecisionEngine(Service):
             elif self._drift is not None:
                 self._drift.remember(event)
         elif isinstance(event, CancelOrder):
-            if self._drift is not None:
+            episode = self._episodes.get(event.account or "")
+            if episode is not None and episode.is_own_cancel(event):
+                episode.record_cancels([event])
+            elif self._drift is not None:
                 self._drift.remember_cancel(event)
         elif not self._market.apply(event) and isinstance(event, OrderEvent):
             book = self._books.get(event.account or "")

@@ -161,6 +161,45 @@ async def test_the_next_step_replaces_working_intents_and_the_end_cancels_them(
     }
 
 
+async def test_a_restarted_engine_does_not_send_its_cancels_again(
+    rig: Callable[..., Any], services_for: Callable[..., Any], calendar: ExchangeCalendar,
+    account_with: Callable[..., AccountConfig],
+) -> None:  # fmt: skip
+    account = account_with(BOOK)
+    first = await late_soft_derisk(rig, services_for, calendar, account)
+    mma1, aaa1 = await first.events(IntentCreated)
+    now = first.clock.now_ns()
+    for intent, order_id in ((mma1, "o-mma-1"), (aaa1, "o-aaa-1")):
+        await first.publish(order_working(
+            symbol=intent.symbol, side=Side.SELL, qty=intent.qty, order_id=order_id,
+            intent_id=intent.intent_id, limit_price=intent.limit_price, bucket=intent.bucket,
+            ts_event=now,
+        ))  # fmt: skip
+
+    async def fill_elsewhere(running: Any, side: Side, fill_id: str) -> None:
+        await running.publish(order_filled(
+            symbol="AAA", side=side, qty=2000, price="100", order_id=f"o-{fill_id}",
+            fill_id=fill_id, ts_event=running.clock.now_ns(),
+        ))  # fmt: skip
+
+    # Back within limits: both live de-risk orders are cancelled. No venue acks the cancels
+    # here, so both orders stay live in the engine's book.
+    await fill_elsewhere(first, Side.SELL, "f-1")
+    assert sorted(c.order_id for c in await first.events(CancelOrder)) == ["o-aaa-1", "o-mma-1"]
+    await first.advance(15)
+    await fill_elsewhere(first, Side.BUY, "f-2")  # 115 % again: a new SOFT episode
+    assert (await changes(first))[-1][1] is Mode.SOFT_DERISK
+    await first.stop()
+    # The engine restarts mid-episode; when the episode ends again it cancels every live order
+    # of the day's de-risk intents it has not cancelled yet: not step 1's, cancelled before.
+    restarted = services_for(calendar, [account], engine_name="decision-engine-2")
+    second = await rig(restarted, bus=first.bus, clock=first.clock).start()
+    await fill_elsewhere(second, Side.SELL, "f-3")
+    assert (await changes(second))[-1][1] is Mode.NORMAL
+    cancelled = [c.order_id for c in await second.events(CancelOrder)]
+    assert cancelled.count("o-aaa-1") == 1 and cancelled.count("o-mma-1") == 1
+
+
 async def test_a_snapshot_that_cannot_be_decided_on_is_dead_lettered_naming_the_field(
     rig: Callable[..., Any], services_for: Callable[..., Any], calendar: ExchangeCalendar
 ) -> None:
