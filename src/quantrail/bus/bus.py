@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from quantrail.bus.consumer import BroadcastConsumer, ConsumerDeps, GroupConsumer
+from quantrail.bus.broadcast import BroadcastConsumer
+from quantrail.bus.consumer import GroupConsumer
+from quantrail.bus.consumer_base import ConsumerDeps
 from quantrail.bus.deadletter import DeadLetter
 from quantrail.bus.delivery import Handler
 from quantrail.bus.transport import Entry, Transport
@@ -152,4 +154,3 @@ class EventBus:
 
     async def close(self) -> None:
         await self.transport.close()
-

@@ -100,9 +100,7 @@ class RedisTransport(Transport):
 
     async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
         async with self._errors():
-            reply = await self._client.xread(
-                dict(streams), count=count, block=_block(block_ms)
-            )
+            reply = await self._client.xread(dict(streams), count=count, block=_block(block_ms))
         return _entries_from_read(reply)
 
     async def last_id(self, stream: str) -> str:

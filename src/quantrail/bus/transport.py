@@ -2,7 +2,7 @@
 
 Both transports (``redis`` and ``memory``) implement exactly these; delivery semantics (pending
 lists, delivery counts, claims, dead letters, idempotency marks) are built once on top of them
-in :mod:`quantrail.bus.consumer`, so the two behave the same and share one conformance suite.
+in :mod:`quantrail.bus.consumer_base`, so the two behave the same and share one conformance suite.
 Stream names here are transport keys (already namespaced).
 """
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from quantrail.bus.consumer import BroadcastConsumer, GroupConsumer
+from quantrail.bus.broadcast import BroadcastConsumer
+from quantrail.bus.consumer import GroupConsumer
 from quantrail.events.system import HealthHeartbeat, HealthStatus
 from quantrail.runtime.breaker import BreakerState
 

@@ -15,8 +15,9 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
-from quantrail.bus.consumer import BroadcastConsumer, GroupConsumer
+from quantrail.bus.consumer import GroupConsumer
 from quantrail.config import Config
 from quantrail.runtime.breaker import CircuitBreaker
 from quantrail.runtime.clock import Clock, WallClock

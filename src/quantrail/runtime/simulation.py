@@ -13,8 +13,8 @@ import time
 from collections.abc import Sequence
 from typing import TypeVar
 
+from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
-from quantrail.bus.consumer import BroadcastConsumer
 from quantrail.config import Config
 from quantrail.events.base import Event, stream_of_kind
 from quantrail.events.streams import DEADLETTER

@@ -10,8 +10,9 @@ import pytest
 
 from kit.bus import PING_STREAM, EffectLog, Ping, fast_consumer_config, pings
 from kit.poll import eventually
+from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
-from quantrail.bus.consumer import BroadcastConsumer, GroupConsumer
+from quantrail.bus.consumer import GroupConsumer
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.replay import replay
 from quantrail.config import Retention

@@ -20,9 +20,9 @@ from quantrail.events.base import Event
 from quantrail.ops.redis_server import RedisServer
 
 PROCS = Path(__file__).resolve().parents[2] / "kit" / "procs.py"
-EFFECT_ONCE_SCRIPT = (PROCS.parent / "procs.py").read_text().split('EFFECT_ONCE = """')[1].split(
-    '"""'
-)[0]
+EFFECT_ONCE_SCRIPT = (
+    (PROCS.parent / "procs.py").read_text().split('EFFECT_ONCE = """')[1].split('"""')[0]
+)
 
 pytestmark = pytest.mark.redis
 
@@ -114,7 +114,9 @@ async def test_redis_restart_is_survived_without_restarting_the_consumer(
 
         await eventually(publish_after_restart, within=15, what="publish after restart")
         await eventually(
-            lambda: log.seqs(), lambda s: set(range(100, 110)) <= s, within=20,
+            lambda: log.seqs(),
+            lambda s: set(range(100, 110)) <= s,
+            within=20,
             what="events after the restart handled",
         )
     finally:
@@ -165,7 +167,9 @@ async def test_sigterm_under_load_exits_0_with_every_handled_entry_acked(redis_u
         for start in range(0, 4000, 200):
             await bus.publish_batch(pings(200, start=start))
         await eventually(
-            lambda: client.scard(f"{namespace}:handled"), lambda n: n >= 300, within=30,
+            lambda: client.scard(f"{namespace}:handled"),
+            lambda n: n >= 300,
+            within=30,
             what="worker busy",
         )
         worker.terminate()  # SIGTERM
@@ -173,8 +177,9 @@ async def test_sigterm_under_load_exits_0_with_every_handled_entry_acked(redis_u
         stderr = worker.stderr.read().decode() if worker.stderr else ""
         assert code == 0, stderr
         handled = {v.decode() for v in await client.smembers(f"{namespace}:handled")}
-        pending = await bus.transport.pending_ids(bus.names.key(PING_STREAM), "load", "load-proc",
-                                                  10_000)
+        pending = await bus.transport.pending_ids(
+            bus.names.key(PING_STREAM), "load", "load-proc", 10_000
+        )
         assert handled.isdisjoint(pending), "an entry was handled but left un-acked"
         assert len(handled) < 4000, "the load finished before the signal: test proves nothing"
     finally:
