@@ -87,10 +87,11 @@ class ConsumerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
             raise ValueError("handler_timeout_s: must be > 0")
 
 
-# Audit and dead letters are never trimmed in Redis. Order events keep a week: the ledger archives
-# every fill to SQL as it comes, the order registry (Redis hashes) holds each order's state, and
-# the services that rebuild positions replay only today's fills, so older entries only cost memory
-# and start-up time. A week covers a long weekend with the ledger down; longer is an outage.
+# Audit and dead letters are never trimmed in Redis. Intents, requests and order events keep a
+# week: the ledger archives every fill to SQL as it comes, the order registry (Redis hashes) holds
+# each order's state, and the services that rebuild state replay only today's entries, so older
+# ones only cost memory and start-up time (a cap by count could drop part of a busy today).
+# A week covers a long weekend with the ledger down; longer is an outage.
 # Fast market data keeps a bounded window.
 WEEK_S = 7 * 86_400
 RETENTION: dict[str, Retention] = {
@@ -100,6 +101,8 @@ RETENTION: dict[str, Retention] = {
     "session.clock": Retention(maxlen=10_000),
     "system.health": Retention(max_age_s=86_400, maxlen=0),
     "trades.order": Retention(max_age_s=WEEK_S, maxlen=0),
+    "trades.request": Retention(max_age_s=WEEK_S, maxlen=0),
+    "trades.intent": Retention(max_age_s=WEEK_S, maxlen=0),
     "audit.decision": Retention(maxlen=0),
     "system.deadletter": Retention(maxlen=0),
 }

@@ -14,7 +14,8 @@ def test_empty_config_is_valid_with_documented_defaults() -> None:
     assert config.bus.consumer.backoff_ms == [100, 500, 2000]
     assert config.runtime.heartbeat_s == 30
     assert config.runtime.breaker.failures == 5 and config.runtime.breaker.reset_s == 60
-    assert config.bus.retention_for("trades.order") == Retention(max_age_s=7 * 86_400, maxlen=0)
+    for stream in ("trades.intent", "trades.request", "trades.order"):
+        assert config.bus.retention_for(stream) == Retention(max_age_s=7 * 86_400, maxlen=0)
     assert config.bus.retention_for("audit.decision").maxlen == 0
     assert config.bus.retention_for("unknown.stream").maxlen == 100_000
 
