@@ -148,6 +148,10 @@ class EventBus:
                 return out
             cursor = "(" + entries[-1].entry_id
 
+    async def read_events(self, stream: str) -> list[Event]:
+        """Every event on a (logical) stream, oldest first, decoded."""
+        return [self.codec.from_fields(entry.fields) for entry in await self.iter_range(stream)]
+
     async def dead_letters(self, count: int = 100) -> list[DeadLetter]:
         entries = await self.read_range(DEADLETTER, "-", "+", count)
         return [DeadLetter.from_entry(entry) for entry in entries]

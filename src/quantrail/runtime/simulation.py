@@ -138,5 +138,4 @@ class Simulation:
 
     async def stream_events(self, stream: str) -> list[Event]:
         """Every event on a (logical) stream, oldest first."""
-        entries = await self.bus.iter_range(stream)
-        return [self.bus.codec.from_fields(entry.fields) for entry in entries]
+        return await self.bus.read_events(stream)

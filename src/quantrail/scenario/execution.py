@@ -25,7 +25,6 @@ from quantrail.events.market import QuoteUpdated
 from quantrail.execution.services import build_execution_service
 from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
 from quantrail.runtime.simulation import Simulation
-from quantrail.scenario.observe import read_events
 
 EXECUTION_S = 5.0
 """Simulated seconds the execution service works the scenario's intents after the decision."""
@@ -83,7 +82,7 @@ class ExecutionPhase:
     async def _market_now(self) -> list[QuoteUpdated]:
         """The last quote of each symbol, as of now."""
         last: dict[str, QuoteUpdated] = {}
-        for event in await read_events(self._bus, "market.quote"):
+        for event in await self._bus.read_events("market.quote"):
             if isinstance(event, QuoteUpdated):
                 last[event.symbol] = event
         now = self.clock.now_ns()

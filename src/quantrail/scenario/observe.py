@@ -12,7 +12,6 @@ from decimal import Decimal
 import msgspec
 
 from quantrail.bus.bus import EventBus
-from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.orders import OrderEvent, OrderFill, OrderReplaced
 from quantrail.events.trades import IntentCreated
@@ -21,20 +20,15 @@ from quantrail.scenario.invariants import Execution, SeenFill, SeenOrder
 from quantrail.vocab import Mode
 
 
-async def read_events(bus: EventBus, stream: str) -> list[Event]:
-    """Every event on a (logical) stream, oldest first."""
-    return [bus.codec.from_fields(entry.fields) for entry in await bus.iter_range(stream)]
-
-
 async def observe(bus: EventBus, account: str, execution: Execution | None) -> Seen:
     """The scenario's ``Seen``: mode and intents of ``account``, the last exposure figure."""
     state = await bus.get_state(f"mode:{account}")
     intents = [
-        e for e in await read_events(bus, "trades.intent")
+        e for e in await bus.read_events("trades.intent")
         if isinstance(e, IntentCreated) and e.account == account
     ]  # fmt: skip
     snapshots = [
-        e for e in await read_events(bus, "exposure.snapshot")
+        e for e in await bus.read_events("exposure.snapshot")
         if isinstance(e, ExposureSnapshot) and e.account == account
     ]  # fmt: skip
     gross = Decimal(repr(snapshots[-1].gross_exposure_pct)) if snapshots else None
@@ -53,9 +47,9 @@ async def observe_execution(
     """Intents (every account), orders and fills as ``trades.intent``/``trades.order`` hold them.
 
     An event published twice over (the same event but for its id) counts once."""
-    intents = [e for e in await read_events(bus, "trades.intent") if isinstance(e, IntentCreated)]
+    intents = [e for e in await bus.read_events("trades.intent") if isinstance(e, IntentCreated)]
     orders = _once_each(
-        [e for e in await read_events(bus, "trades.order") if isinstance(e, OrderEvent)]
+        [e for e in await bus.read_events("trades.order") if isinstance(e, OrderEvent)]
     )
     successors = {
         e.new_order_id for e in orders

@@ -55,7 +55,7 @@ from quantrail.scenario.compare import Seen, differences
 from quantrail.scenario.execution import ExecutionPhase
 from quantrail.scenario.format import REDELIVER, REFERENCE_DAY, RESTART, Scenario
 from quantrail.scenario.invariants import Execution
-from quantrail.scenario.observe import observe, observe_execution, read_events
+from quantrail.scenario.observe import observe, observe_execution
 from quantrail.session.calendar import ExchangeCalendar
 from quantrail.session.phases import to_utc_ns
 from quantrail.session.service import SessionClockService
@@ -139,7 +139,7 @@ def _engine(rules: RiskRules, account: AccountConfig, name: str | None = None) -
 async def _execute(bus: EventBus, execution: ExecutionPhase, restarts: int) -> Execution | None:
     """Phase 4, when there is any intent; None when there is none (nothing to execute)."""
     await execution.settle()
-    if not await read_events(bus, "trades.intent"):
+    if not await bus.read_events("trades.intent"):
         return None
     await execution.run(restarts)
     await execution.stop()

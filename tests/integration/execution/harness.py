@@ -108,8 +108,7 @@ class Harness:
         )
 
     async def read(self, stream: str) -> list[Any]:
-        entries = await self.bus.iter_range(stream)
-        return [self.bus.codec.from_fields(entry.fields) for entry in entries]
+        return await self.bus.read_events(stream)
 
     async def orders(self, order_id: str | None = None) -> list[Any]:
         """``trades.order`` events, of one order when ``order_id`` is given."""

@@ -32,8 +32,7 @@ async def started(bus: EventBus, tmp_path: Path, fill: int = 0) -> tuple[Driver,
 
 
 async def read(driver: Driver, stream: str) -> list[Any]:
-    entries = await driver.bus.iter_range(stream)
-    return [driver.bus.codec.from_fields(entry.fields) for entry in entries]
+    return await driver.bus.read_events(stream)
 
 
 async def of_order(driver: Driver, order_id: str) -> list[Any]:

@@ -27,14 +27,12 @@ async def started(tmp_path: Path) -> Driver:
 
 
 async def order_events(driver: Driver, order_id: str) -> list[Any]:
-    entries = await driver.bus.iter_range("trades.order")
-    events = [driver.bus.codec.from_fields(entry.fields) for entry in entries]
+    events = await driver.bus.read_events("trades.order")
     return [e for e in events if getattr(e, "order_id", None) == order_id]
 
 
 async def alerts_of(driver: Driver) -> list[Any]:
-    entries = await driver.bus.iter_range("system.alert")
-    return [driver.bus.codec.from_fields(entry.fields) for entry in entries]
+    return await driver.bus.read_events("system.alert")
 
 
 async def test_a_fill_that_beats_the_cancel_wins_and_the_refusal_is_published(

@@ -31,8 +31,7 @@ async def fills_of(harness: Harness, order_id: str, count: int) -> list[Any]:
 
 
 async def order_events(driver: Driver) -> list[Any]:
-    entries = await driver.bus.iter_range("trades.order")
-    return [driver.bus.codec.from_fields(entry.fields) for entry in entries]
+    return await driver.bus.read_events("trades.order")
 
 
 async def test_fill_ids_run_on_and_the_minimum_fee_is_paid_once_across_restarts(

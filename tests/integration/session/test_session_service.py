@@ -35,8 +35,7 @@ class Clocked:
         self.task: asyncio.Task[int] | None = None
 
     async def ticks(self) -> list[SessionClockTicked]:
-        entries = await self.bus.iter_range("session.clock")
-        events = [self.bus.codec.from_fields(entry.fields) for entry in entries]
+        events = await self.bus.read_events("session.clock")
         return [event for event in events if isinstance(event, SessionClockTicked)]
 
     async def advance(self, seconds: float) -> None:
