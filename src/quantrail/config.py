@@ -16,11 +16,21 @@ from typing import Any, Literal
 import msgspec
 import yaml
 
+from quantrail.backtest.config import BacktestConfig
 from quantrail.execution.config import ExecutionConfig
+from quantrail.marketdata.config import MarketDataConfig
+from quantrail.risk.kernel_config import KillSwitchConfig, RiskKernelConfig
 from quantrail.risk.liquidity import LiquidityConfig
 from quantrail.session.config import SessionConfig
 from quantrail.settings import SettingsError, convert_settings
 from quantrail.strategy.band_drift import BandDriftConfig
+from quantrail.strategy.config import (
+    ExitBrainConfig,
+    PositionsConfig,
+    RegimeConfig,
+    SizerConfig,
+    StrategyConfig,
+)
 
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "QUANTRAIL_REDIS_URL": ("redis", "url"),
@@ -187,15 +197,22 @@ class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     liquidity: LiquidityConfig = LiquidityConfig()
     band_drift: BandDriftConfig = BandDriftConfig()
     risk: RiskConfig = RiskConfig()
+    marketdata: MarketDataConfig = MarketDataConfig()
+    regime: RegimeConfig = RegimeConfig()
+    strategy: StrategyConfig = StrategyConfig()
+    risk_kernel: RiskKernelConfig = RiskKernelConfig()
+    sizer: SizerConfig = SizerConfig()
+    positions: PositionsConfig = PositionsConfig()
+    exit_brain: ExitBrainConfig = ExitBrainConfig()
+    kill_switch: KillSwitchConfig = KillSwitchConfig()
+    backtest: BacktestConfig = BacktestConfig()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):
             raise ValueError("namespace: may hold letters, digits, '_' and '-' only")
 
 
-def load_config(
-    path: str | Path | None = None, env: Mapping[str, str] | None = None
-) -> Config:
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Load and validate the config: file (if any), then environment overrides.
 
     With no path, ``quantrail.yaml`` in the working directory is used when it exists.

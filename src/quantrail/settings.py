@@ -39,9 +39,7 @@ _UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
 
 
-def convert_settings(
-    raw: Mapping[str, Any], root: type[T], error: type[E], source: str = ""
-) -> T:
+def convert_settings(raw: Mapping[str, Any], root: type[T], error: type[E], source: str = "") -> T:
     """Convert a loose mapping (parsed YAML) into ``root``, or raise ``error`` naming the key."""
     try:
         return msgspec.convert(raw, root, strict=False)

@@ -23,6 +23,8 @@ class ExitDecisionMade(Event, frozen=True, kw_only=True, tag="exit.decision.made
     exit_percent: float | None = None
     new_stop: Money | None = None
     priority: Urgency = "MEDIUM"
+    current_price: Money | None = None
+    strategy: str = ""
 
     def __post_init__(self) -> None:
         if self.decision == "EXIT_PARTIAL" and not (

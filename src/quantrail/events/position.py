@@ -7,6 +7,7 @@ carry a ``direction`` and an unsigned ``qty``. Hold times are whole seconds, as 
 from __future__ import annotations
 
 from quantrail.events.base import Event, Money
+from quantrail.money import ZERO
 from quantrail.vocab import Bucket, Direction
 
 
@@ -23,6 +24,8 @@ class PositionUpdated(Event, frozen=True, kw_only=True, tag="position.state.upda
     unrealized_pnl_percent: float
     stop_loss: Money | None = None
     age_seconds: int = 0
+    realized_pnl: Money = ZERO
+    strategy: str = ""
 
     @property
     def direction(self) -> Direction:
@@ -42,6 +45,10 @@ class PositionOpened(Event, frozen=True, kw_only=True, tag="position.state.opene
     entry_price: Money
     stop_loss: Money | None = None
     risk_amount: Money | None = None
+    strategy: str = ""
+    signal_id: str = ""
+    evaluation_id: str = ""
+    request_id: str = ""
 
     def __post_init__(self) -> None:
         _require_open_direction(self.direction, self.qty)
@@ -61,6 +68,12 @@ class PositionClosed(Event, frozen=True, kw_only=True, tag="position.state.close
     realized_pnl_percent: float
     hold_duration_seconds: int
     exit_reason: str = ""
+    fees: Money = ZERO
+    """Every fee of the position's fills, entry and exit (``realized_pnl`` is before fees)."""
+    opened_ns: int = 0
+    strategy: str = ""
+    signal_id: str = ""
+    evaluation_id: str = ""
 
     def __post_init__(self) -> None:
         _require_open_direction(self.direction, self.qty)

@@ -45,6 +45,23 @@ class RiskEvaluationCompleted(Event, frozen=True, kw_only=True, tag="risk.evalua
     modifications: Details = {}
     risk_dimensions: RiskDimensions
     position_allowed: PositionAllowance | None = None
+    veto_reasons: list[str] = []
+    """Every failed check's code (``veto_reason`` is the first); empty when approved."""
+    symbol: str = ""
+    direction: Direction | None = None
+    strategy: str = ""
+    entry_price: Money | None = None
+    stop_price: Money | None = None
+    risk_amount: Money | None = None
+    """Dollars at risk the kernel grants (equity x risk per trade, or less)."""
+    risk_percent: float | None = None
+    requested_qty: int = 0
+    """What the advisory's risk budget would buy before the caps."""
+    approved_qty: int = 0
+    """The most the sizer may ask for (0 when vetoed); ``position_allowed.max_qty`` too."""
+    signature: str = ""
+    """HMAC-SHA256 (hex) over the approval (``quantrail.risk.signing``); empty when no key."""
+    key_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.evaluation_id:
@@ -75,6 +92,12 @@ class RiskDailyStatusUpdated(Event, frozen=True, kw_only=True, tag="risk.daily_s
     total_exposure_percent: float
     drawdown_from_hwm: float
     risk_budget_remaining: float
+    equity: Money | None = None
+    high_water_mark: Money | None = None
+    realized_pnl: Money | None = None
+    unrealized_pnl: Money | None = None
+    fees: Money | None = None
+    kill_switch_active: bool = False
 
 
 class KillSwitchActivated(Event, frozen=True, kw_only=True, tag="risk.kill_switch.activated"):

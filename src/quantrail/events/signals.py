@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from quantrail.events.base import Details, Event
+from quantrail.events.base import Details, Event, Money
 
 SignalAction = Literal["LONG", "SHORT", "NO_SIGNAL"]
 
@@ -22,6 +22,14 @@ class SignalIssued(Event, frozen=True, kw_only=True, tag="signals.advisory.issue
     reasoning: str = ""
     model_version: str = ""
     execution_power: Literal["NONE"] = "NONE"
+    stop_price: Money | None = None
+    """The required stop: the risk kernel vetoes an advisory without one (``NO_STOP``)."""
+    entry_price: Money | None = None
+    """The price the idea is priced at (the last close or print it saw)."""
+    strategy: str = ""
+    timeframe: str = ""
+    ts_data_ns: int = 0
+    """When the market data the advisory is based on happened (for the kernel's staleness)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.edge_score <= 100:
@@ -37,3 +45,4 @@ class SignalDeclined(Event, frozen=True, kw_only=True, tag="signals.advisory.dec
     gate_failed: str
     symbol: str = ""
     inputs_summary: Details = {}
+    strategy: str = ""

@@ -41,6 +41,10 @@ class IntentCreated(Event, frozen=True, kw_only=True, tag="trades.intent.created
     step: int = 0
     replaces_intent_id: str | None = None
     urgency: Urgency = "MEDIUM"
+    position_id: str = ""
+    """For an exit: the position it closes."""
+    stop_price: Money | None = None
+    """For a stop exit: the stop level that triggered it (a bar backtest fills it there)."""
 
     def __post_init__(self) -> None:
         require_text("intent_id", self.intent_id)
@@ -74,6 +78,14 @@ class SubmitOrder(Event, frozen=True, kw_only=True, tag="trades.request.submit")
     stop_loss: Money | None = None
     risk_amount: Money | None = None
     risk_percent: float | None = None
+    signal_id: str = ""
+    strategy: str = ""
+    approval_max_qty: int = 0
+    """Copied from the evaluation: the approved size, its time and its signature, so execution
+    can check the approval without trusting the request (``quantrail.risk.signing``)."""
+    approval_ts_ns: int = 0
+    approval_signature: str = ""
+    approval_key_id: str = ""
 
     def __post_init__(self) -> None:
         require_text("request_id", self.request_id)

@@ -1,0 +1,1 @@
+"""The audit trail: an append-only, hash-chained SQL record of every decision."""
