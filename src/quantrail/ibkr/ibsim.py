@@ -1,0 +1,336 @@
+"""``quantrail ibsim``: a small IB Gateway that speaks the TWS API wire protocol.
+
+It accepts real clients (``ib_async``, IB's own ``ibapi``) on a TCP port: the handshake,
+``nextValidId`` and ``managedAccounts``, orders answered with ``openOrder``/``orderStatus``/
+``execDetails``/``commissionReport``, the start-up requests clients make (positions, open and
+completed orders, executions, account updates), and L1 market data. The book lives in
+``SimBook``, so it outlives connections. Faults are scripted through ``Faults`` (and the CLI's
+``--fault``): drop the connection after N messages, execDetails before orderStatus, a repeated
+execId, a rejection code, a restart as a new session, an order "placed by hand".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from quantrail.ibkr import messages as msg
+from quantrail.ibkr.messages import In
+from quantrail.ibkr.sim_book import OrderRefused, SimBook, SimOrder
+from quantrail.ibkr.wire import (
+    Field,
+    ProtocolError,
+    frame,
+    frame_text,
+    negotiate,
+    read_frame,
+    read_handshake,
+    split_fields,
+)
+
+log = logging.getLogger("quantrail.ibsim")
+
+BID, ASK, LAST, BID_SIZE, ASK_SIZE, LAST_SIZE = 1, 2, 4, 0, 3, 5
+
+
+@dataclass(slots=True)
+class Faults:
+    """Scripted misbehaviour. Counters are per connection; ``reject_code`` applies to every new
+    order until cleared."""
+
+    drop_after_messages: int | None = None
+    exec_before_status: bool = False
+    repeat_exec_id: bool = False
+    reject_code: int | None = None
+    hold_fills: bool = False
+    """Working orders do not fill at once (tests drive fills with ``fill``)."""
+
+
+@dataclass(slots=True)
+class Session:
+    client_id: int
+    writer: asyncio.StreamWriter
+    sent: int = 0
+    closed: bool = False
+    market_data: dict[int, str] = field(default_factory=dict)  # reqId -> symbol
+
+
+_Handler = Callable[[Session, list[str]], Awaitable[None]]
+
+
+class IbGatewaySimulator:
+    def __init__(
+        self, book: SimBook | None = None, faults: Faults | None = None, host: str = "127.0.0.1"
+    ) -> None:
+        self.book = book or SimBook()
+        self.faults = faults or Faults()
+        self.host = host
+        self.port = 0
+        self.sessions: list[Session] = []
+        self.received: list[list[str]] = []
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> IbGatewaySimulator:
+        self._server = await asyncio.start_server(self._serve, self.host, port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("ibsim listening on %s:%d", self.host, self.port)
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        await self.drop_all()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def drop_all(self) -> None:
+        """Close every client connection ("restart as a new session"); the book stays."""
+        for session in list(self.sessions):
+            session.writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await session.writer.wait_closed()
+        self.sessions.clear()
+
+    # --- what tests and the CLI drive -----------------------------------------------------------
+
+    async def set_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
+        """Move the market: marketable orders fill, subscribers get ticks."""
+        for order in self.book.set_quote(symbol, bid, ask):
+            if not self.faults.hold_fills:
+                await self._fill(order, self.book.fill_if_marketable(order))
+        for session in self.sessions:
+            for req_id, subscribed in session.market_data.items():
+                if subscribed == symbol:
+                    await self._send_quote(session, req_id, symbol)
+
+    async def fill(self, order_id: int, qty: int, price: Decimal) -> None:
+        order = self.book.orders[order_id]
+        await self._fill(order, self.book.fill(order, Decimal(qty), price))
+
+    async def place_manual(
+        self, account: str, symbol: str, action: str, qty: int, price: Decimal
+    ) -> SimOrder:
+        order = self.book.place_manual(account, symbol, action, qty, price)
+        for session in self.sessions:
+            if session.client_id == 0:
+                await self._send(session, msg.open_order(order.view()))
+                await self._send(session, msg.order_status(order.view()))
+        return order
+
+    # --- connection -----------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        session: Session | None = None
+        try:
+            low, high, _options = await read_handshake(reader)
+            version = negotiate(low, high)
+            stamp = datetime.now(UTC).strftime("%Y%m%d %H:%M:%S") + " Greenwich Mean Time"
+            writer.write(frame_text(f"{version}\0{stamp}\0".encode()))
+            await writer.drain()
+            while True:
+                fields = split_fields(await read_frame(reader))
+                self.received.append(fields)
+                if session is None:
+                    session = await self._start_api(fields, writer)
+                else:
+                    await self._handle(session, fields)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        except ProtocolError as exc:
+            log.warning("ibsim: dropping a client: %s", exc)
+        finally:
+            if session in self.sessions:
+                self.sessions.remove(session)
+            writer.close()
+
+    async def _start_api(self, fields: list[str], writer: asyncio.StreamWriter) -> Session:
+        if not fields or fields[0] != str(int(In.START_API)):
+            raise ProtocolError(f"expected startApi (71) first, got {fields[:1]}")
+        session = Session(client_id=int(fields[2] or 0), writer=writer)
+        self.sessions.append(session)
+        await self._send(session, msg.next_valid_id(self.book.next_order_id))
+        await self._send(session, msg.managed_accounts(self.book.accounts))
+        return session
+
+    async def _send(self, session: Session, fields: Sequence[Field]) -> None:
+        """Send to one client. A dropped client misses the message, as with a real gateway:
+        the book goes on (orders work and fill) and a reconnecting client asks again."""
+        if session.closed:
+            return
+        drop_after = self.faults.drop_after_messages
+        if drop_after is not None and session.sent >= drop_after:
+            log.info(
+                "ibsim fault: dropping client %d after %d messages", session.client_id, session.sent
+            )
+            self._close(session)
+            return
+        session.writer.write(frame(fields))
+        session.sent += 1
+        try:
+            await session.writer.drain()
+        except (ConnectionError, OSError):
+            self._close(session)
+
+    def _close(self, session: Session) -> None:
+        session.closed = True
+        if session in self.sessions:
+            self.sessions.remove(session)
+        session.writer.close()
+
+    # --- requests -------------------------------------------------------------------------------
+
+    async def _handle(self, session: Session, fields: list[str]) -> None:
+        try:
+            kind = In(int(fields[0]))
+        except ValueError:
+            log.info("ibsim: ignoring message id %s", fields[:1])
+            return
+        handler = self._handlers().get(kind)
+        if handler is not None:
+            await handler(session, fields)
+
+    def _handlers(self) -> dict[In, _Handler]:
+        return {
+            In.PLACE_ORDER: self._place_order,
+            In.CANCEL_ORDER: self._cancel_order,
+            In.REQ_IDS: self._req_ids,
+            In.REQ_OPEN_ORDERS: self._open_orders,
+            In.REQ_ALL_OPEN_ORDERS: self._open_orders,
+            In.REQ_AUTO_OPEN_ORDERS: _ignore,
+            In.REQ_EXECUTIONS: self._executions,
+            In.REQ_POSITIONS: self._positions,
+            In.REQ_COMPLETED_ORDERS: self._completed_orders,
+            In.REQ_ACCOUNT_UPDATES: self._account_updates,
+            In.REQ_ACCOUNT_UPDATES_MULTI: self._account_updates_multi,
+            In.REQ_MKT_DATA: self._market_data,
+            In.CANCEL_MKT_DATA: self._cancel_market_data,
+            In.REQ_MARKET_DATA_TYPE: self._market_data_type,
+            In.REQ_MANAGED_ACCTS: self._managed_accounts,
+        }
+
+    async def _place_order(self, session: Session, fields: list[str]) -> None:
+        request = msg.PlaceOrder.parse(fields)
+        try:
+            order, _modified = self.book.place(request, session.client_id)
+        except OrderRefused as refused:
+            await self._send(session, msg.error(request.order_id, refused.code, refused.message))
+            return
+        if self.faults.reject_code is not None:
+            self.book.reject(order)
+            code = self.faults.reject_code
+            await self._send(
+                session, msg.error(request.order_id, code, f"Order rejected - code {code}")
+            )
+            await self._send(session, msg.order_status(order.view()))
+            return
+        opened = [msg.open_order(order.view()), msg.order_status(order.view())]
+        execution = None if self.faults.hold_fills else self.book.fill_if_marketable(order)
+        for message in opened:
+            await self._send(session, message)
+        await self._fill(order, execution)
+
+    async def _fill(self, order: SimOrder, execution: msg.Execution | None) -> None:
+        if execution is None:
+            return
+        for session in self._owners(order):
+            details = [msg.exec_details(-1, execution)]
+            if self.faults.repeat_exec_id:
+                details.append(details[0])
+            report = msg.commission_report(execution.exec_id, execution.commission)
+            status = [msg.open_order(order.view()), msg.order_status(order.view())]
+            ordered = (
+                [*details, report, *status]
+                if self.faults.exec_before_status
+                else [*status, *details, report]
+            )
+            for fields in ordered:
+                await self._send(session, fields)
+
+    def _owners(self, order: SimOrder) -> list[Session]:
+        return [s for s in self.sessions if s.client_id in (order.client_id, 0)]
+
+    async def _cancel_order(self, session: Session, fields: list[str]) -> None:
+        order_id = int(fields[2])
+        try:
+            order = self.book.cancel(order_id)
+        except OrderRefused as refused:
+            await self._send(session, msg.error(order_id, refused.code, refused.message))
+            return
+        await self._send(session, msg.order_status(order.view()))
+        await self._send(session, msg.error(order_id, 202, "Order Canceled - reason:"))
+
+    async def _req_ids(self, session: Session, fields: list[str]) -> None:
+        await self._send(session, msg.next_valid_id(self.book.next_order_id))
+
+    async def _open_orders(self, session: Session, fields: list[str]) -> None:
+        for order in self.book.working():
+            await self._send(session, msg.open_order(order.view()))
+            await self._send(session, msg.order_status(order.view()))
+        await self._send(session, msg.open_order_end())
+
+    async def _executions(self, session: Session, fields: list[str]) -> None:
+        req_id = int(fields[2])
+        for execution in self.book.executions:
+            await self._send(session, msg.exec_details(req_id, execution))
+            await self._send(
+                session, msg.commission_report(execution.exec_id, execution.commission)
+            )
+        await self._send(session, msg.exec_details_end(req_id))
+
+    async def _positions(self, session: Session, fields: list[str]) -> None:
+        for (account, symbol), (qty, cost) in self.book.positions.items():
+            contract = self.book.contract(symbol)
+            await self._send(session, msg.position(account, contract, qty, cost))
+        await self._send(session, msg.position_end())
+
+    async def _completed_orders(self, session: Session, fields: list[str]) -> None:
+        await self._send(session, msg.completed_orders_end())
+
+    async def _account_updates(self, session: Session, fields: list[str]) -> None:
+        account = fields[3] if len(fields) > 3 and fields[3] else self.book.accounts[0]
+        await self._send(session, msg.account_download_end(account))
+
+    async def _account_updates_multi(self, session: Session, fields: list[str]) -> None:
+        await self._send(session, msg.account_update_multi_end(int(fields[2])))
+
+    async def _managed_accounts(self, session: Session, fields: list[str]) -> None:
+        await self._send(session, msg.managed_accounts(self.book.accounts))
+
+    async def _market_data(self, session: Session, fields: list[str]) -> None:
+        """reqMktData v11: version, reqId, then the contract (conId, symbol, ...)."""
+        req_id, symbol = int(fields[2]), fields[4]
+        session.market_data[req_id] = symbol
+        await self._send_quote(session, req_id, symbol)
+
+    async def _cancel_market_data(self, session: Session, fields: list[str]) -> None:
+        session.market_data.pop(int(fields[2]), None)
+
+    async def _market_data_type(self, session: Session, fields: list[str]) -> None:
+        await self._send(session, msg.market_data_type(-1, int(fields[2])))
+
+    async def _send_quote(self, session: Session, req_id: int, symbol: str) -> None:
+        quote = self.book.quote(symbol)
+        await self._send(session, msg.tick_price(req_id, BID, quote.bid, quote.bid_size))
+        await self._send(session, msg.tick_price(req_id, ASK, quote.ask, quote.ask_size))
+        if quote.last is not None:
+            await self._send(session, msg.tick_price(req_id, LAST, quote.last, quote.last_size))
+
+
+async def _ignore(session: Session, fields: list[str]) -> None:
+    del session, fields
