@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,7 +73,8 @@ class IbGatewaySimulator:
         self.host = host
         self.port = 0
         self.sessions: list[Session] = []
-        self.received: list[list[str]] = []
+        self.received: list[tuple[float, list[str]]] = []
+        """Every client message with its arrival time (monotonic seconds), for pacing checks."""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -145,7 +147,7 @@ class IbGatewaySimulator:
             await writer.drain()
             while True:
                 fields = split_fields(await read_frame(reader))
-                self.received.append(fields)
+                self.received.append((time.monotonic(), fields))
                 if session is None:
                     session = await self._start_api(fields, writer)
                 else:

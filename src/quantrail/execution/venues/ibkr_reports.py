@@ -1,0 +1,260 @@
+"""IB's order statuses, errors and executions turned into our venue reports (no I/O).
+
+``IbReports`` keeps what the IB venue knows of each of our orders (``Sent``) and the reports
+and notices waiting for the execution service. Rules (``docs/ibkr.md``):
+
+- Fills come only from executions, each once per ``execId``, and only with its commission
+  report (the fee). An execId that revises an execution already booked is a correction: a
+  notice, never a second booking. An execution of an order that is not ours is a notice.
+- A Cancelled status while IB counts more filled than we have booked waits for those fills.
+- ``ib_async`` marks an order Cancelled itself when IB sends an error for it; such a status is
+  left to the error, which knows the code: a refused new order is a rejection carrying IB's
+  code, a working order IB ends is a cancel with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import UTC
+from decimal import Decimal
+from typing import Any, Literal
+
+from ib_async import Trade
+from ib_async.objects import Fill
+
+from quantrail.execution.order import Order
+from quantrail.execution.venues.base import (
+    Liquidity,
+    VenueAccepted,
+    VenueCanceled,
+    VenueCancelRejected,
+    VenueFill,
+    VenueRejected,
+    VenueReport,
+)
+from quantrail.execution.venues.ibkr_map import (
+    ErrorKind,
+    StatusMeaning,
+    error_kind,
+    exec_base,
+    status_meaning,
+)
+from quantrail.vocab import Side
+
+log = logging.getLogger("quantrail.ibkr")
+
+Severity = Literal["INFO", "WARNING", "ERROR", "CRITICAL"]
+NS = 1_000_000_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the operator must hear about (the service publishes it as an alert)."""
+
+    key: str
+    severity: Severity
+    message: str
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(slots=True)
+class Sent:
+    """One of our orders as the IB venue tracks it."""
+
+    order: Order
+    ib_order_id: int = 0
+    accepted: bool = False
+    ended: bool = False
+    reported_qty: int = 0
+    cancel_waiting: bool = False
+    ib_filled: int = 0
+
+
+class IbReports:
+    def __init__(self) -> None:
+        self.orders: dict[str, Sent] = {}
+        self.by_ib_id: dict[int, str] = {}
+        self.reports: list[VenueReport] = []
+        self.notices: list[Notice] = []
+        self.emitted: dict[str, str] = {}  # exec base -> the execId booked for it
+        self.now_ns = 0
+
+    def track(self, sent: Sent) -> None:
+        self.orders[sent.order.order_id] = sent
+        if sent.ib_order_id:
+            self.by_ib_id[sent.ib_order_id] = sent.order.order_id
+
+    def drain(self) -> list[VenueReport]:
+        reports, self.reports = self.reports, []
+        return reports
+
+    def notice(
+        self, key: str, severity: Severity, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        level = logging.ERROR if severity in ("ERROR", "CRITICAL") else logging.WARNING
+        log.log(level, "%s", message)
+        self.notices.append(Notice(key, severity, message, details or {}))
+
+    # --- statuses -----------------------------------------------------------------------------
+
+    def on_status(self, trade: Trade) -> None:
+        sent = self._sent(trade.order.orderRef, trade.order.orderId)
+        if sent is None or sent.ended:
+            return
+        status = trade.orderStatus.status
+        meaning = status_meaning(status)
+        sent.ib_filled = max(sent.ib_filled, int(trade.orderStatus.filled))
+        if meaning is StatusMeaning.ACCEPTED:
+            self.accept(sent, trade.order.orderId)
+        elif meaning is StatusMeaning.CANCELED and not _from_error(trade):
+            sent.cancel_waiting = True
+            self._maybe_cancel(sent, "")
+        elif meaning is StatusMeaning.REJECTED:
+            self._end(sent, f"IB {status}: {_last_error(trade)}")
+
+    def accept(self, sent: Sent, ib_order_id: int) -> None:
+        if sent.accepted:
+            return
+        sent.accepted, sent.ib_order_id = True, ib_order_id
+        self.by_ib_id[ib_order_id] = sent.order.order_id
+        self.reports.append(
+            VenueAccepted(
+                order_id=sent.order.order_id, venue_order_id=str(ib_order_id), ts_ns=self.now_ns
+            )
+        )
+
+    def gone(self, sent: Sent, reason: str) -> None:
+        """IB no longer has this order (found by reconciliation)."""
+        sent.cancel_waiting = True
+        self._maybe_cancel(sent, reason)
+
+    def _maybe_cancel(self, sent: Sent, reason: str) -> None:
+        if sent.cancel_waiting and sent.reported_qty >= sent.ib_filled:
+            sent.cancel_waiting, sent.ended = False, True
+            self.reports.append(
+                VenueCanceled(
+                    order_id=sent.order.order_id,
+                    venue_order_id=str(sent.ib_order_id),
+                    ts_ns=self.now_ns,
+                    reason=reason,
+                )
+            )
+
+    def reject(self, sent: Sent, reason: str) -> None:
+        """Refused before it reached IB."""
+        self._end(sent, reason)
+
+    def _end(self, sent: Sent, reason: str) -> None:
+        """A refused order: rejected before IB worked it, canceled by IB after."""
+        if sent.accepted:
+            sent.cancel_waiting = True
+            self._maybe_cancel(sent, reason)
+            return
+        sent.ended = True
+        self.reports.append(
+            VenueRejected(
+                order_id=sent.order.order_id,
+                reason=reason,
+                ts_ns=self.now_ns,
+                venue_order_id=str(sent.ib_order_id),
+            )
+        )
+
+    # --- errors -------------------------------------------------------------------------------
+
+    def on_error(self, req_id: int, code: int, message: str, trade: Trade | None) -> ErrorKind:
+        kind = error_kind(code)
+        sent = self._sent("", req_id)
+        text = f"IB {code}: {message}"
+        if kind is ErrorKind.INFO:
+            log.info("%s", text)
+        elif kind is ErrorKind.CONNECTIVITY:
+            self.notice(f"link:{code}", "ERROR", f"IB connectivity: {code} {message}")
+        elif kind is ErrorKind.RESTORED:
+            self.notice(f"link:{code}", "WARNING", f"IB connectivity back: {code} {message}")
+        elif sent is None or sent.ended:
+            if kind is not ErrorKind.CANCELED:
+                self.notice(f"ib:{code}:{req_id}", "WARNING", text, {"req_id": req_id})
+        elif kind is ErrorKind.CANCEL_REJECTED:
+            self.reports.append(
+                VenueCancelRejected(order_id=sent.order.order_id, reason=text, ts_ns=self.now_ns)
+            )
+        elif kind is ErrorKind.CANCELED:
+            sent.cancel_waiting = True
+            self._maybe_cancel(sent, "")
+        elif _killed(trade) or (not sent.accepted and kind is ErrorKind.REJECTED):
+            self._end(sent, text)
+        else:
+            self.notice(f"ib:{code}:{req_id}", "WARNING", text, {"req_id": req_id})
+        return kind
+
+    # --- executions ---------------------------------------------------------------------------
+
+    def book(self, fill: Fill) -> None:
+        """One execution with its commission report: a fill of ours, once."""
+        execution = fill.execution
+        base = exec_base(execution.execId)
+        booked = self.emitted.get(base)
+        if booked is not None:
+            if booked != execution.execId:
+                self.notice(
+                    f"correction:{execution.execId}", "WARNING",
+                    f"IB corrected execution {booked} as {execution.execId}; not booked twice",
+                    {"exec_id": execution.execId, "earlier": booked},
+                )  # fmt: skip
+            return
+        sent = self._sent(execution.orderRef, -1)
+        if sent is None:
+            self.notice(
+                f"external_fill:{execution.execId}", "WARNING",
+                f"execution {execution.execId} ({execution.side} {execution.shares} "
+                f"{fill.contract.symbol}) is of an order not ours: placed by hand?",
+                {"exec_id": execution.execId, "symbol": fill.contract.symbol},
+            )  # fmt: skip
+            return
+        self.emitted[base] = execution.execId
+        if not sent.accepted:  # an execution before any status: IB has the order
+            self.accept(sent, execution.orderId)
+        sent.reported_qty += int(execution.shares)
+        sent.ib_filled = max(sent.ib_filled, int(execution.cumQty))
+        self.reports.append(self.fill_report(sent, fill))
+        self._maybe_cancel(sent, "")
+
+    def fill_report(self, sent: Sent, fill: Fill) -> VenueFill:
+        execution = fill.execution
+        when = execution.time
+        ts_ns = int(when.astimezone(UTC).timestamp() * NS) if when else self.now_ns
+        return VenueFill(
+            order_id=sent.order.order_id, venue_order_id=str(sent.ib_order_id),
+            fill_id=execution.execId, symbol=sent.order.symbol,
+            side=Side.BUY if execution.side == "BOT" else Side.SELL, qty=int(execution.shares),
+            price=Decimal(str(execution.price)),
+            fee=Decimal(str(fill.commissionReport.commission)).quantize(Decimal("0.01")),
+            liquidity=Liquidity.MAKER if execution.lastLiquidity == 1 else Liquidity.TAKER,
+            ts_ns=max(ts_ns, self.now_ns),
+        )  # fmt: skip
+
+    def _sent(self, order_ref: str, ib_order_id: int) -> Sent | None:
+        if order_ref in self.orders:
+            return self.orders[order_ref]
+        our_id = self.by_ib_id.get(ib_order_id)
+        return self.orders.get(our_id) if our_id is not None else None
+
+
+def _from_error(trade: Trade) -> bool:
+    """ib_async set this status itself on an error: the error decides what it means."""
+    entry = trade.log[-1] if trade.log else None
+    return entry is not None and entry.errorCode != 0 and entry.status == trade.orderStatus.status
+
+
+def _killed(trade: Trade | None) -> bool:
+    """ib_async canceled the order on an error (IB will not work it any more)."""
+    return trade is not None and _from_error(trade) and trade.orderStatus.status == "Cancelled"
+
+
+def _last_error(trade: Trade) -> str:
+    for entry in reversed(trade.log):
+        if entry.errorCode:
+            return f"{entry.errorCode} {entry.message}"
+    return "no reason given"
