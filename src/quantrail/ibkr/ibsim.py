@@ -224,6 +224,7 @@ class IbGatewaySimulator:
             In.CANCEL_MKT_DATA: self._cancel_market_data,
             In.REQ_MARKET_DATA_TYPE: self._market_data_type,
             In.REQ_MANAGED_ACCTS: self._managed_accounts,
+            In.REQ_CONTRACT_DETAILS: self._contract_details,
         }
 
     async def _place_order(self, session: Session, fields: list[str]) -> None:
@@ -310,6 +311,17 @@ class IbGatewaySimulator:
 
     async def _account_updates_multi(self, session: Session, fields: list[str]) -> None:
         await self._send(session, msg.account_update_multi_end(int(fields[2])))
+
+    async def _contract_details(self, session: Session, fields: list[str]) -> None:
+        """reqContractDetails v8: reqId, then the contract (conId, symbol, secType, ...)."""
+        req_id, con_id, symbol = int(fields[2]), int(fields[3] or 0), fields[4]
+        if not symbol and not con_id:
+            await self._send(session, msg.error(req_id, 200, "No security definition found"))
+            return
+        known = next((c for c in self.book.contracts.values() if c.con_id == con_id), None)
+        contract = known if con_id and known else self.book.contract(symbol, con_id)
+        await self._send(session, msg.contract_details(req_id, contract))
+        await self._send(session, msg.contract_details_end(req_id))
 
     async def _managed_accounts(self, session: Session, fields: list[str]) -> None:
         await self._send(session, msg.managed_accounts(self.book.accounts))

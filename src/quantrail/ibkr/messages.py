@@ -281,6 +281,17 @@ def completed_orders_end() -> list[Field]:
     return [Out.COMPLETED_ORDERS_END]
 
 
+def contract_details(req_id: int, contract: Contract) -> list[Field]:
+    """Version 8 below server 164: with the obsolete mdSizeMultiplier after minTick."""
+    c = contract
+    return [
+        Out.CONTRACT_DETAILS, 8, req_id, c.symbol, c.sec_type, "", 0.0, "", c.exchange,
+        c.currency, c.symbol, c.symbol, c.symbol, c.con_id, 0.01, 1, "", "LMT,MKT",
+        "SMART,ISLAND,NYSE,ARCA", 1, 0, c.symbol, c.primary_exchange or "NYSE", "", "", "", "",
+        "US/Eastern", "", "", "", "", 0, "", "", "", "26", "", "COMMON",
+    ]  # fmt: skip
+
+
 def contract_details_end(req_id: int) -> list[Field]:
     return [Out.CONTRACT_DETAILS_END, 1, req_id]
 

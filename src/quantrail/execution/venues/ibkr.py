@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, Literal
 
-from ib_async import IB, Contract, LimitOrder, MarketOrder, Stock, Trade
+from ib_async import IB, Contract, LimitOrder, MarketOrder, Trade
 from ib_async import Order as IbOrder
 from ib_async.objects import Fill
 
@@ -41,6 +41,7 @@ from quantrail.execution.venues.base import (
 )
 from quantrail.execution.venues.ibkr_reports import IbReports, Notice, Sent
 from quantrail.ibkr.config import IbkrConfig
+from quantrail.ibkr.contracts import ContractBook
 from quantrail.ibkr.pacer import Pacer
 from quantrail.ibkr.reconcile import IbExecution, IbOpenOrder, OurOrder, Reconciliation, reconcile
 from quantrail.vocab import OrderType, Side, TimeInForce
@@ -80,6 +81,7 @@ class IbkrVenue:
         self.ib = ib or IB()
         self.ids = ids or IdStore()
         self.pacer = Pacer(config.max_messages_per_s)
+        self._contracts = ContractBook(config)
         self.book = IbReports()
         self.connected = False
         self._pending_execs: set[str] = set()
@@ -229,7 +231,12 @@ class IbkrVenue:
             sent.ib_order_id = self._next_id
             self._next_id += 1
             self.book.track(sent)
-            contract, ib_order = self._contract(order.symbol), self._ib_order(sent)
+            try:
+                contract = await self._contracts.qualified(self.ib, order.symbol)
+            except ValueError as exc:
+                self.book.reject(sent, str(exc))
+                continue
+            ib_order = self._ib_order(sent)
             place = functools.partial(self._place, contract, ib_order)
             self.pacer.submit(f"place {order.order_id}", place)
 
@@ -259,20 +266,6 @@ class IbkrVenue:
         )
         ib_order.account = self.config.ib_account(order.account)
         return ib_order
-
-    def _contract(self, symbol: str) -> Contract:
-        spec = self.config.contracts.get(symbol)
-        if spec is None:
-            return Stock(symbol, "SMART", "USD")
-        contract = Contract(
-            conId=spec.con_id,
-            symbol=spec.ib_symbol or symbol,
-            secType=spec.sec_type,
-            exchange=spec.exchange,
-            primaryExchange=spec.primary_exchange,
-            currency=spec.currency,
-        )
-        return contract
 
     # --- IB's reports -------------------------------------------------------------------------
 
