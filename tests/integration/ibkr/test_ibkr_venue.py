@@ -39,6 +39,7 @@ async def _venue(
     config = IbkrConfig(port=ibsim.port, client_id=client_id, accounts={"HAMMER": ACCOUNT})
     venue = IbkrVenue(config, ids=ids)
     await venue.connect()
+    venue.start_sending()
     return venue
 
 
@@ -176,5 +177,45 @@ async def test_an_account_without_an_ib_account_is_refused_before_ib_sees_it(
         rejected = [r for r in venue.advance(T0) if isinstance(r, VenueRejected)]
         assert rejected[0].reason == "account 'ELSEWHERE' has no IB account in ibkr.accounts"
         assert ibsim.book.orders == {}
+    finally:
+        await venue.close()
+
+
+async def test_a_fill_made_while_disconnected_is_found_after_the_reconnect_and_booked_once(
+    ibsim: IbGatewaySimulator,
+) -> None:
+    config = IbkrConfig(port=ibsim.port, accounts={"HAMMER": ACCOUNT}, reconnect_backoff_s=[0.05])
+    venue = IbkrVenue(config)
+    await venue.connect()
+    venue.start_sending()
+    reports = Reports(venue)
+    try:
+        venue.submit(order(order_id="Oaway", symbol="MSFT", qty=100, limit_price=Decimal("5")), T0)
+        await eventually(lambda: reports.poll() and reports.of(VenueAccepted))
+        await ibsim.drop_all()  # the gateway drops us...
+        await eventually(lambda: not venue.connected)
+        await ibsim.set_quote("MSFT", Decimal("4.98"), Decimal("4.99"))  # ...and the order fills
+        venue.submit(order(order_id="Oheld", symbol="MSFT", qty=100, limit_price=Decimal("1")), T0)
+        await eventually(lambda: reports.poll() and reports.of(VenueFill), within=10)
+        await eventually(
+            lambda: any(o.request.order_ref == "Oheld" for o in ibsim.book.orders.values())
+        )
+        reports.poll()
+        fills = reports.of(VenueFill)
+        assert [f.order_id for f in fills] == ["Oaway"]  # type: ignore[attr-defined]
+        assert {n.key for n in venue.notices} >= {"disconnected", "reconnected"}
+    finally:
+        await venue.close()
+
+
+async def test_an_order_placed_by_hand_at_the_gateway_is_raised_as_external(
+    ibsim: IbGatewaySimulator,
+) -> None:
+    await ibsim.place_manual(ACCOUNT, "MSFT", "SELL", 300, Decimal("400.00"))
+    venue = await _venue(ibsim)
+    try:
+        result = await venue.reconcile()
+        assert [o.symbol for o in result.external_orders] == ["MSFT"]
+        assert any(n.key.startswith("external_order:") for n in venue.notices)
     finally:
         await venue.close()

@@ -83,6 +83,10 @@ class IbkrVenue:
         self.pacer = Pacer(config.max_messages_per_s)
         self._contracts = ContractBook(config)
         self.book = IbReports()
+        self.our_positions: Callable[[], dict[tuple[str, str], int]] | None = None
+        """Our positions by (IB account, symbol), for the reconciliation after a reconnect."""
+        self._closing = False
+        self._reconnecting: asyncio.Task[None] | None = None
         self.connected = False
         self._pending_execs: set[str] = set()
         self._next_id = 0
@@ -98,39 +102,53 @@ class IbkrVenue:
     # --- connection ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        """Connect (retrying with the backoff), then reconcile before anything is sent."""
+        """Connect, retrying with the backoff; the high-water mark of ids is read. Nothing is
+        sent until ``start_sending`` (after the caller restored its orders and reconciled)."""
         backoff = self.config.reconnect_backoff_s
         attempt = 0
         while True:
             try:
                 await self.ib.connectAsync(
-                    self.config.host,
-                    self.config.port,
-                    clientId=self.config.client_id,
+                    self.config.host, self.config.port, clientId=self.config.client_id,
                     timeout=self.config.connect_timeout_s,
-                )
+                )  # fmt: skip
                 break
             except (ConnectionError, OSError, TimeoutError) as exc:
                 delay = backoff[min(attempt, len(backoff) - 1)]
                 self.book.notice(
-                    "connect",
-                    "ERROR",
+                    "connect", "ERROR",
                     f"IB gateway {self._where()} unreachable ({exc}); retrying in {delay:g}s",
-                )
+                )  # fmt: skip
                 attempt += 1
                 await asyncio.sleep(delay)  # reconnect backoff: a wait by design
         self.connected = True
         stored = await self.ids.load()
         self._next_id = max(self.ib.client.getReqId(), stored + 1)
         await self._reserve()
+
+    def start_sending(self) -> None:
         self.pacer.start()
         if self._worker is None:
-            self._worker = asyncio.get_running_loop().create_task(
-                self._send_loop(), name="ibkr-send"
-            )
+            loop = asyncio.get_running_loop()
+            self._worker = loop.create_task(self._send_loop(), name="ibkr-send")
         self.pacer.resume()
 
+    async def _reconnect(self) -> None:
+        """After a lost connection: connect, reconcile (fills made meanwhile are booked), then
+        send what was held."""
+        await self.connect()
+        result = await self.reconcile(self.our_positions() if self.our_positions else None)
+        if not result.clean:
+            log.warning("IB reconciliation after reconnect: %s", result)
+        self.book.notice("reconnected", "WARNING", f"IB gateway {self._where()} reconnected")
+        self.start_sending()
+        self._reconnecting = None
+
     async def close(self) -> None:
+        self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            await asyncio.gather(self._reconnecting, return_exceptions=True)
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
@@ -301,13 +319,18 @@ class IbkrVenue:
     def _on_disconnected(self) -> None:
         self.connected = False
         self.pacer.pause()
+        if self._closing:
+            return
         held = self.pacer.labels()
+        count = len(held) + self._outbox.qsize()
         self.book.notice(
-            "disconnected",
-            "ERROR",
-            f"IB gateway {self._where()} connection lost; holding {len(held)} requests",
-            {"held": held},
-        )
+            "disconnected", "ERROR",
+            f"IB gateway {self._where()} connection lost; holding {count} requests; reconnecting",
+            {"held": held, "orders_not_yet_numbered": self._outbox.qsize()},
+        )  # fmt: skip
+        if self._reconnecting is None:
+            loop = asyncio.get_running_loop()
+            self._reconnecting = loop.create_task(self._reconnect(), name="ibkr-reconnect")
 
     # --- reconciliation -----------------------------------------------------------------------
 
