@@ -18,6 +18,7 @@ import yaml
 
 from quantrail.backtest.config import BacktestConfig
 from quantrail.execution.config import ExecutionConfig
+from quantrail.ibkr.config import IbkrConfig
 from quantrail.marketdata.config import MarketDataConfig
 from quantrail.risk.kernel_config import KillSwitchConfig, RiskKernelConfig
 from quantrail.risk.liquidity import LiquidityConfig
@@ -206,6 +207,7 @@ class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     exit_brain: ExitBrainConfig = ExitBrainConfig()
     kill_switch: KillSwitchConfig = KillSwitchConfig()
     backtest: BacktestConfig = BacktestConfig()
+    ibkr: IbkrConfig = IbkrConfig()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):

@@ -43,7 +43,7 @@ class ExecutionConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     them exact, e.g. ``"0.0035"``). ``latency_ms`` is the report latency of the simulated venue.
     ``fill_probability_*`` only matter for the ``probabilistic`` fill model."""
 
-    venue: Literal["simulated"] = "simulated"
+    venue: Literal["simulated", "ibkr"] = "simulated"
     fill_model: Literal["touch", "probabilistic"] = "touch"
     seed: int = 0
     latency_ms: float = 20.0

@@ -33,6 +33,7 @@ from quantrail.execution.order import Order
 from quantrail.execution.order_events import alert
 from quantrail.execution.pretrade import PreTrade
 from quantrail.execution.registry import OrderRegistry
+from quantrail.execution.venue_link import linked, notices_as_alerts, positions_by_venue_account
 from quantrail.execution.venues import Venue, VenueReport, make_venue
 from quantrail.execution.working import WorkingOrders, copy
 from quantrail.runtime.service import Service, Subscription, Timer
@@ -90,7 +91,13 @@ class ExecutionService(Service):
         return [Timer(self._tick_s, self.tick, "venue")]
 
     def health(self) -> dict[str, object]:
-        return {"open_orders": len(self.orders), "kill_switch": bool(self.flow.kill.activations)}
+        figures: dict[str, object] = {
+            "open_orders": len(self.orders),
+            "kill_switch": bool(self.flow.kill.activations),
+        }
+        if linked(self.venue) and not self.venue.connected:
+            figures["degraded"] = f"venue {self.venue.name} not connected"
+        return figures
 
     def open_orders(self) -> list[Order]:
         return [copy(order) for order in self.orders.open()]
@@ -112,8 +119,21 @@ class ExecutionService(Service):
         # Market data from now on, with no gap between this read and the subscription.
         for stream in ("market.quote", "market.trade"):
             self._starts[stream] = await bus.transport.last_id(bus.names.key(stream))
+        if linked(self.venue):
+            await self.venue.connect()
         async with self._lock:
             await self._reload(self._now())
+            if linked(self.venue):  # before anything new goes out: what does the venue have?
+                await self.venue.reconcile(self._positions_at_venue())
+                self.venue.start_sending()
+
+    async def on_stop(self) -> None:
+        if linked(self.venue):
+            await self.venue.close()
+
+    def _positions_at_venue(self) -> dict[tuple[str, str], int]:
+        account_at = getattr(self.venue, "venue_account", str)
+        return positions_by_venue_account(self.pretrade.books.values(), account_at)
 
     async def _reload(self, now: int) -> None:
         """Own fills and open orders from the registry; those that were sent are restored at the
@@ -198,6 +218,8 @@ class ExecutionService(Service):
         async with self._lock:
             now = self._now()
             self._inbox.extend(self.venue.advance(now))
+            if linked(self.venue) and self.venue.notices:
+                await self._publish(notices_as_alerts(self.venue, now))
             while self._inbox:  # a report leaves the inbox once applied (or given up on)
                 await self._apply_first(now)
             await self.flow.release_parked()

@@ -77,6 +77,8 @@ class IbGatewaySimulator:
         """Every client message with its arrival time (monotonic seconds), for pacing checks."""
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.refusing = False
+        """While True new connections are closed at once (a gateway that is down)."""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -139,6 +141,9 @@ class IbGatewaySimulator:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         session: Session | None = None
+        if self.refusing:
+            writer.close()
+            return
         try:
             low, high, _options = await read_handshake(reader)
             version = negotiate(low, high)

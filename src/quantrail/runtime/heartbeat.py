@@ -30,7 +30,7 @@ def build_heartbeat(
         source=service,
         service=service,
         instance=instance,
-        status=_status(breakers, crashed),
+        status="DEGRADED" if extra.get("degraded") and not crashed else _status(breakers, crashed),
         uptime_seconds=(now_ns - started_ns) // 1_000_000_000,
         last_activity_ns=max((c.stats.last_activity_ns for c in consumers), default=0),
         metrics=metrics,

@@ -184,7 +184,12 @@ async def test_an_account_without_an_ib_account_is_refused_before_ib_sees_it(
 async def test_a_fill_made_while_disconnected_is_found_after_the_reconnect_and_booked_once(
     ibsim: IbGatewaySimulator,
 ) -> None:
-    config = IbkrConfig(port=ibsim.port, accounts={"HAMMER": ACCOUNT}, reconnect_backoff_s=[0.05])
+    config = IbkrConfig(
+        port=ibsim.port,
+        accounts={"HAMMER": ACCOUNT},
+        reconnect_backoff_s=[0.05],
+        connect_timeout_s=0.5,
+    )
     venue = IbkrVenue(config)
     await venue.connect()
     venue.start_sending()
@@ -192,10 +197,13 @@ async def test_a_fill_made_while_disconnected_is_found_after_the_reconnect_and_b
     try:
         venue.submit(order(order_id="Oaway", symbol="MSFT", qty=100, limit_price=Decimal("5")), T0)
         await eventually(lambda: reports.poll() and reports.of(VenueAccepted))
-        await ibsim.drop_all()  # the gateway drops us...
-        await eventually(lambda: not venue.connected)
-        await ibsim.set_quote("MSFT", Decimal("4.98"), Decimal("4.99"))  # ...and the order fills
+        ibsim.refusing = True  # the gateway goes down...
+        await ibsim.drop_all()
+        await eventually(lambda: any(n.key == "connect" for n in venue.notices))  # retrying
+        await ibsim.set_quote("MSFT", Decimal("4.98"), Decimal("4.99"))  # ...the order fills
         venue.submit(order(order_id="Oheld", symbol="MSFT", qty=100, limit_price=Decimal("1")), T0)
+        assert reports.poll() == reports.of(VenueAccepted)  # nothing new while away
+        ibsim.refusing = False
         await eventually(lambda: reports.poll() and reports.of(VenueFill), within=10)
         await eventually(
             lambda: any(o.request.order_ref == "Oheld" for o in ibsim.book.orders.values())

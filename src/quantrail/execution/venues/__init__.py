@@ -21,7 +21,10 @@ from quantrail.execution.venues.simulated import SimulatedVenue
 
 
 def make_venue(config: ExecutionConfig) -> Venue:
-    """The venue the config names, built from its settings."""
+    """The simulated venue from its settings (the IB venue needs the whole config: it is built
+    by ``quantrail.execution.services``)."""
+    if config.venue != "simulated":
+        raise ValueError(f"venue: {config.venue!r} is built by the execution service builder")
     return SimulatedVenue(
         seed=config.seed,
         latency_ns=config.latency_ns,

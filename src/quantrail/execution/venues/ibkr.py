@@ -166,6 +166,9 @@ class IbkrVenue:
     def notices(self) -> list[Notice]:
         return self.book.notices
 
+    def venue_account(self, account: str) -> str:
+        return self.config.ib_account(account)
+
     def submit(self, order: Order, now_ns: int) -> None:
         if order.order_id in self.book.orders:
             return
