@@ -33,21 +33,33 @@ WINDOW_15: list[tuple[str, int]] = [
 """The worked example of docs/marketdata.md: GRPAN 25.02, concentration 0.4800."""
 
 
+class CalculatorReference:
+    """``TruthTickTracker`` and ``GrpanCalculator`` fed the same prints, asked at moments that
+    do not go back in time (a stream's features come in time order)."""
+
+    def __init__(self, prints: Iterable[Print], settings: FeatureSettings) -> None:
+        self._prints = list(prints)
+        self._next = 0
+        self._tracker = TruthTickTracker(settings.truth_filter)
+        self._calculator = GrpanCalculator(settings.grpan, settings.truth_filter)
+
+    def at(self, symbol: str, at_ns: int) -> dict[str, Print | GrpanValue]:
+        """The symbol's truth tick and GRPAN over every print up to ``at_ns``, by feature name."""
+        while self._next < len(self._prints) and self._prints[self._next].ts_ns <= at_ns:
+            self._tracker.update(self._prints[self._next])
+            self._calculator.update(self._prints[self._next])
+            self._next += 1
+        values: dict[str, Print | GrpanValue] = {}
+        tick, grpan = self._tracker.last_truth_tick(symbol), self._calculator.value(symbol)
+        if tick is not None:
+            values[TRUTH_TICK] = tick
+        if grpan is not None:
+            values[GRPAN] = grpan
+        return values
+
+
 def calculator_values(
     prints: Iterable[Print], symbol: str, at_ns: int, settings: FeatureSettings
 ) -> dict[str, Print | GrpanValue]:
-    """``TruthTickTracker`` and ``GrpanCalculator`` over every print up to ``at_ns`` (in order):
-    the symbol's truth tick and GRPAN as of then, by feature name."""
-    tracker = TruthTickTracker(settings.truth_filter)
-    calculator = GrpanCalculator(settings.grpan, settings.truth_filter)
-    for print_ in prints:
-        if print_.ts_ns <= at_ns:
-            tracker.update(print_)
-            calculator.update(print_)
-    values: dict[str, Print | GrpanValue] = {}
-    tick, grpan = tracker.last_truth_tick(symbol), calculator.value(symbol)
-    if tick is not None:
-        values[TRUTH_TICK] = tick
-    if grpan is not None:
-        values[GRPAN] = grpan
-    return values
+    """The calculators' truth tick and GRPAN of ``symbol`` over every print up to ``at_ns``."""
+    return CalculatorReference(prints, settings).at(symbol, at_ns)
