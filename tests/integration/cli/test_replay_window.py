@@ -106,6 +106,9 @@ def test_since_until_return_exactly_the_features_of_the_window(
     assert code == 0 and f"replayed {len(inside)} events" in out, out
     names = [line for line in out.splitlines() if "market.feature.computed" in line]
     assert len(names) == len(inside)
+    code, out = cli("tail", "market.feature", "--from-start", "--limit", "2",
+                    "--redis", url, "-n", namespace)  # fmt: skip
+    assert code == 0 and '"name":"TRUTH_TICK"' in out and '"name":"GRPAN"' in out, out
 
 
 def test_from_id_to_id_bound_entry_ids_and_since_refuses_an_entry_id(
