@@ -14,7 +14,7 @@ from kit.features import CalculatorReference
 from kit.marketdata import T0_NS
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config
-from quantrail.events.market import FeatureComputed
+from quantrail.events.market import FeatureComputed, TradePrinted
 from quantrail.marketdata.config import MarketDataConfig
 from quantrail.marketdata.features import GRPAN, TRUTH_TICK
 from quantrail.marketdata.features_service import (
@@ -146,3 +146,20 @@ def test_quantrail_service_features_builds_the_features_service() -> None:
     built = build_services(CONFIG, make_bus("memory", None), clock, ["features"])
     assert [type(service) for service in built] == [FeaturesService]
     assert built[0].name == "features"
+
+
+async def test_a_bad_print_is_skipped_and_the_rest_still_computes(
+    bus: EventBus, sims: list[Simulation]
+) -> None:
+    service = build_features_service(CONFIG)
+    sim = await Simulation(bus, SimulatedClock(T0_NS), [service], CONFIG).start()
+    sims.append(sim)
+    bad = TradePrinted(ts_event=T0_NS, symbol="PFA", price=Decimal("-1"), size=100)
+    good = TradePrinted(ts_event=T0_NS + S, symbol="PFA", price=Decimal("25.10"), size=200)
+    await sim.publish(bad, good)
+    features = await sim.events(FeatureComputed)
+    assert [(f.name, f.value) for f in features] == [
+        (TRUTH_TICK, Decimal("25.10")),
+        (GRPAN, Decimal("25.10")),
+    ]
+    assert service.health()["bad_prints"] == 1
