@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -19,8 +18,11 @@ from quantrail.cli_options import (
     ConfigOption,
     NamespaceOption,
     RedisOption,
+    SinceOption,
+    UntilOption,
     console,
     err_console,
+    event_time_window,
     load_cli_config,
     with_overrides,
 )
@@ -33,6 +35,8 @@ dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, retry, dro
 
 DeadLetterIds = Annotated[list[str] | None, typer.Argument(help="dead-letter ids")]
 AllOption = Annotated[bool, typer.Option("--all", help="every dead letter")]
+DLQ_SCAN_LIMIT = 100_000
+"""How many dead letters a time-filtered ``dlq list`` (and retry/drop) reads at most."""
 
 
 def _run(coro: Awaitable[T]) -> T:
@@ -148,10 +152,21 @@ def publish(
     console.print(f"published {kind} as {entry_id} on {cfg.namespace}:{stream}")
 
 
+FromIdOption = Annotated[
+    str | None,
+    typer.Option("--from-id", help="first entry id (when Redis stored it), e.g. 1700000000000-0"),
+]
+ToIdOption = Annotated[
+    str | None, typer.Option("--to-id", help="last entry id (inclusive), e.g. 1700000000000-5")
+]
+
+
 def replay(
     stream: Annotated[str, typer.Argument(help="logical stream, e.g. trades.order")],
-    since: Annotated[str | None, typer.Option(help="ISO time or entry id to start at")] = None,
-    until: Annotated[str | None, typer.Option(help="ISO time or entry id to end at")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    from_id: FromIdOption = None,
+    to_id: ToIdOption = None,
     speed: Annotated[str, typer.Option(help="1, 10, ... or max")] = "max",
     into: Annotated[
         str | None, typer.Option(help="republish into this namespace instead of printing")
@@ -160,7 +175,12 @@ def replay(
     redis: RedisOption = None,
     namespace: NamespaceOption = None,
 ) -> None:
-    """Read a stream between two times or ids, printing or republishing each event."""
+    """Read a stream in order, printing or republishing each event.
+
+    --since/--until: by when the event happened (its ts_event; exchange time for market data).
+
+    --from-id/--to-id: by where the entry sits in the stream (when Redis stored it).
+    """
     from quantrail.bus.replay import replay as replay_stream
     from quantrail.events.base import Event
     from quantrail.events.streams import StreamNames
@@ -168,8 +188,8 @@ def replay(
 
     cfg = load_cli_config(config, redis, namespace)
     factor = None if speed == "max" else _positive_float("--speed", speed)
-    start, since_ns = _bound(since, "--since")
-    end, until_ns = _bound(until, "--until")
+    window = event_time_window(since, until)
+    start, end = _entry_id(from_id, "--from-id", "-"), _entry_id(to_id, "--to-id", "+")
 
     async def work(bus: Any) -> None:
         target = _redis_bus(with_overrides(cfg, {"namespace": into})) if into else None
@@ -184,8 +204,8 @@ def replay(
 
         try:
             result = await replay_stream(
-                bus, stream, handle, start=start or "-", end=end or "+",
-                since_ns=since_ns, until_ns=until_ns, speed=factor,
+                bus, stream, handle, start=start, end=end,
+                since_ns=window.since_ns, until_ns=window.until_ns, speed=factor,
             )  # fmt: skip
         finally:
             if target is not None:
@@ -207,37 +227,45 @@ def _positive_float(option: str, text: str) -> float:
     return value
 
 
-def _bound(text: str | None, option: str) -> tuple[str | None, int | None]:
-    """An entry id (``1700000000000-0``) or an ISO time with zone."""
+def _entry_id(text: str | None, option: str, default: str) -> str:
+    """A stream entry id (``1700000000000-0``, or bare milliseconds); exit 2 when it is not."""
+    from quantrail.bus.ids import parse_id
+
     if text is None:
-        return None, None
-    if text[0].isdigit() and "-" in text and "T" not in text and ":" not in text:
-        return text, None
+        return default
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        err_console.print(f"[red]{option}: not an entry id or ISO time: {text!r}[/red]")
+        parse_id(text)
+    except ValueError as exc:
+        err_console.print(f"[red]{option}: {exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    if moment.tzinfo is None:
-        err_console.print(f"[red]{option}: the time needs a zone (e.g. -05:00 or Z): {text!r}")
-        raise typer.Exit(2)
-    return None, int(moment.timestamp() * 1_000_000) * 1000
+    return text
 
 
 @dlq_app.command("list")
 def dlq_list(
     count: Annotated[int, typer.Option(help="how many")] = 100,
+    since: SinceOption = None,
+    until: UntilOption = None,
     config: ConfigOption = None,
     redis: RedisOption = None,
     namespace: NamespaceOption = None,
 ) -> None:
-    """Show dead letters with their error and delivery count."""
+    """Show dead letters with their error and delivery count, oldest first.
+
+    --since/--until: by when the failed event happened (its ts_event), not when it failed.
+
+    With a time bound, a dead letter whose original has no readable ts_event is left out.
+    """
     from quantrail.ops.inspect import dead_letter_table
 
     cfg = load_cli_config(config, redis, namespace)
+    window = event_time_window(since, until)
 
     async def work(bus: Any) -> None:
-        console.print(dead_letter_table(await bus.dead_letters(count)))
+        letters = await bus.dead_letters(count if window.is_open else DLQ_SCAN_LIMIT)
+        if not window.is_open:
+            letters = [x for x in letters if window.contains_fields(x.original)][:count]
+        console.print(dead_letter_table(letters))
 
     _run(_with_bus(cfg, work))
 
@@ -265,7 +293,7 @@ def _on_chosen_letters(
     """``act(bus, letters)`` on the dead letters a retry or drop names (every one with --all)."""
 
     async def work(bus: Any) -> None:
-        await act(bus, _select(await bus.dead_letters(100_000), ids or [], all_))
+        await act(bus, _select(await bus.dead_letters(DLQ_SCAN_LIMIT), ids or [], all_))
 
     _run(_with_bus(cfg, work))
 

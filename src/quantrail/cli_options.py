@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from quantrail.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from quantrail.bus.replay import TimeWindow
 
 console = Console()
 err_console = Console(stderr=True)
@@ -52,3 +56,56 @@ def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:
         else:
             raw[key] = value
     return config_from_mapping(raw, "command line")
+
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="event time (the event's ts_event), from (inclusive): ISO-8601 with a zone, "
+        "e.g. 2026-11-20T09:30:00-05:00, or int ns UTC",
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until", help="event time (the event's ts_event), up to (exclusive): like --since"
+    ),
+]
+
+
+def event_time_window(since: str | None, until: str | None) -> TimeWindow:
+    """``--since``/``--until`` as a ``TimeWindow`` in event time; a bad value stops (exit 2)
+    with the option and the value named."""
+    from quantrail.bus.replay import TimeWindow
+
+    try:
+        since_ns, until_ns = parse_event_time(since, "--since"), parse_event_time(until, "--until")
+        if since_ns is not None and until_ns is not None and until_ns <= since_ns:
+            raise ValueError(f"--until: must be after --since ({since}), got {until!r}")
+        return TimeWindow(since_ns, until_ns)
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def parse_event_time(text: str | None, option: str) -> int | None:
+    """ISO-8601 with a zone (up to 9 fractional digits, exact) or int ns UTC; None stays None.
+
+    An entry id (``1700000000000-0``) is refused with a pointer to ``--from-id``/``--to-id``:
+    entry ids say when Redis stored an entry, not when the event happened."""
+    from quantrail.marketdata.replay import parse_ts
+
+    if text is None:
+        return None
+    text = text.strip()
+    if re.fullmatch(r"\d+-\d+", text):
+        raise ValueError(
+            f"{option}: {text!r} is a stream entry id; --since/--until take event times "
+            "(use --from-id/--to-id for entry ids)"
+        )
+    try:
+        return parse_ts(text)
+    except ValueError as exc:
+        reason = "the time needs a zone (e.g. -05:00 or Z)" if "no zone" in str(exc) else exc
+        raise ValueError(f"{option}: {reason}: {text!r}") from None

@@ -44,6 +44,18 @@ def to_event(item: MarketItem, source: str = "marketdata") -> Event:
     )
 
 
+def print_of(event: TradePrinted) -> Print:
+    """The ``Print`` of a bus print (exchange time, else ``ts_event``); checks name the field."""
+    return Print(
+        symbol=event.symbol,
+        price=event.price,
+        size=event.size,
+        ts_ns=event.ts_exchange_ns or event.ts_event,
+        venue=event.venue,
+        conditions=tuple(event.conditions),
+    )
+
+
 class MarketDataService(Service):
     """Publishes a source's events as they come due on the service clock."""
 

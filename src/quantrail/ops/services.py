@@ -9,6 +9,7 @@ from quantrail.bus.bus import EventBus
 from quantrail.config import Config
 from quantrail.execution.services import build_execution_service
 from quantrail.ledger.services import build_ledger_service
+from quantrail.marketdata.features_service import build_features_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
@@ -16,7 +17,7 @@ from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
 
-SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata")
+SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata", "features")
 
 
 def build_services(
@@ -35,6 +36,7 @@ def build_services(
         "execution": lambda: build_execution_service(config, bus, clock),
         "ledger": lambda: build_ledger_service(config),
         "marketdata": lambda: _market_service(config, clock, market),
+        "features": lambda: build_features_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 

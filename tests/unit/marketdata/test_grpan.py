@@ -2,31 +2,10 @@ from decimal import Decimal
 
 import pytest
 
+from kit.features import WINDOW_15
 from kit.marketdata import T0_NS, prints_at, prt
 from quantrail.marketdata.grpan import GrpanCalculator, GrpanConfig, GrpanValue, dominant_price
 from quantrail.marketdata.truth import TruthTickFilter
-
-# Fifteen truth ticks; volume per price: 25.00 -> 400, 25.02 -> 300, 25.20 -> 600, ...
-# Band volumes (+-0.04): 25.02 -> 1200 (24.98 and 25.06 sit exactly on its edges),
-# 25.00/25.01/25.03/25.04 -> 1100, 24.98 -> 1000, 25.06 -> 900, 25.20 -> 600.
-# Window volume 2500, so concentration = 1200 / 2500 = 0.48.
-WINDOW_15 = [
-    ("25.00", 100),
-    ("25.02", 200),
-    ("25.06", 100),
-    ("25.10", 300),
-    ("25.03", 100),
-    ("25.00", 200),
-    ("25.12", 100),
-    ("25.01", 100),
-    ("24.98", 100),
-    ("25.11", 200),
-    ("25.04", 100),
-    ("25.00", 100),
-    ("25.20", 600),
-    ("24.95", 100),
-    ("25.02", 100),
-]
 
 
 def feed(calc: GrpanCalculator, prices_and_sizes: list[tuple[str, int]]) -> GrpanValue | None:
