@@ -15,8 +15,12 @@ from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
+from quantrail.strategy.exit_service import build_exit_brain_service
+from quantrail.strategy.position_service import build_positions_service
 
-SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata")
+SERVICE_NAMES = (
+    "session", "exposure", "engine", "execution", "ledger", "marketdata", "positions", "exit_brain",
+)  # fmt: skip
 
 
 def build_services(
@@ -35,6 +39,8 @@ def build_services(
         "execution": lambda: build_execution_service(config, bus, clock),
         "ledger": lambda: build_ledger_service(config),
         "marketdata": lambda: _market_service(config, clock, market),
+        "positions": lambda: build_positions_service(config),
+        "exit_brain": lambda: build_exit_brain_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 
