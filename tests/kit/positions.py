@@ -26,8 +26,10 @@ from quantrail.events import (
     OrderFilled,
     OrderPartiallyFilled,
     PositionOpened,
+    QuoteUpdated,
     SubmitOrder,
 )
+from quantrail.execution.service import ExecutionService
 from quantrail.execution.services import build_execution_service
 from quantrail.runtime.clock import SimulatedClock
 from quantrail.runtime.runner import ServiceRunner
@@ -124,8 +126,18 @@ class Chain:
             await self.clock.advance(0.01)
             await asyncio.sleep(0.001)
 
-    async def start_execution(self) -> None:
-        await self._start("execution", [build_execution_service(self.config, self.bus, self.clock)])
+    async def start_execution(self) -> ExecutionService:
+        service = build_execution_service(self.config, self.bus, self.clock)
+        assert isinstance(service, ExecutionService)
+        await self._start("execution", [service])
+        self.execution = service
+        return service
+
+    async def show(self, quote: QuoteUpdated) -> None:
+        """Publish a quote and wait until execution has it (so an order sent next can fill)."""
+        await self.publish(quote)
+        quotes = self.execution.pretrade.quotes
+        await eventually(lambda: quotes.get(quote.symbol) == quote, what="quote at execution")
 
     async def start_trading(self) -> list[Service]:
         services = [build_positions_service(self.config), build_exit_brain_service(self.config)]
