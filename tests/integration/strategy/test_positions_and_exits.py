@@ -14,6 +14,7 @@ import pytest
 
 from kit.market_events import quote
 from kit.positions import Chain, chain_config, entry_request
+from kit.risk_events import kill_switch_activated
 from quantrail.bus.bus import EventBus
 from quantrail.vocab import Direction, Side
 
@@ -110,3 +111,25 @@ async def test_fills_made_while_the_services_were_down_are_caught_up_at_start(
     await chain.show(THROUGH_STOP)
     [closed] = await chain.wait_for("position.state", "closed")
     assert closed.realized_pnl == D("-57.00")
+
+
+async def test_the_kill_switch_flatten_is_recorded_as_exit_full_and_sold_once(
+    chain: Chain,
+) -> None:
+    await chain.start_trading()
+    await chain.show(ENTRY_QUOTE)
+    await chain.publish(entry_request(stop="24.50", qty=100))
+    opened = await _strategy_opened(chain)
+    await chain.publish(kill_switch_activated(flatten=True))
+    [closed] = await chain.wait_for("position.state", "closed")
+    decisions = await chain.wait_for("exit.decision", "made", 2)
+    assert sorted((d.position_id, d.decision, d.reason) for d in decisions) == [
+        (opened.position_id, "EXIT_FULL", "kill_switch"),
+        ("pos:ACC1:OTHER:befday:2024-03-15", "EXIT_FULL", "kill_switch"),
+    ]
+    assert (closed.position_id, closed.exit_reason) == (opened.position_id, "kill_switch")
+    # By hand: bought 100 at the ask 25.02, flattened at the bid 25.00: -2.00.
+    assert closed.realized_pnl == D("-2.00")
+    assert await chain.events("trades.intent") == []  # execution flattened; no order of ours
+    sells = [f for f in await chain.events("trades.order", "filled") if f.side is Side.SELL]
+    assert [(f.symbol, f.last_qty) for f in sells] == [("ACME", 100)]
