@@ -106,7 +106,7 @@ def chain_config(tmp_path: Path, **exit_rules: Any) -> Config:
             "risk": {
                 "accounts": [{"name": ACCOUNT, "equity": "1000000", "baseline": str(baseline)}]
             },
-            "positions": {"update_interval_s": 1.0},
+            "positions": {"update_interval_s": 0.05},
             "exit_brain": {"strategies": {"breakout": exit_rules}, "retry_after_s": 0},
         }
     )
@@ -174,3 +174,15 @@ class Chain:
         return await eventually(
             lambda: self.events(stream, kind), lambda found: len(found) >= count, what=kind
         )
+
+    async def marked_update(self, price: QuoteUpdated) -> Any:
+        """Show ``price`` until the position service publishes an update from it (a first
+        quote may fall within ``update_interval_s`` of the last update)."""
+
+        async def probe() -> list[Any]:
+            await self.publish(price)
+            updates = await self.events("position.state", "updated")
+            return [u for u in updates if ":mark:" in u.idempotency_key]
+
+        marks = await eventually(probe, interval=0.05, what="a mark update")
+        return marks[-1]

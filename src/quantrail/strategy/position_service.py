@@ -115,8 +115,10 @@ class PositionService(Service):
     async def on_price(self, event: Event, _delivery: Delivery) -> None:
         price = price_of(event)
         if price is not None:
+            # The service clock, not the print's time: the throttle and the update's age must
+            # not depend on how late a feed stamps its events.
             symbol = event.symbol  # type: ignore[attr-defined]
-            await self._publish(self.keeper.mark(symbol, price, event.ts_event))
+            await self._publish(self.keeper.mark(symbol, price, self.ctx.now_ns()))
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -79,6 +79,7 @@ class OpenPosition:
     closed_cost: Decimal = ZERO
     closed_value: Decimal = ZERO
     mark: Decimal | None = None
+    published_mark: Decimal | None = None
     last_update_ns: int = 0
 
     @property
@@ -118,6 +119,7 @@ class PositionKeeper:
                 avg_price=row.prior_close,
                 opened_ns=ts_ns,
                 mark=row.prior_close,
+                published_mark=row.prior_close,
             )
             self.positions[(account, row.symbol)] = position
             events.append(_opened(position, ts_ns, ""))
@@ -144,6 +146,7 @@ class PositionKeeper:
         closing = min(qty, abs(position.qty))
         fee = fill.fees if closing == qty else cents(fill.fees * closing / qty)
         self._reduce(position, fill.side, closing, price, fee)
+        position.last_update_ns = fill.ts_event
         if position.qty != 0:
             return [_updated(position, fill.ts_event, f"fill:{fill.fill_id}", fill)]
         del self.positions[key]
@@ -165,6 +168,7 @@ class PositionKeeper:
             context=context,
             fees=fee,
             mark=fill.last_price,
+            published_mark=fill.last_price,
             last_update_ns=fill.ts_event,
         )
         self.positions[(account, fill.symbol)] = position
@@ -175,7 +179,7 @@ class PositionKeeper:
         position.qty += fill.side.sign * qty
         position.avg_price = cost / abs(position.qty)
         position.fees += fill.fees
-        position.mark = fill.last_price
+        position.mark = position.published_mark = fill.last_price
         position.last_update_ns = fill.ts_event
         return _updated(position, fill.ts_event, f"fill:{fill.fill_id}", fill)
 
@@ -188,7 +192,7 @@ class PositionKeeper:
         position.closed_value += price * qty
         position.fees += fee
         position.qty += side.sign * qty
-        position.mark = price
+        position.mark = position.published_mark = price
 
     # --- marks -----------------------------------------------------------------------------
 
@@ -199,10 +203,12 @@ class PositionKeeper:
         for position in self.positions.values():
             if position.symbol != symbol:
                 continue
-            moved = position.mark != price
             position.mark = price
+            # Compared with the last published price: a move held back by the interval goes
+            # out with the next price, even an unchanged one.
+            moved = price != position.published_mark
             if moved and ts_ns - position.last_update_ns >= self.update_interval_ns:
-                position.last_update_ns = ts_ns
+                position.last_update_ns, position.published_mark = ts_ns, price
                 events.append(_updated(position, ts_ns, f"mark:{ts_ns}", None))
         return events
 

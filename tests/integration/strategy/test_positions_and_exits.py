@@ -16,6 +16,8 @@ from kit.market_events import quote
 from kit.positions import Chain, chain_config, entry_request
 from kit.risk_events import kill_switch_activated
 from quantrail.bus.bus import EventBus
+from quantrail.strategy.exit_service import ExitService
+from quantrail.strategy.position_service import PositionService
 from quantrail.vocab import Direction, Side
 
 D = Decimal
@@ -45,6 +47,9 @@ async def test_a_stop_hit_exits_by_a_reduce_only_order_and_closes_with_pnl_by_ha
         "breakout", "sig-1", "eval:sig-1", "req:eval:sig-1",
     )  # fmt: skip
     assert opened.correlation_id == "sig-1"
+    marked = await chain.marked_update(quote(bid="25.10", ask="25.12", bid_size=1000))
+    # By hand: 100 x (25.11 - 25.02) = 9.00 unrealized at the mid.
+    assert (marked.current_price, marked.unrealized_pnl) == (D("25.11"), D("9.00"))
 
     await chain.show(THROUGH_STOP)
     [stop] = await chain.wait_for("exit.stop", "triggered")
@@ -75,13 +80,16 @@ async def test_a_restart_mid_position_doubles_nothing_and_the_stop_still_holds(
     opened = await _strategy_opened(chain)
     await chain.stop("trading")
 
-    await chain.start_trading()  # new services, rebuilt from the streams
+    positions, exits = await chain.start_trading()  # new services, rebuilt from the streams
+    assert isinstance(positions, PositionService) and isinstance(exits, ExitService)
+    assert positions.keeper.positions[("ACC1", "ACME")].position_id == opened.position_id
+    assert exits.brain.positions[opened.position_id].stop == D("24.50")
     await chain.show(THROUGH_STOP)
     [closed] = await chain.wait_for("position.state", "closed")
     assert (closed.position_id, closed.exit_reason) == (opened.position_id, "stop")
     await chain.stop("trading")
-    await chain.start_trading()  # and once more after the close
-    await chain.show(quote(bid="24.00", ask="24.02", bid_size=1000, ask_size=1000))
+    _, exits = await chain.start_trading()  # and once more after the close
+    assert isinstance(exits, ExitService) and opened.position_id not in exits.brain.positions
     assert len(await chain.events("trades.intent", "created")) == 1
     state = await chain.events("position.state")
     keys = [event.idempotency_key for event in state]

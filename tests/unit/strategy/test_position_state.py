@@ -127,7 +127,10 @@ def test_marks_update_at_most_once_per_interval_and_only_when_the_price_moved() 
     assert isinstance(update, PositionUpdated)
     assert (update.current_price, update.unrealized_pnl) == (D("25.20"), D("20.00"))
     assert update.age_seconds == 5 and update.idempotency_key.endswith(f":mark:{T0 + 5 * SECOND}")
-    assert book.mark("ACME", D("25.20"), T0 + 20 * SECOND) == []  # unchanged
+    assert book.mark("ACME", D("25.30"), T0 + 6 * SECOND) == []  # held back by the interval
+    [late] = book.mark("ACME", D("25.30"), T0 + 10 * SECOND)  # goes out with the next price
+    assert isinstance(late, PositionUpdated) and late.current_price == D("25.30")
+    assert book.mark("ACME", D("25.30"), T0 + 20 * SECOND) == []  # unchanged
     assert book.mark("OTHER", D("1.00"), T0 + 20 * SECOND) == []
 
 
