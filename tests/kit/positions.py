@@ -78,9 +78,12 @@ def opened_with_stop(
     return position_opened(**{**defaults, **overrides})
 
 
-def brain(**rules: Any) -> ExitBrain:
+def brain(max_exit_orders: int = 10, **rules: Any) -> ExitBrain:
     """An exit brain whose ``breakout`` rules are ``rules`` (no retry wait)."""
-    config = ExitBrainConfig(strategies={"breakout": ExitRules(**rules)}, retry_after_s=0)
+    config = ExitBrainConfig(
+        strategies={"breakout": ExitRules(**rules)}, retry_after_s=0,
+        max_exit_orders=max_exit_orders,
+    )  # fmt: skip
     return ExitBrain(config)
 
 

@@ -48,10 +48,11 @@ from quantrail.strategy.exit_orders import (
     decision,
     exit_intent,
     exit_intent_id,
+    gave_up,
     parse_exit_intent,
     stop_triggered,
 )
-from quantrail.vocab import Bucket, Mode
+from quantrail.vocab import Bucket, Direction, Mode
 
 NS_PER_MINUTE = 60 * NS_PER_SECOND
 PRIORITY: dict[str, Urgency] = {
@@ -91,6 +92,7 @@ class Watched:
     state_ns: int = 0
     exit_fill_ns: int = 0
     killed: bool = False
+    gave_up: bool = False
 
     @property
     def managed(self) -> bool:
@@ -119,7 +121,7 @@ class ExitBrain:
 
     def on_position(self, event: Event) -> None:
         if isinstance(event, PositionOpened):
-            sign = 1 if event.direction.value == "LONG" else -1
+            sign = 1 if event.direction is Direction.LONG else -1
             history = self.regimes.get(event.symbol, [])
             before = [regime for ts, regime in history if ts <= event.ts_event]
             self.positions[event.position_id] = Watched(
@@ -295,7 +297,10 @@ class ExitBrain:
         if held.committed is not None and ts_ns - held.ended_ns < self._retry_ns:
             return []  # an unfilled exit waits a little before it goes again
         if held.sent >= self.config.max_exit_orders:
-            return []
+            if held.gave_up:
+                return []
+            held.gave_up = True
+            return [gave_up(held.subject(), held.sent, reason, ts_ns)]
         partial = pct < 100.0
         qty = max(1, abs(held.qty) * int(pct * 100) // 10_000) if partial else abs(held.qty)
         held.sent += 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from quantrail.events import Event, ExitDecisionMade, IntentCreated, StopTriggered
+from quantrail.events import AlertTriggered, Event, ExitDecisionMade, IntentCreated, StopTriggered
 from quantrail.events.exit import ExitAction
 from quantrail.events.trades import Urgency
 from quantrail.vocab import Bucket, Mode, OrderType, Side
@@ -135,4 +135,20 @@ def exit_intent(
         urgency=order.priority,
         position_id=subject.position_id,
         stop_price=order.stop_price,
+    )
+
+
+def gave_up(subject: Subject, orders: int, reason: str, ts_ns: int) -> AlertTriggered:
+    """The position is still open after ``orders`` exit orders: a person must look."""
+    alert_id = f"{SOURCE}:gave_up:{subject.position_id}"
+    message = (
+        f"exit of {subject.position_id} ({reason}) not done after {orders} exit orders; "
+        "no more are sent"
+    )
+    return AlertTriggered(
+        **_envelope(subject, ts_ns, alert_id, None),
+        alert_id=alert_id,
+        severity="CRITICAL",
+        message=message,
+        details={"position_id": subject.position_id, "qty": subject.qty, "reason": reason},
     )

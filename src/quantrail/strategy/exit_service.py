@@ -106,8 +106,10 @@ class ExitService(Service):
         if price is None:
             return
         async with self._lock:
-            symbol = event.symbol  # type: ignore[attr-defined]
-            await self._publish(self.brain.on_price(symbol, price, event.ts_event, event))
+            # Decided at the service clock's time (as the timer's decisions), whatever a feed
+            # stamps on its prices; the retry wait compares like with like.
+            symbol, now = event.symbol, self.ctx.now_ns()  # type: ignore[attr-defined]
+            await self._publish(self.brain.on_price(symbol, price, now, event))
 
     async def on_timer(self) -> None:
         async with self._lock:

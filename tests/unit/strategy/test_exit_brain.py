@@ -13,6 +13,7 @@ from kit.positions import POSITION, SECOND, brain, fill, opened_with_stop
 from kit.risk_events import kill_switch_activated, kill_switch_reset, risk_mode_changed
 from kit.strategy_events import regime_classified, volatility_spiked
 from quantrail.events import (
+    AlertTriggered,
     Event,
     ExitDecisionMade,
     IntentCreated,
@@ -62,17 +63,26 @@ def test_one_exit_order_at_a_time_and_a_new_one_after_it_ended_unfilled() -> Non
     exits = opened(brain())
     [intent] = only(at(exits, "24.40"), IntentCreated)
     assert at(exits, "24.30", 11) == []  # the first one works
-    denied = order_fields(intent_id=intent.intent_id, side=Side.SELL, ts_event=T0 + 12 * SECOND)
-    exits.on_order(OrderDenied(**{**denied, "reason": "no", "reason_code": "X"}))
+    exits.on_order(denied(intent.intent_id, 12))
     again = only(at(exits, "24.60", 13), IntentCreated)  # committed: even back above the stop
     assert [i.intent_id for i in again] == [f"exit:stop:{POSITION}:2"]
+
+
+def test_after_max_exit_orders_it_alerts_once_and_sends_no_more() -> None:
+    exits = opened(brain(max_exit_orders=2))
+    for second in (10, 20):
+        [intent] = only(at(exits, "24.40", second), IntentCreated)
+        exits.on_order(denied(intent.intent_id, second + 1))
+    [alert] = at(exits, "24.40", 30)
+    assert isinstance(alert, AlertTriggered) and alert.severity == "CRITICAL"
+    assert POSITION in alert.message and at(exits, "24.40", 40) == []
 
 
 def test_a_filled_exit_waits_for_position_state_before_anything_else() -> None:
     exits = opened(brain())
     [intent] = only(at(exits, "24.40"), IntentCreated)
-    sold = fill(Side.SELL, 60, "24.40", "x1", order_qty=60, intent_id=intent.intent_id)
-    exits.on_order(sold.__class__(**{**_fields(sold), "ts_event": T0 + 20 * SECOND}))
+    sold = fill(Side.SELL, 60, "24.40", "x1", intent_id=intent.intent_id, ts_event=T0 + 20 * SECOND)
+    exits.on_order(sold)
     assert at(exits, "24.30", 21) == []  # position.state has not shown the fill yet
     exits.on_position(position_updated(qty=40, position_id=POSITION, ts_event=T0 + 20 * SECOND))
     [rest] = only(at(exits, "24.30", 22), IntentCreated)
@@ -189,11 +199,12 @@ def test_rebuilt_from_its_decisions_and_intents_it_keeps_the_tightened_stop_and_
     assert isinstance(intent, IntentCreated)
     later.on_intent(intent)
     assert at(later, "25.00", 30) == []  # its exit order works
-    canceled = order_fields(intent_id=intent.intent_id, side=Side.SELL, ts_event=T0 + 31 * SECOND)
-    later.on_order(OrderDenied(**{**canceled, "reason": "no", "reason_code": "X"}))
+    later.on_order(denied(intent.intent_id, 31))
     [again] = only(at(later, "25.73", 32), IntentCreated)
     assert again.intent_id == f"exit:trailing:{POSITION}:2"
 
 
-def _fields(event: Any) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in event.__struct_fields__}
+def denied(intent_id: str, seconds: int) -> OrderDenied:
+    """Execution refused the exit order of ``intent_id``."""
+    fields = order_fields(intent_id=intent_id, side=Side.SELL, ts_event=T0 + seconds * SECOND)
+    return OrderDenied(**{**fields, "reason": "refused", "reason_code": "TEST"})
