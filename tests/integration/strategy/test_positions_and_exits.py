@@ -141,3 +141,33 @@ async def test_the_kill_switch_flatten_is_recorded_as_exit_full_and_sold_once(
     assert await chain.events("trades.intent") == []  # execution flattened; no order of ours
     sells = [f for f in await chain.events("trades.order", "filled") if f.side is Side.SELL]
     assert [(f.symbol, f.last_qty) for f in sells] == [("ACME", 100)]
+
+
+async def test_a_trailing_stop_tightened_before_a_restart_is_the_one_enforced_after_it(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    chain = Chain(bus, chain_config(tmp_path, trailing_stop_pct=1.0))
+    try:
+        await chain.start_execution()
+        await chain.start_trading()
+        await chain.show(ENTRY_QUOTE)
+        await chain.publish(entry_request(stop="24.50", qty=100))
+        opened = await _strategy_opened(chain)
+        await chain.show(quote(bid="26.00", ask="26.02", bid_size=1000, ask_size=1000))
+        [tighten] = await chain.wait_for("exit.decision", "made")
+        # 1% under the best mid 26.01: 25.7499 -> 25.74 (rounded down, away from the price)
+        assert (tighten.decision, tighten.new_stop) == ("TIGHTEN_STOP", D("25.74"))
+        await chain.stop("trading")
+
+        _, exits = await chain.start_trading()
+        assert isinstance(exits, ExitService)
+        rebuilt = exits.brain.positions[opened.position_id]
+        assert (rebuilt.stop, rebuilt.stop_reason) == (D("25.74"), "trailing")
+        await chain.show(quote(bid="25.70", ask="25.72", bid_size=1000, ask_size=1000))
+        [closed] = await chain.wait_for("position.state", "closed")
+        [stop] = await chain.events("exit.stop", "triggered")
+        assert (stop.stop_price, closed.exit_reason) == (D("25.74"), "trailing")
+        # By hand: bought 100 at 25.02, sold 100 at the bid 25.70: +68.00.
+        assert closed.realized_pnl == D("68.00")
+    finally:
+        await chain.close()
