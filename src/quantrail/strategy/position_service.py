@@ -16,6 +16,7 @@ one instance per bus (two would publish every event twice, with the same keys).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from decimal import Decimal
@@ -72,6 +73,7 @@ class PositionService(Service):
         self._since_ns = 0
         self._requests: StreamCursor | None = None
         self._intents: StreamCursor | None = None
+        self._lock = asyncio.Lock()
 
     # --- start -----------------------------------------------------------------------------
 
@@ -95,6 +97,7 @@ class PositionService(Service):
                 events += await self._apply(fill)
         self._starts[ORDERS] = orders.last_id
         await self._publish(events)
+        log.info("positions rebuilt: %d open", len(self.keeper.positions))
 
     def subscriptions(self) -> list[Subscription]:
         def reader(stream: str, handler: Handler) -> Subscription:
@@ -110,7 +113,8 @@ class PositionService(Service):
 
     async def on_order(self, event: Event, _delivery: Delivery) -> None:
         if isinstance(event, OrderFill) and event.ts_event >= self._since_ns:
-            await self._publish(await self._apply(event))
+            async with self._lock:  # one order of events out: no mark after its close
+                await self._publish(await self._apply(event))
 
     async def on_price(self, event: Event, _delivery: Delivery) -> None:
         price = price_of(event)
@@ -118,7 +122,8 @@ class PositionService(Service):
             # The service clock, not the print's time: the throttle and the update's age must
             # not depend on how late a feed stamps its events.
             symbol = event.symbol  # type: ignore[attr-defined]
-            await self._publish(self.keeper.mark(symbol, price, self.ctx.now_ns()))
+            async with self._lock:
+                await self._publish(self.keeper.mark(symbol, price, self.ctx.now_ns()))
 
     # --- helpers ---------------------------------------------------------------------------
 
