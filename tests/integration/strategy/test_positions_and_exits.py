@@ -18,7 +18,7 @@ from kit.risk_events import kill_switch_activated
 from quantrail.bus.bus import EventBus
 from quantrail.strategy.exit_service import ExitService
 from quantrail.strategy.position_service import PositionService
-from quantrail.vocab import Direction, Side
+from quantrail.vocab import Direction, OrderType, Side
 
 D = Decimal
 ENTRY_QUOTE = quote(bid="25.00", ask="25.02", bid_size=1000, ask_size=1000)
@@ -169,5 +169,34 @@ async def test_a_trailing_stop_tightened_before_a_restart_is_the_one_enforced_af
         assert (stop.stop_price, closed.exit_reason) == (D("25.74"), "trailing")
         # By hand: bought 100 at 25.02, sold 100 at the bid 25.70: +68.00.
         assert closed.realized_pnl == D("68.00")
+    finally:
+        await chain.close()
+
+
+async def test_an_exit_order_working_across_a_restart_is_not_sent_again(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    chain = Chain(bus, chain_config(tmp_path, order_type="LIMIT"))
+    try:
+        await chain.start_execution()
+        await chain.start_trading()
+        await chain.show(ENTRY_QUOTE)
+        await chain.publish(entry_request(stop="24.50", qty=100))
+        opened = await _strategy_opened(chain)
+        await chain.show(THROUGH_STOP)  # a LIMIT sell at the mid 24.46 rests over the 24.45 bid
+        [intent] = await chain.wait_for("trades.intent", "created")
+        assert (intent.order_type, intent.limit_price) == (OrderType.LIMIT, D("24.46"))
+        await chain.wait_for("trades.order", "working")
+        await chain.stop("trading")
+
+        _, exits = await chain.start_trading()
+        assert isinstance(exits, ExitService)
+        assert exits.brain.positions[opened.position_id].working == intent.intent_id
+        await chain.show(quote(bid="24.40", ask="24.42", bid_size=1000, ask_size=1000))
+        await chain.show(quote(bid="24.46", ask="24.48", bid_size=1000, ask_size=1000))
+        [closed] = await chain.wait_for("position.state", "closed")
+        # By hand: bought 100 at 25.02, sold 100 at the limit 24.46: -56.00.
+        assert (closed.realized_pnl, closed.exit_reason) == (D("-56.00"), "stop")
+        assert await chain.events("trades.intent", "created") == [intent]
     finally:
         await chain.close()
