@@ -102,7 +102,10 @@ def up(
 
 def service(
     name: Annotated[
-        str, typer.Argument(help="session|exposure|engine|execution|ledger|marketdata")
+        str,
+        typer.Argument(
+            help="session|exposure|engine|execution|ledger|marketdata|positions|exit_brain"
+        ),
     ],
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
     redis: Annotated[str | None, typer.Option("--redis", help="Redis URL")] = None,

@@ -16,8 +16,20 @@ from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
+from quantrail.strategy.exit_service import build_exit_brain_service
+from quantrail.strategy.position_service import build_positions_service
 
-SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata", "features")
+SERVICE_NAMES = (
+    "session",
+    "exposure",
+    "engine",
+    "execution",
+    "ledger",
+    "marketdata",
+    "features",
+    "positions",
+    "exit_brain",
+)
 
 
 def build_services(
@@ -37,6 +49,8 @@ def build_services(
         "ledger": lambda: build_ledger_service(config),
         "marketdata": lambda: _market_service(config, clock, market),
         "features": lambda: build_features_service(config),
+        "positions": lambda: build_positions_service(config),
+        "exit_brain": lambda: build_exit_brain_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 

@@ -95,12 +95,19 @@ class ExitRules(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True)
     regime_exit: bool = False
     volatility_exit: bool = False
     order_type: OrderType = OrderType.MARKET
+    target_exit_pct: float = 100.0
+    """The share of the position sold at the target: 100 is an EXIT_FULL, less an EXIT_PARTIAL
+    (once; the rest rides on its stop and the other rules)."""
 
     def __post_init__(self) -> None:
         for name in ("max_hold_minutes", "target_r", "trailing_stop_pct"):
             value = getattr(self, name)
             if value is not None:
                 _positive(name, value)
+        if self.trailing_stop_pct is not None and self.trailing_stop_pct >= 100:
+            raise ValueError(f"trailing_stop_pct: must be < 100, got {self.trailing_stop_pct}")
+        if not 0.0 < self.target_exit_pct <= 100.0:
+            raise ValueError(f"target_exit_pct: must be in (0, 100], got {self.target_exit_pct}")
 
 
 DEFAULT_EXIT_RULES = ExitRules(
@@ -112,9 +119,23 @@ DEFAULT_EXIT_RULES = ExitRules(
 
 
 class ExitBrainConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    """Exit rules per strategy name (``breakout``, ``scripted``, ``mypkg.mod:Class``)."""
+    """Exit rules per strategy name (``breakout``, ``scripted``, ``mypkg.mod:Class``).
+
+    ``check_interval_s``: how often (service clock) time exits and resends are looked at;
+    ``retry_after_s``: an exit order that ended unfilled is sent again no sooner than this;
+    ``max_exit_orders``: exit orders per position at most (then an alert, and a person)."""
 
     strategies: dict[str, ExitRules] = msgspec.field(default_factory=dict)
+    check_interval_s: float = 1.0
+    retry_after_s: float = 5.0
+    max_exit_orders: int = 10
+
+    def __post_init__(self) -> None:
+        _positive("check_interval_s", self.check_interval_s)
+        if not (math.isfinite(self.retry_after_s) and self.retry_after_s >= 0):
+            raise ValueError(f"retry_after_s: must be >= 0, got {self.retry_after_s}")
+        if self.max_exit_orders < 1:
+            raise ValueError(f"max_exit_orders: must be >= 1, got {self.max_exit_orders}")
 
     def rules_for(self, strategy: str) -> ExitRules:
         if strategy in self.strategies:
