@@ -198,6 +198,7 @@ def _register_run_verbs() -> None:
     app.command("up")(cli_run.up)
     app.command("service")(cli_run.service)
     app.command("ibsim")(cli_ibkr.ibsim)
+    app.command("reconcile")(cli_ibkr.reconcile)
 
 
 _register_run_verbs()

@@ -8,8 +8,16 @@ from typing import Annotated
 
 import typer
 
-from quantrail.cli_options import console, err_console
+from quantrail.cli_options import (
+    ConfigOption,
+    NamespaceOption,
+    RedisOption,
+    console,
+    err_console,
+    load_cli_config,
+)
 from quantrail.ibkr.ibsim import Faults
+from quantrail.ibkr.reconcile_report import ReconcileReport
 
 FAULT_KEYS = ("drop-after", "exec-before-status", "repeat-exec-id", "reject", "hold-fills")
 
@@ -77,3 +85,88 @@ def _faults(specs: list[str]) -> Faults:
             )
             raise typer.Exit(2) from None
     return faults
+
+
+def reconcile(
+    account: Annotated[str, typer.Argument(help="our account (mapped by ibkr.accounts)")],
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Compare our orders, fills and positions with what IB reports (reads only).
+
+    Exit 0 when they agree, 1 when they differ (each difference listed), 2 on bad input.
+    """
+    from quantrail.cli_bus import _redis_bus
+    from quantrail.ibkr.reconcile_report import build_report
+
+    cfg = load_cli_config(config, redis, namespace)
+    if account not in {a.name for a in cfg.risk.accounts} and account not in cfg.ibkr.accounts:
+        err_console.print(
+            f"reconcile: unknown account {account!r} (not in risk.accounts or ibkr.accounts)",
+            markup=False,
+        )
+        raise typer.Exit(2)
+
+    async def run() -> ReconcileReport:
+        bus = _redis_bus(cfg)  # the registry lives in Redis
+        try:
+            return await build_report(cfg, bus, account)
+        finally:
+            await bus.close()
+
+    try:
+        report = asyncio.run(run())
+    except (ConnectionError, OSError, TimeoutError) as exc:
+        where = f"{cfg.ibkr.host}:{cfg.ibkr.port}"
+        err_console.print(f"reconcile: cannot reach the IB gateway at {where}: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    render_report(report)
+    raise typer.Exit(0 if report.result.clean else 1)
+
+
+def render_report(report: ReconcileReport) -> None:
+    from rich.table import Table
+
+    result = report.result
+    console.print(f"reconcile {report.account} (IB {report.ib_account})")
+    table = Table("what", "ours", "IB", "difference")
+    for order in report.ours:
+        if order.order_id in result.gone:
+            table.add_row(
+                f"order {order.order_id}", order.status.value, "not open", "closed on our side"
+            )
+        elif order.order_id in result.unsent:
+            table.add_row(
+                f"order {order.order_id}", order.status.value, "unknown", "never reached IB"
+            )
+    for execution in result.fills:
+        table.add_row(
+            f"fill {execution.exec_id}",
+            "missing",
+            f"{execution.side} {execution.shares} {execution.symbol} @ {execution.price}",
+            "to book",
+        )
+    for external in result.external_orders:
+        table.add_row(
+            f"IB order {external.ib_order_id}",
+            "none",
+            f"{external.action} {external.qty} {external.symbol}",
+            "external (placed by hand?)",
+        )
+    for execution in result.external_fills:
+        table.add_row(
+            f"IB fill {execution.exec_id}",
+            "none",
+            f"{execution.side} {execution.shares} {execution.symbol}",
+            "external",
+        )
+    for _account, symbol, theirs, ours in result.position_mismatches:
+        table.add_row(f"position {symbol}", str(ours), str(theirs), f"{theirs - ours:+d}")
+    if table.row_count:
+        console.print(table)
+    counts = (
+        f"{len(report.ours)} orders, {len(report.ib_open)} open at IB, "
+        f"{len(report.ib_executions)} executions today"
+    )
+    console.print(("agree: " if result.clean else "DIFFER: ") + counts, markup=False)

@@ -359,7 +359,7 @@ class IbkrVenue:
             if not s.ended
         ]
         ib_positions = {(p.account, p.contract.symbol): int(p.position) for p in positions}
-        opened, executed = [_open(t) for t in trades], [_execution(f) for f in fills]
+        opened, executed = [open_order_of(t) for t in trades], [execution_of(f) for f in fills]
         result = reconcile(ours, opened, executed, ib_positions, our_positions)
         self._apply(result, {f.execution.execId: f for f in fills})
         return result
@@ -392,7 +392,7 @@ class IbkrVenue:
             )  # fmt: skip
 
 
-def _open(trade: Trade) -> IbOpenOrder:
+def open_order_of(trade: Trade) -> IbOpenOrder:
     order = trade.order
     return IbOpenOrder(
         order_ref=order.orderRef,
@@ -404,7 +404,7 @@ def _open(trade: Trade) -> IbOpenOrder:
     )
 
 
-def _execution(fill: Fill) -> IbExecution:
+def execution_of(fill: Fill) -> IbExecution:
     e = fill.execution
     commission = fill.commissionReport.commission if fill.commissionReport.execId else None
     return IbExecution(
