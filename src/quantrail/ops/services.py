@@ -12,11 +12,15 @@ from quantrail.ledger.services import build_ledger_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
+from quantrail.risk.kernel_service import build_risk_kernel_service
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
+from quantrail.strategy.sizer_service import build_sizer_service
 
-SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata")
+SERVICE_NAMES = (
+    "session", "exposure", "engine", "execution", "ledger", "marketdata", "risk_kernel", "sizer",
+)  # fmt: skip
 
 
 def build_services(
@@ -35,6 +39,8 @@ def build_services(
         "execution": lambda: build_execution_service(config, bus, clock),
         "ledger": lambda: build_ledger_service(config),
         "marketdata": lambda: _market_service(config, clock, market),
+        "risk_kernel": lambda: build_risk_kernel_service(config),
+        "sizer": lambda: build_sizer_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 

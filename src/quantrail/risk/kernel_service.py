@@ -1,0 +1,163 @@
+"""The risk kernel service (``risk_kernel``): every advisory gets exactly one evaluation.
+
+Reads ``signals.advisory`` in the consumer group ``risk_kernel``: a second instance of the
+service is a hot failover (it takes the entries a dead instance left pending once they are
+``claim_idle_ms`` idle). For each ``SignalIssued`` it
+
+1. **catches up** on the streams it decides on (``StreamFollower``): its own past evaluations
+   (``risk.evaluation``, whoever published them), the kill switch, the engine's modes, the daily
+   status, positions, regimes and heartbeats. Nothing published before the decision is missed,
+   and an evaluation another instance (or a killed run of this one) already published is seen;
+2. if ``eval:<signal_id>`` is already on ``risk.evaluation``, does nothing (a redelivery, a
+   restart after kill -9, a failover, or the same signal published twice);
+3. else evaluates (``kernel.evaluate``, pure) and publishes the audit record and the evaluation
+   in one batch (audit first, so an evaluation on the stream implies its audit record).
+
+Market data (quotes, prints, ticks, candles) is only needed for its age, and is high volume:
+it is replayed at start and then followed by broadcast readers rather than caught up per
+advisory. A restarted instance rebuilds everything from the streams; it keeps no other state.
+
+One case can still give two evaluations: an instance that is alive but stalls on one advisory
+for longer than ``claim_idle_ms`` while another claims it. Keep ``claim_idle_ms`` well above a
+handler's time (the default is 30 s; an evaluation takes milliseconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+
+from quantrail.bus.delivery import Delivery
+from quantrail.bus.follow import StreamFollower
+from quantrail.config import AccountConfig, Config
+from quantrail.events.base import Event
+from quantrail.events.signals import SignalIssued
+from quantrail.risk.exposure_service import accounts_by_name, require_timezone
+from quantrail.risk.kernel import evaluate
+from quantrail.risk.kernel_config import RiskKernelConfig
+from quantrail.risk.kernel_events import evaluation_events, evaluation_id
+from quantrail.risk.kernel_state import KernelBook
+from quantrail.risk.signing import SigningKey, load_keys
+from quantrail.runtime.service import Service, Subscription
+
+log = logging.getLogger("quantrail.risk.kernel")
+
+NAME = "risk_kernel"
+SIGNALS = "signals.advisory"
+EVALUATIONS = "risk.evaluation"
+CONTROL_STREAMS = (
+    EVALUATIONS, "risk.kill_switch", "risk.mode", "risk.daily_status", "position.state",
+    "regime.classification", "system.health",
+)  # fmt: skip
+MARKET_STREAMS = ("market.quote", "market.trade", "market.tick", "market.candle")
+
+
+class RiskKernelService(Service):
+    name = NAME
+
+    def __init__(
+        self,
+        config: RiskKernelConfig,
+        accounts: Sequence[AccountConfig],
+        *,
+        timezone: str,
+        key: SigningKey | None = None,
+        default_account: str | None = None,
+        trades_chaos: bool = False,
+    ) -> None:
+        super().__init__()
+        by_name = accounts_by_name(accounts)
+        self._config = config
+        self._book = KernelBook(
+            {name: account.equity for name, account in by_name.items()},
+            require_timezone(timezone),
+        )
+        self._key = key
+        self._default_account = default_account or next(iter(by_name), None)
+        self._trades_chaos = trades_chaos
+        self._followers: list[StreamFollower] = []
+        self._market_starts: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+        self.counts: Counter[str] = Counter()
+
+    @property
+    def book(self) -> KernelBook:
+        return self._book
+
+    async def on_start(self) -> None:
+        bus = self.ctx.bus
+        self._followers = [StreamFollower(bus, s, self._book.apply) for s in CONTROL_STREAMS]
+        for stream in MARKET_STREAMS:
+            follower = StreamFollower(bus, stream, self._book.apply)
+            await follower.catch_up()
+            self._market_starts[stream] = follower.position
+        await self._catch_up()
+
+    def subscriptions(self) -> list[Subscription]:
+        market = [
+            Subscription(
+                [stream],
+                self._on_market,
+                name=stream,
+                broadcast=True,
+                start=self._market_starts.get(stream, "0-0"),
+            )
+            for stream in MARKET_STREAMS
+        ]
+        return [Subscription([SIGNALS], self._on_signal, name="signals"), *market]
+
+    def health(self) -> dict[str, object]:
+        return dict(self.counts)
+
+    async def _catch_up(self) -> None:
+        for follower in self._followers:
+            await follower.catch_up()
+
+    async def _on_market(self, event: Event, _delivery: Delivery) -> None:
+        self._book.apply(event)
+
+    async def _on_signal(self, event: Event, _delivery: Delivery) -> None:
+        if not isinstance(event, SignalIssued):
+            return
+        async with self._lock:
+            await self._catch_up()
+            if evaluation_id(event.signal_id) in self._book.evaluated:
+                self.counts["already_evaluated"] += 1
+                return
+            account = event.account or self._default_account or ""
+            now = self.ctx.now_ns()
+            state = self._book.snapshot(event, account, now)
+            verdict = evaluate(event, state, self._config, now, trades_chaos=self._trades_chaos)
+            audit, evaluation = evaluation_events(
+                event,
+                verdict,
+                account=account or None,
+                key=self._key,
+                config=self._config,
+                now_ns=now,
+            )
+            await self.ctx.publish_batch([audit, evaluation])
+            self._book.record(evaluation)
+            self.counts[verdict.decision] += 1
+            log.info(
+                "%s %s %s: %s",
+                evaluation.evaluation_id,
+                event.symbol,
+                verdict.decision,
+                ",".join(verdict.reasons) or verdict.approved_qty,
+            )
+
+
+def build_risk_kernel_service(config: Config) -> RiskKernelService:
+    """The kernel from the config tree; a signing key that cannot be read stops start-up."""
+    keys = load_keys(config.risk_kernel)
+    return RiskKernelService(
+        config.risk_kernel,
+        config.risk.accounts,
+        timezone=config.session.timezone,
+        key=keys.current,
+        default_account=config.strategy.account,
+        trades_chaos=config.strategy.trades_chaos,
+    )
