@@ -66,7 +66,8 @@ class KernelState:
     ``equity``: the daily status's equity when there is one, else the account's start-of-day
     equity. ``daily_pnl_pct`` / ``drawdown_pct``: from the latest daily status (None: none yet,
     nothing to check). ``market_data_ns``: the newest tick, quote, trade or candle of the symbol.
-    ``regime``: the symbol's regime (the newer of the last classification and the advisory's).
+    ``regime``: the symbol's regime (the newer of the last classification and the advisory's;
+    None: the advisory's own).
     ``heartbeats``: service name -> ``ts_event`` of its last heartbeat.
     """
 
@@ -192,7 +193,7 @@ def system_codes(
         codes.append(VetoCode.STALE_DATA)
     if down_services(state.heartbeats, config, now_ns):
         codes.append(VetoCode.SERVICE_DOWN)
-    if state.regime == "CHAOTIC" and not trades_chaos:
+    if (state.regime or advisory.regime) == "CHAOTIC" and not trades_chaos:
         codes.append(VetoCode.REGIME_CHAOTIC)
     return codes
 

@@ -63,7 +63,6 @@ def _evaluation(
     signature = key_id = ""
     if approved and direction is not None:
         message = approval_message(
-            **chained(advisory),
             evaluation_id=eval_id,
             account=account,
             symbol=advisory.symbol,

@@ -52,7 +52,7 @@ def size_request(
         return NoRequest(f"risk {risk} over {abs(entry - stop)}/share buys no round lot")
     side = Side.BUY if direction is Direction.LONG else Side.SELL
     limit = None
-    if config.order_type is OrderType.LIMIT:
+    if config.order_type == OrderType.LIMIT:
         limit = entry + config.limit_offset * side.sign
         if limit <= 0:
             return NoRequest(f"limit price {limit} from entry {entry} is not a price")
