@@ -28,6 +28,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from typing import Self
 
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.follow import StreamFollower
@@ -81,6 +82,18 @@ class RiskKernelService(Service):
         self._market_starts: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self.counts: Counter[str] = Counter()
+
+    @classmethod
+    def from_config(cls, config: Config) -> Self:
+        """From the config tree; a signing key that cannot be read raises ``SigningKeyError``."""
+        return cls(
+            config.risk_kernel,
+            config.risk.accounts,
+            timezone=config.session.timezone,
+            key=load_keys(config.risk_kernel).current,
+            default_account=config.strategy.account,
+            trades_chaos=config.strategy.trades_chaos,
+        )
 
     @property
     def book(self) -> KernelBook:
@@ -152,12 +165,4 @@ class RiskKernelService(Service):
 
 def build_risk_kernel_service(config: Config) -> RiskKernelService:
     """The kernel from the config tree; a signing key that cannot be read stops start-up."""
-    keys = load_keys(config.risk_kernel)
-    return RiskKernelService(
-        config.risk_kernel,
-        config.risk.accounts,
-        timezone=config.session.timezone,
-        key=keys.current,
-        default_account=config.strategy.account,
-        trades_chaos=config.strategy.trades_chaos,
-    )
+    return RiskKernelService.from_config(config)

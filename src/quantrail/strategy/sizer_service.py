@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from typing import Self
 
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.follow import StreamFollower
@@ -44,6 +45,10 @@ class SizerService(Service):
         self._follower: StreamFollower | None = None
         self._lock = asyncio.Lock()
         self.counts: Counter[str] = Counter()
+
+    @classmethod
+    def from_config(cls, config: Config) -> Self:
+        return cls(config.sizer, config.strategy.bucket)
 
     async def on_start(self) -> None:
         self._follower = StreamFollower(self.ctx.bus, REQUESTS, self._seen)
@@ -107,4 +112,4 @@ def _no_request_audit(
 
 
 def build_sizer_service(config: Config) -> SizerService:
-    return SizerService(config.sizer, config.strategy.bucket)
+    return SizerService.from_config(config)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
-from kit.event_base import ACCOUNT, T0
+from kit.event_base import T0
 from kit.kernel import (
     SECOND_NS,
     TEST_KEY,

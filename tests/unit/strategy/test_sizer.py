@@ -65,7 +65,8 @@ def test_a_modified_approval_is_sized_from_its_risk_and_capped_at_the_approved_q
 
 def test_a_short_limit_entry_sells_offset_below_the_entry_in_the_sizers_lots() -> None:
     approval = evaluation(recommended_action="SHORT", stop_price="10.70")
-    order = request(approval, order_type=OrderType.LIMIT, limit_offset=Decimal("0.05"), round_lot=500)
+    limit = {"order_type": OrderType.LIMIT, "limit_offset": Decimal("0.05")}
+    order = request(approval, round_lot=500, **limit)
     assert order.side is Side.SELL and order.limit_price == Decimal("9.95")
     assert approval.approved_qty == 1400 and order.qty == 1000  # 1,428 -> two lots of 500
     assert order.risk_amount == Decimal("700.00")
