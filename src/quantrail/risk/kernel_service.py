@@ -96,6 +96,11 @@ class RiskKernelService(Service):
         )
 
     @property
+    def signing_key_id(self) -> str:
+        """The id of the key that signs approvals ("" when unsigned); never the key."""
+        return self._key.key_id if self._key is not None else ""
+
+    @property
     def book(self) -> KernelBook:
         return self._book
 
@@ -107,6 +112,11 @@ class RiskKernelService(Service):
             await follower.catch_up()
             self._market_starts[stream] = follower.position
         await self._catch_up()
+        log.info(
+            "%d evaluations on the stream; approvals %s",
+            len(self._book.evaluated),
+            f"signed with key {self.signing_key_id}" if self._key else "unsigned (no key)",
+        )
 
     def subscriptions(self) -> list[Subscription]:
         market = [

@@ -24,6 +24,7 @@ from kit.kernel import (
 from kit.market_events import quote
 from kit.position_events import position_opened
 from kit.risk_events import kill_switch_activated, kill_switch_reset, risk_mode_changed
+from kit.strategy_events import regime_classified
 from kit.system_events import heartbeat
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config
@@ -121,6 +122,16 @@ async def test_trades_per_day_open_positions_and_heartbeats_count_from_the_strea
     ]  # fmt: skip
     last = (await sim.events(RiskEvaluationCompleted))[-1]
     assert last.veto_reasons == ["MAX_TRADES_PER_DAY", "MAX_OPEN_POSITIONS"]
+
+
+async def test_a_chaotic_classification_newer_than_the_advisory_vetoes_that_symbol(
+    bus: EventBus,
+) -> None:
+    async with chain(bus, kernel_service(), sizer_service()) as sim:
+        chaotic = regime_classified(regime="CHAOTIC", ts_event=T0 + 1)
+        await sim.publish(quote(), quote("OTHER"), chaotic, advisory(1), advisory(2, "OTHER"))
+        result = await verdicts(sim)
+    assert [reason for _sid, reason, _qty in result] == ["REGIME_CHAOTIC", "APPROVED"]
 
 
 async def test_one_evaluation_and_one_request_per_signal_across_duplicates_and_restarts(
