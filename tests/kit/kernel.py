@@ -11,7 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from kit.event_base import ACCOUNT, SYMBOL, T0, build, envelope
+from kit.event_base import ACCOUNT, SYMBOL, T0
+from kit.risk_events import risk_daily_status
+from kit.strategy_events import signal_issued
 from quantrail.config import AccountConfig, Config, config_from_mapping
 from quantrail.events import RiskDailyStatusUpdated, SignalIssued
 from quantrail.risk.kernel import KernelState
@@ -38,42 +40,20 @@ def signal_id(n: int = 1, symbol: str = SYMBOL) -> str:
 def advisory(n: int = 1, symbol: str = SYMBOL, **overrides: Any) -> SignalIssued:
     """The ``n``-th LONG advisory (its own signal id), entry 10.00, stop 9.50."""
     sid = signal_id(n, symbol)
-    defaults = envelope(
-        account=ACCOUNT,
-        correlation_id=sid,
-        idempotency_key=sid,
-        signal_id=sid,
-        symbol=symbol,
-        edge_score=72,
-        confidence=0.7,
-        regime_fit=True,
-        regime="TRENDING",
-        recommended_action="LONG",
-        reasoning="breakout over the 20-bar high",
-        model_version="v1",
-        stop_price=STOP,
-        entry_price=ENTRY,
-        strategy="breakout",
-        timeframe="1m",
-        ts_data_ns=T0,
-    )
-    return build(SignalIssued, defaults, overrides)
+    chain = {"account": ACCOUNT, "correlation_id": sid, "idempotency_key": sid, "signal_id": sid}
+    priced = {"stop_price": STOP, "entry_price": ENTRY, "strategy": "breakout"}
+    timing = {"timeframe": "1m", "ts_data_ns": T0}
+    return signal_issued(symbol, **{**chain, **priced, **timing, **overrides})
 
 
 def daily_status(**overrides: Any) -> RiskDailyStatusUpdated:
     """ACC1 on 2024-03-15: down 1 %, 1 point below its high-water mark, no kill switch."""
-    defaults = envelope(
-        account=ACCOUNT,
-        session_date="2024-03-15",
-        daily_pnl_percent=-1.0,
-        daily_pnl_usd="-1000.00",
-        open_positions=0,
-        total_exposure_percent=20.0,
-        drawdown_from_hwm=1.0,
-        risk_budget_remaining=4.0,
-        equity="99000.00",
-    )
-    return build(RiskDailyStatusUpdated, defaults, overrides)
+    defaults = {
+        "daily_pnl_percent": -1.0, "daily_pnl_usd": "-1000.00", "open_positions": 0,
+        "total_exposure_percent": 20.0, "drawdown_from_hwm": 1.0, "risk_budget_remaining": 4.0,
+        "equity": "99000.00",
+    }  # fmt: skip
+    return risk_daily_status(**{**defaults, **overrides})
 
 
 def kernel_state(**overrides: Any) -> KernelState:
