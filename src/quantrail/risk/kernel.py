@@ -252,8 +252,7 @@ def trade_codes(
         return codes, Sizing()
     if stop is None or direction is None:
         return codes, Sizing()
-    if not stop.is_finite() or stop <= 0 or (stop >= entry if direction is Direction.LONG
-                                             else stop <= entry):  # fmt: skip
+    if not _stop_protects(direction, entry, stop):
         codes.append(VetoCode.INVALID_STOP)
         return codes, Sizing()
     sizing = size(state.equity, entry, stop, config)
@@ -262,6 +261,13 @@ def trade_codes(
     if sizing.cap_qty == 0:
         codes.append(VetoCode.MAX_POSITION)
     return codes, sizing
+
+
+def _stop_protects(direction: Direction, entry: Decimal, stop: Decimal) -> bool:
+    """A stop below the entry of a long, above the entry of a short (and a real price)."""
+    if not stop.is_finite() or stop <= 0:
+        return False
+    return stop < entry if direction is Direction.LONG else stop > entry
 
 
 def _advisory_codes(advisory: SignalIssued, config: RiskKernelConfig) -> list[VetoCode]:

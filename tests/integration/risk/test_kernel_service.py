@@ -91,7 +91,11 @@ async def test_vetoes_come_from_what_the_kernel_follows_and_make_no_request(
                           advisory(6))  # fmt: skip
         await sim.advance(200)  # the quote and the next advisory's data are now old
         await sim.publish(daily_status(ts_event=sim.clock.now_ns()), advisory(7))
-        assert [r.signal_id for r in await sim.events(SubmitOrder)] == [signal_id(2)]
+        now = sim.clock.now_ns()
+        await sim.publish(advisory(8, ts_event=now, ts_data_ns=0))  # fresh, but its data is not
+        await sim.publish(quote(ts_event=now), advisory(9, ts_event=now, ts_data_ns=0))
+        approved = [signal_id(2), signal_id(9)]
+        assert [r.signal_id for r in await sim.events(SubmitOrder)] == approved
         result = await verdicts(sim)
     assert result == [
         (signal_id(1), "KILL_SWITCH_ACTIVE", 0),
@@ -101,6 +105,8 @@ async def test_vetoes_come_from_what_the_kernel_follows_and_make_no_request(
         (signal_id(5), "DAILY_LOSS_LIMIT", 0),
         (signal_id(6), "MAX_DRAWDOWN", 0),
         (signal_id(7), "STALE_DATA", 0),
+        (signal_id(8), "STALE_DATA", 0),
+        (signal_id(9), "APPROVED", 1900),  # on the daily status's 99,000 equity
     ]
 
 
