@@ -13,9 +13,11 @@ service is a hot failover (it takes the entries a dead instance left pending onc
 3. else evaluates (``kernel.evaluate``, pure) and publishes the audit record and the evaluation
    in one batch (audit first, so an evaluation on the stream implies its audit record).
 
-Market data (quotes, prints, ticks, candles) is only needed for its age, and is high volume:
-it is replayed at start and then followed by broadcast readers rather than caught up per
-advisory. A restarted instance rebuilds everything from the streams; it keeps no other state.
+Market data (quotes, prints, ticks, candles) is caught up the same way, so an advisory and a
+quote published together give the same verdict on every run; a timer (every ``CATCH_UP_S``)
+keeps the followers warm between advisories, so one advisory after a quiet hour does not read
+the whole hour.
+A restarted instance rebuilds everything from the streams; it keeps no other state.
 
 One case can still give two evaluations: an instance that is alive but stalls on one advisory
 for longer than ``claim_idle_ms`` while another claims it. Keep ``claim_idle_ms`` well above a
@@ -41,18 +43,19 @@ from quantrail.risk.kernel_config import RiskKernelConfig
 from quantrail.risk.kernel_events import evaluation_events, evaluation_id
 from quantrail.risk.kernel_state import KernelBook
 from quantrail.risk.signing import SigningKey, load_keys
-from quantrail.runtime.service import Service, Subscription
+from quantrail.runtime.service import Service, Subscription, Timer
 
 log = logging.getLogger("quantrail.risk.kernel")
 
 NAME = "risk_kernel"
 SIGNALS = "signals.advisory"
 EVALUATIONS = "risk.evaluation"
-CONTROL_STREAMS = (
+FOLLOWED_STREAMS = (
     EVALUATIONS, "risk.kill_switch", "risk.mode", "risk.daily_status", "position.state",
     "regime.classification", "system.health",
+    "market.quote", "market.trade", "market.tick", "market.candle",
 )  # fmt: skip
-MARKET_STREAMS = ("market.quote", "market.trade", "market.tick", "market.candle")
+CATCH_UP_S = 1.0
 
 
 class RiskKernelService(Service):
@@ -79,7 +82,6 @@ class RiskKernelService(Service):
         self._default_account = default_account or next(iter(by_name), None)
         self._trades_chaos = trades_chaos
         self._followers: list[StreamFollower] = []
-        self._market_starts: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self.counts: Counter[str] = Counter()
 
@@ -106,11 +108,7 @@ class RiskKernelService(Service):
 
     async def on_start(self) -> None:
         bus = self.ctx.bus
-        self._followers = [StreamFollower(bus, s, self._book.apply) for s in CONTROL_STREAMS]
-        for stream in MARKET_STREAMS:
-            follower = StreamFollower(bus, stream, self._book.apply)
-            await follower.catch_up()
-            self._market_starts[stream] = follower.position
+        self._followers = [StreamFollower(bus, s, self._book.apply) for s in FOLLOWED_STREAMS]
         await self._catch_up()
         log.info(
             "%d evaluations on the stream; approvals %s",
@@ -119,17 +117,10 @@ class RiskKernelService(Service):
         )
 
     def subscriptions(self) -> list[Subscription]:
-        market = [
-            Subscription(
-                [stream],
-                self._on_market,
-                name=stream,
-                broadcast=True,
-                start=self._market_starts.get(stream, "0-0"),
-            )
-            for stream in MARKET_STREAMS
-        ]
-        return [Subscription([SIGNALS], self._on_signal, name="signals"), *market]
+        return [Subscription([SIGNALS], self._on_signal, name="signals")]
+
+    def timers(self) -> list[Timer]:
+        return [Timer(CATCH_UP_S, self._keep_up, "catch-up")]
 
     def health(self) -> dict[str, object]:
         return dict(self.counts)
@@ -138,8 +129,9 @@ class RiskKernelService(Service):
         for follower in self._followers:
             await follower.catch_up()
 
-    async def _on_market(self, event: Event, _delivery: Delivery) -> None:
-        self._book.apply(event)
+    async def _keep_up(self) -> None:
+        async with self._lock:
+            await self._catch_up()
 
     async def _on_signal(self, event: Event, _delivery: Delivery) -> None:
         if not isinstance(event, SignalIssued):
