@@ -13,11 +13,13 @@ from quantrail.marketdata.features_service import build_features_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
+from quantrail.risk.kernel_service import build_risk_kernel_service
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
 from quantrail.strategy.exit_service import build_exit_brain_service
 from quantrail.strategy.position_service import build_positions_service
+from quantrail.strategy.sizer_service import build_sizer_service
 
 SERVICE_NAMES = (
     "session",
@@ -27,6 +29,8 @@ SERVICE_NAMES = (
     "ledger",
     "marketdata",
     "features",
+    "risk_kernel",
+    "sizer",
     "positions",
     "exit_brain",
 )
@@ -51,6 +55,8 @@ def build_services(
         "features": lambda: build_features_service(config),
         "positions": lambda: build_positions_service(config),
         "exit_brain": lambda: build_exit_brain_service(config),
+        "risk_kernel": lambda: build_risk_kernel_service(config),
+        "sizer": lambda: build_sizer_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 

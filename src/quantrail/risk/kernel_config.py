@@ -26,6 +26,8 @@ class RiskKernelConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_onl
 
     ``depends_on``: services whose heartbeat must be younger than ``heartbeat_timeout_s``
     (empty: no heartbeat check). ``symbols``: an allow-list (empty: every symbol).
+    ``require_mode``: veto (``MODE_THROTTLED``) while the decision engine has announced no mode
+    for the account (off by default, so a chain run without the engine is not blocked).
     ``signing_key_env`` / ``signing_key_file``: where the HMAC key that signs evaluations comes
     from (never the YAML itself); ``previous_key_env`` / ``previous_key_file`` the key before a
     rotation (execution accepts both)."""
@@ -43,6 +45,7 @@ class RiskKernelConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_onl
     heartbeat_timeout_s: float = 90.0
     depends_on: list[str] = msgspec.field(default_factory=list)
     round_lot: int = 100
+    require_mode: bool = False
     signing_key_env: str = "QUANTRAIL_SIGNING_KEY"
     signing_key_file: str | None = None
     previous_key_env: str = "QUANTRAIL_SIGNING_KEY_PREVIOUS"

@@ -1,0 +1,43 @@
+"""StreamFollower on both transports: everything kept first, then only what is new."""
+
+from __future__ import annotations
+
+from kit.bus import PING_STREAM, Ping, pings
+from quantrail.bus.bus import EventBus
+from quantrail.bus.follow import StreamFollower
+from quantrail.events.base import Event
+
+
+async def test_catch_up_feeds_each_entry_once_in_order_across_pages(bus: EventBus) -> None:
+    seen: list[int] = []
+
+    def take(event: Event) -> None:
+        assert isinstance(event, Ping)
+        seen.append(event.seq)
+
+    follower = StreamFollower(bus, PING_STREAM, take, page=7)
+    assert await follower.catch_up() == 0 and follower.position == "0-0"
+    await bus.publish_batch(pings(20))
+    assert await follower.catch_up() == 20
+    assert await follower.catch_up() == 0
+    await bus.publish_batch(pings(3, start=20))
+    assert await follower.catch_up() == 3
+    assert seen == list(range(23))
+    assert follower.position == (await bus.read_range(PING_STREAM))[-1].entry_id
+
+
+async def test_an_entry_that_does_not_decode_or_is_refused_is_skipped(bus: EventBus) -> None:
+    seen: list[int] = []
+
+    def take(event: Event) -> None:
+        assert isinstance(event, Ping)
+        if event.note == "refuse":
+            raise ValueError("seq: refused")
+        seen.append(event.seq)
+
+    await bus.publish(Ping(ts_event=1, seq=0))
+    await bus.publish_raw(PING_STREAM, {b"kind": b"test.ping.sent", b"data": b"{not json"})
+    await bus.publish_batch([Ping(ts_event=2, seq=1, note="refuse"), Ping(ts_event=3, seq=2)])
+    follower = StreamFollower(bus, PING_STREAM, take)
+    assert await follower.catch_up() == 4
+    assert seen == [0, 2]
