@@ -19,7 +19,8 @@ from quantrail.cli_options import (
 from quantrail.ibkr.ibsim import Faults
 from quantrail.ibkr.reconcile_report import ReconcileReport
 
-FAULT_KEYS = ("drop-after", "exec-before-status", "repeat-exec-id", "reject", "hold-fills")
+FLAG_FAULTS = ("exec-before-status", "repeat-exec-id", "hold-fills", "silent")
+FAULT_KEYS = ("drop-after", "reject", *FLAG_FAULTS)
 
 
 def ibsim(
@@ -74,7 +75,7 @@ def _faults(specs: list[str]) -> Faults:
                 faults.drop_after_messages = int(value)
             elif key == "reject":
                 faults.reject_code = int(value)
-            elif key in ("exec-before-status", "repeat-exec-id", "hold-fills") and not value:
+            elif key in FLAG_FAULTS and not value:
                 setattr(faults, key.replace("-", "_"), True)
             else:
                 raise ValueError

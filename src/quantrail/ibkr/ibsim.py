@@ -50,6 +50,9 @@ class Faults:
     reject_code: int | None = None
     hold_fills: bool = False
     """Working orders do not fill at once (tests drive fills with ``fill``)."""
+    silent: bool = False
+    """New orders are taken into the book but not answered (a crash or a link loss right
+    after ``placeOrder`` went out: did the order get there?)."""
 
 
 @dataclass(slots=True)
@@ -238,6 +241,8 @@ class IbGatewaySimulator:
             order, _modified = self.book.place(request, session.client_id)
         except OrderRefused as refused:
             await self._send(session, msg.error(request.order_id, refused.code, refused.message))
+            return
+        if self.faults.silent:
             return
         if self.faults.reject_code is not None:
             self.book.reject(order)

@@ -1,0 +1,142 @@
+"""The execution service on the IB venue: intents become IB orders, fills reach the ledger once,
+and a restart between ``placeOrder`` and IB's answer sends no second order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from kit.bus import make_bus, new_namespace
+from kit.ledger import running
+from kit.market_events import quote
+from kit.order_events import intent
+from kit.poll import eventually
+from quantrail.bus.bus import EventBus
+from quantrail.config import Config, config_from_mapping
+from quantrail.execution.order import order_id_for_intent
+from quantrail.execution.registry import registry_for
+from quantrail.execution.services import build_execution_service
+from quantrail.ibkr.ibsim import IbGatewaySimulator
+from quantrail.ledger.service import LedgerService
+from quantrail.ledger.store import LedgerStore
+from quantrail.runtime.clock import WallClock
+from quantrail.vocab import OrderStatus, OrderType, Side
+
+ACCOUNT, IB_ACCOUNT = "HAMMER", "DU0000001"
+
+
+@pytest.fixture
+async def ibsim() -> AsyncIterator[IbGatewaySimulator]:
+    simulator = await IbGatewaySimulator().start()
+    yield simulator
+    await simulator.stop()
+
+
+def _config(port: int, db_url: str = "sqlite:///:memory:") -> Config:
+    return config_from_mapping({
+        "execution": {"venue": "ibkr"},
+        "ibkr": {"port": port, "accounts": {ACCOUNT: IB_ACCOUNT}, "reconnect_backoff_s": [0.1]},
+        "risk": {"accounts": [{"name": ACCOUNT, "equity": "1000000"}]},
+        "db": {"url": db_url},
+    })  # fmt: skip
+
+
+def _market_intent(intent_id: str, qty: int = 100) -> object:
+    return intent(
+        side=Side.BUY, qty=qty, intent_id=intent_id, symbol="AAPL", account=ACCOUNT,
+        order_type=OrderType.MARKET, limit_price=None,
+    )  # fmt: skip
+
+
+def _aapl_quote() -> object:
+    """The touch execution sizes against (the LiquidityGuard's displayed-size cap)."""
+    return quote(symbol="AAPL", bid="99.00", ask="99.02", bid_size=5000, ask_size=5000)
+
+
+def _placed(ibsim: IbGatewaySimulator) -> list[list[str]]:
+    return [fields for _at, fields in ibsim.received if fields[0] == "3"]
+
+
+async def test_an_intent_ends_as_an_ib_order_and_one_fill_in_the_ledger_with_ibs_commission(
+    ibsim: IbGatewaySimulator, bus: EventBus, tmp_path: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    config = _config(ibsim.port, db_url)
+    execution = build_execution_service(config, bus, WallClock())
+    async with running(bus, LedgerService(db_url, config.risk.accounts)), running(bus, execution):
+        await bus.publish(_aapl_quote())  # type: ignore[arg-type]
+        await eventually(lambda: "AAPL" in execution.pretrade.quotes, what="the quote seen")  # type: ignore[attr-defined]
+        await bus.publish(_market_intent("int-ib-1", qty=300))  # type: ignore[arg-type]
+        our_id = order_id_for_intent("int-ib-1")
+        await eventually(lambda: ibsim.book.executions, what="an execution at IB")
+        with LedgerStore.open(db_url) as store:
+            await eventually(lambda: store.count_fills(ACCOUNT) == 1, what="the fill booked")
+    placed = _placed(ibsim)
+    assert len(placed) == 1 and placed[0][26] == our_id  # orderRef is our order id
+    execution_at_ib = ibsim.book.executions[0]
+    with LedgerStore.open(db_url) as store:
+        day = next(iter(store.snapshot_days(ACCOUNT)))
+        fills = store.load_fills(ACCOUNT, day)
+    assert [(f.fill_id, f.qty, f.fee) for f in fills] == [
+        (execution_at_ib.exec_id, 300, Decimal("1.50"))  # IB's commission report as the fee
+    ]
+
+
+def _start_execution(config_path: Path, redis_url: str, namespace: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "quantrail.cli", "service", "execution", "-c", str(config_path),
+         "--redis", redis_url, "--instance", "x"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**os.environ, "QUANTRAIL_NAMESPACE": namespace},
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+async def test_kill_9_after_place_order_went_out_sends_no_second_order_after_restart(
+    ibsim: IbGatewaySimulator, redis_url: str, tmp_path: Path
+) -> None:
+    namespace = new_namespace()
+    config_path = tmp_path / "quantrail.yaml"
+    config_path.write_text(
+        "execution: {venue: ibkr}\n"
+        f"ibkr: {{port: {ibsim.port}, accounts: {{{ACCOUNT}: {IB_ACCOUNT}}}, "
+        "reconnect_backoff_s: [0.2]}\n"
+        f"risk: {{accounts: [{{name: {ACCOUNT}, equity: '1000000'}}]}}\n"
+    )
+    bus = make_bus("redis", redis_url, namespace)
+    ibsim.faults.silent = True  # IB takes the order and says nothing
+    process = _start_execution(config_path, redis_url, namespace)
+    try:
+        await eventually(lambda: bus.read_range("system.health"), within=30, what="started")
+        await bus.publish(_aapl_quote())  # type: ignore[arg-type]
+        await bus.publish(_market_intent("int-crash"))  # type: ignore[arg-type]
+        await eventually(lambda: ibsim.book.orders, within=30, what="the order at IB")
+        os.kill(process.pid, signal.SIGKILL)
+        await asyncio.to_thread(process.wait, 30)
+        ibsim.faults.silent = False
+        process = _start_execution(config_path, redis_url, namespace)
+        our_id = order_id_for_intent("int-crash")
+        registry = registry_for(bus)
+
+        async def status() -> OrderStatus | None:
+            order = await registry.get(our_id)
+            return None if order is None else order.status
+
+        await eventually(status, lambda s: s is OrderStatus.WORKING, within=30, what="adopted")
+        await ibsim.set_quote("AAPL", Decimal("99.00"), Decimal("99.02"))  # now it fills
+        await eventually(status, lambda s: s is OrderStatus.FILLED, within=30, what="filled")
+        assert len(_placed(ibsim)) == 1
+        assert len(ibsim.book.orders) == 1
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            await asyncio.to_thread(process.wait, 30)
+        await bus.close()
