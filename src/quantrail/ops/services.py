@@ -9,14 +9,18 @@ from quantrail.bus.bus import EventBus
 from quantrail.config import Config
 from quantrail.execution.services import build_execution_service
 from quantrail.ledger.services import build_ledger_service
+from quantrail.marketdata.candle_service import build_candles_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
+from quantrail.strategy.advisory_service import build_signals_service
+from quantrail.strategy.regime_service import build_regime_service
 
-SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata")
+SERVICE_NAMES: tuple[str, ...] = ("session", "exposure", "engine", "execution", "ledger")
+SERVICE_NAMES += ("marketdata", "candles", "regime", "signals")
 
 
 def build_services(
@@ -35,6 +39,9 @@ def build_services(
         "execution": lambda: build_execution_service(config, bus, clock),
         "ledger": lambda: build_ledger_service(config),
         "marketdata": lambda: _market_service(config, clock, market),
+        "candles": lambda: build_candles_service(config),
+        "regime": lambda: build_regime_service(config),
+        "signals": lambda: build_signals_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 
