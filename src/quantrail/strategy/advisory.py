@@ -194,10 +194,12 @@ class AdvisoryDesk:
     def _events(self, advices: list[Advice | None], trigger: Trigger, now_ns: int) -> list[Event]:
         out: list[Event] = []
         for advice in advices:
-            if advice is None or not self.watches(advice.symbol):
+            if advice is None:
                 continue
             if not isinstance(advice, Advice):
                 raise TypeError(f"strategy returned {type(advice).__name__}, not Advice or None")
+            if not self.watches(advice.symbol):
+                continue
             event = self._event(advice, trigger, now_ns)
             if event.idempotency_key not in self._seen:
                 self._seen.add(event.idempotency_key)
