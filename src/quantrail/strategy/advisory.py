@@ -4,6 +4,10 @@ The desk keeps what a strategy may read (``DeskView``: candles of the strategy's
 last price, the regime and the account's positions), asks the strategy on each candle, tick and
 clock step, and turns its ``Advice`` into events:
 
+Every advisory event is stamped with the time of the data it is based on (the candle's end, the
+tick's time, a scripted row's ``ts``; the clock for other clock advice), so a simulated run gives
+the same events whichever transport and however late a reader is.
+
 * LONG/SHORT -> ``SignalIssued`` (``execution_power`` NONE), ``signal_id``
   ``sig:<strategy>:<symbol>:<candle start ns>`` (a tick or clock advice: the start of the
   strategy-timeframe bucket it falls in), ``correlation_id = idempotency_key = signal_id``;
@@ -171,7 +175,7 @@ class AdvisoryDesk:
         if not self.take_candle(candle):
             return []
         advice = self.strategy.on_candle(candle, self.view)
-        return self._events([advice], Trigger(candle.start_ns, candle.ts_event, candle), now_ns)
+        return self._events([advice], Trigger(candle.start_ns, candle.ts_event, candle))
 
     def on_tick(self, tick: PriceTicked, now_ns: int) -> list[Event]:
         self.view.now = now_ns
@@ -179,19 +183,17 @@ class AdvisoryDesk:
             return []
         self.view.set_price(tick.symbol, tick.price)
         advice = self.strategy.on_tick(tick, self.view)
-        return self._events(
-            [advice], Trigger(self._bucket(tick.ts_event), tick.ts_event, tick), now_ns
-        )
+        return self._events([advice], Trigger(self._bucket(tick.ts_event), tick.ts_event, tick))
 
     def on_clock(self, now_ns: int) -> list[Event]:
         self.view.now = now_ns
         advices = self.strategy.on_clock(now_ns, self.view)
-        return self._events(list(advices), Trigger(self._bucket(now_ns), now_ns, None), now_ns)
+        return self._events(list(advices), Trigger(self._bucket(now_ns), now_ns, None))
 
     def _bucket(self, ts_ns: int) -> int:
         return ts_ns - ts_ns % self._bucket_ns
 
-    def _events(self, advices: list[Advice | None], trigger: Trigger, now_ns: int) -> list[Event]:
+    def _events(self, advices: list[Advice | None], trigger: Trigger) -> list[Event]:
         out: list[Event] = []
         for advice in advices:
             if advice is None:
@@ -200,13 +202,13 @@ class AdvisoryDesk:
                 raise TypeError(f"strategy returned {type(advice).__name__}, not Advice or None")
             if not self.watches(advice.symbol):
                 continue
-            event = self._event(advice, trigger, now_ns)
+            event = self._event(advice, trigger)
             if event.idempotency_key not in self._seen:
                 self._seen.add(event.idempotency_key)
                 out.append(event)
         return out
 
-    def _event(self, advice: Advice, trigger: Trigger, now_ns: int) -> Event:
+    def _event(self, advice: Advice, trigger: Trigger) -> Event:
         signal_id = advice.signal_id or f"sig:{self.label}:{advice.symbol}:{trigger.basis_ns}"
         if advice.actionable and self.kill.active(self.account):
             advice = Advice.decline(
@@ -214,7 +216,8 @@ class AdvisoryDesk:
                 action=advice.action,
             )  # fmt: skip
         envelope: dict[str, Any] = {
-            "ts_event": now_ns, "source": self._source, "account": self.account,
+            "ts_event": advice.ts_data_ns or trigger.data_ns,
+            "source": self._source, "account": self.account,
             "causation_id": trigger.cause.event_id if trigger.cause else "",
         }  # fmt: skip
         reading = self.view.regime(advice.symbol)

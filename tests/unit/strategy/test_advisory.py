@@ -42,7 +42,7 @@ def test_a_candle_advice_becomes_a_signal_with_the_contracts_ids() -> None:
     assert signal.execution_power == "NONE" and signal.recommended_action == "LONG"
     assert (signal.stop_price, signal.entry_price) == (Decimal("24.50"), Decimal("25.00"))
     assert (signal.strategy, signal.timeframe, signal.model_version) == ("boom", "1m", "boom-1")
-    assert (signal.ts_event, signal.ts_data_ns) == (NOW, candle.ts_event)
+    assert signal.ts_event == signal.ts_data_ns == candle.ts_event
     assert signal.regime == ""  # the detector is still warming up
     # The same candle again (a replay or a redelivery) says nothing.
     assert advisory.on_candle(candle, NOW) == []
