@@ -18,7 +18,11 @@ def test_timestamps_are_iso_with_a_zone_or_int_nanoseconds() -> None:
     assert parse_ts("2024-03-15T13:30:00Z") == T0
     assert parse_ts("2024-03-15T09:30:00-04:00") == T0
     assert parse_ts("2024-03-15T13:30:00.000001+00:00") == T0 + 1_000
+    assert parse_ts("2024-03-15T13:30:00.000000007Z") == T0 + 7  # nanoseconds kept exactly
+    assert parse_ts("2024-03-15T13:30:00,5+00:00") == T0 + 500_000_000
     assert parse_ts(str(T0 + 7)) == T0 + 7
+    with pytest.raises(ValueError, match="more than nine fractional digits"):
+        parse_ts("2024-03-15T13:30:00.0000000001Z")
     with pytest.raises(ValueError, match="must carry a zone"):
         parse_ts("2024-03-15T13:30:00")
 

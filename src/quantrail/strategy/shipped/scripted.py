@@ -2,11 +2,12 @@
 tests can drive the chain exactly.
 
 The file (param ``path``) has the header ``ts,symbol,action,edge_score,confidence,stop,reasoning``
-and one advisory per row: ``ts`` ISO-8601 with a zone (``2024-03-15T09:45:00-04:00``) or int
-nanoseconds UTC; ``action`` LONG, SHORT or NO_SIGNAL; ``edge_score`` an int 0-100;
-``confidence`` 0-1; ``stop`` the required stop price (empty only for NO_SIGNAL); ``reasoning``
-free text (quote it if it holds commas). The whole file is read and checked when the strategy
-is built: a bad row is a ``ScriptError`` naming the file, line, column and value.
+and one advisory per row: ``ts`` ISO-8601 with a zone (``2024-03-15T09:45:00-04:00``, up to nine
+fractional digits, kept exactly) or int nanoseconds UTC; ``action`` LONG, SHORT or NO_SIGNAL;
+``edge_score`` an int 0-100; ``confidence`` 0-1; ``stop`` the required stop price (empty only
+for NO_SIGNAL); ``reasoning`` free text (quote it if it holds commas). The whole file is read
+and checked when the strategy is built: a bad row is a ``ScriptError`` naming the file, line,
+column and value.
 
 A row is due when the service clock reaches its ``ts`` (the service asks on its timer and before
 each event), rows in time order (equal times: file order). Its signal id is
@@ -18,6 +19,7 @@ declines with gate ``scripted``.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from quantrail.strategy.api import ACTIONS, Action, Advice, BaseStrategy, Market
 
 HEADER = ("ts", "symbol", "action", "edge_score", "confidence", "stop", "reasoning")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FRACTION = re.compile(r"(?<=:\d\d)[.,](\d+)")
 
 
 class ScriptError(ValueError):
@@ -54,11 +57,19 @@ def parse_ts(text: str) -> int:
     """ISO-8601 with a zone, or int nanoseconds UTC, to int nanoseconds UTC (exact)."""
     if text.isdigit():
         return int(text)
+    # datetime keeps microseconds only: the fraction is taken apart so nanoseconds stay exact.
+    fraction_ns = 0
+    if match := _FRACTION.search(text):
+        digits = match.group(1)
+        if len(digits) > 9:
+            raise ValueError("more than nine fractional digits (nanoseconds)")
+        fraction_ns = int(digits.ljust(9, "0"))
+        text = text[: match.start()] + text[match.end() :]
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError("must carry a zone (Z or +hh:mm) or be int nanoseconds")
     delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + fraction_ns
 
 
 def _parse_row(cells: dict[str, str]) -> dict[str, object]:
