@@ -119,6 +119,7 @@ class TickThrottle:
     min_interval_ns: int
     _sent_ns: dict[str, int] = field(default_factory=dict, init=False, repr=False)
     _pending: dict[str, PriceUpdate] = field(default_factory=dict, init=False, repr=False)
+    _latest_ts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def per_second(cls, max_per_s: float) -> TickThrottle:
@@ -127,7 +128,11 @@ class TickThrottle:
         return cls(max(1, round(NS_PER_SECOND / max_per_s)))
 
     def offer(self, update: PriceUpdate, now_ns: int) -> PriceUpdate | None:
-        """The update to publish now, or None when it waits (replacing an older waiting one)."""
+        """The update to publish now, or None when it waits (replacing an older waiting one)
+        or is older than a price already offered (a late print is not the last price)."""
+        if update.ts_ns < self._latest_ts.get(update.symbol, update.ts_ns):
+            return None
+        self._latest_ts[update.symbol] = update.ts_ns
         sent = self._sent_ns.get(update.symbol)
         if sent is not None and now_ns - sent < self.min_interval_ns:
             self._pending[update.symbol] = update

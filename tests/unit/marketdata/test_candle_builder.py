@@ -92,6 +92,14 @@ def test_throttle_publishes_at_most_one_tick_per_window_and_never_loses_the_last
     assert throttle.offer(other, B + 20) == other
 
 
+def test_a_price_older_than_one_already_offered_is_not_the_last_price() -> None:
+    throttle = TickThrottle.per_second(10)
+    assert throttle.offer(PriceUpdate("PFA", D("25.00"), B + 50), B) is not None
+    assert throttle.offer(PriceUpdate("PFA", D("24.00"), B + 10), B + S) is None  # late print
+    assert throttle.waiting == 0
+    assert throttle.due(B + 2 * S) == []
+
+
 def test_throttle_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="tick_max_per_s: must be > 0, got 0"):
         TickThrottle.per_second(0)
