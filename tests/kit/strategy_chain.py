@@ -20,6 +20,7 @@ from quantrail.config import AccountConfig, Config, RiskConfig
 from quantrail.events.market import CandleClosed, PriceTicked, TradePrinted
 from quantrail.events.position import PositionOpened
 from quantrail.events.regime import Regime
+from quantrail.events.signals import SignalIssued
 from quantrail.marketdata.config import MarketDataConfig
 from quantrail.strategy.advisory import AdvisoryDesk, DeskView
 from quantrail.strategy.api import Advice, BaseStrategy, MarketView, Strategy
@@ -106,6 +107,34 @@ def prints_for_closes(
         )
         for i, close in enumerate(closes)
     ]
+
+
+def issued_signal(
+    symbol: str = CHAIN_SYMBOL,
+    action: str = "LONG",
+    *,
+    entry: str = "25.00",
+    stop: str = "24.50",
+    start_ns: int = T0,
+    strategy: str = "breakout",
+    account: str = ACCOUNT,
+    **overrides: Any,
+) -> SignalIssued:
+    """A ``SignalIssued`` as the advisory service makes it for the 1m candle at ``start_ns``:
+    ``signal_id`` = correlation id = idempotency key = ``sig:<strategy>:<symbol>:<start>``,
+    stamped at the candle's end (for the risk kernel, sizer and exit brain tests)."""
+    signal_id = f"sig:{strategy}:{symbol}:{start_ns}"
+    values: dict[str, Any] = {
+        "ts_event": start_ns + MINUTE_NS, "source": "signals", "account": account,
+        "idempotency_key": signal_id, "correlation_id": signal_id, "signal_id": signal_id,
+        "symbol": symbol, "edge_score": 70, "confidence": 0.8, "regime_fit": True,
+        "regime": "TRENDING", "recommended_action": action, "reasoning": "test advisory",
+        "model_version": f"{strategy}-1", "stop_price": Decimal(stop),
+        "entry_price": Decimal(entry), "strategy": strategy, "timeframe": "1m",
+        "ts_data_ns": start_ns + MINUTE_NS,
+    }  # fmt: skip
+    values.update(overrides)
+    return SignalIssued(**values)
 
 
 def tick(price: str, symbol: str = CHAIN_SYMBOL, ts: int = T0) -> PriceTicked:

@@ -13,6 +13,7 @@ from kit.strategy_chain import (
     Exploding,
     candles_from_closes,
     desk,
+    issued_signal,
     opened,
     tick,
     trending,
@@ -174,3 +175,13 @@ def test_advice_refuses_bad_values_naming_the_field(
     with pytest.raises(ValueError) as caught:
         Advice(symbol="ACME", **fields)  # type: ignore[arg-type]
     assert str(caught.value).startswith(message)
+
+
+def test_the_kits_issued_signal_matches_what_the_desk_makes() -> None:
+    candle = candles_from_closes(["25.00"])[0]
+    [made] = desk(Exploding(), label="boom").on_candle(candle, NOW)
+    built = issued_signal(start_ns=candle.start_ns, strategy="boom", entry="25.00", stop="24.50")
+    assert isinstance(made, SignalIssued)
+    for field in ("signal_id", "correlation_id", "idempotency_key", "ts_event", "ts_data_ns",
+                  "account", "stop_price", "entry_price", "strategy", "timeframe"):  # fmt: skip
+        assert getattr(made, field) == getattr(built, field), field
