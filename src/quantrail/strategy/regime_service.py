@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
@@ -36,13 +37,19 @@ CLASSIFICATIONS = "regime.classification"
 SPIKES = "regime.volatility"
 
 
+def _envelope(candle: CandleClosed, what: str, source: str) -> dict[str, Any]:
+    """Stamped at the candle's end, caused by it, keyed ``<what>:<symbol>:<tf>:<start>``."""
+    return {
+        "ts_event": candle.ts_event,
+        "source": source,
+        "idempotency_key": f"{what}:{candle.symbol}:{candle.timeframe}:{candle.start_ns}",
+        **candle.caused(),
+    }
+
+
 def regime_event(reading: RegimeReading, candle: CandleClosed, source: str) -> RegimeClassified:
     return RegimeClassified(
-        ts_event=candle.ts_event,
-        source=source,
-        idempotency_key=f"regime:{candle.symbol}:{candle.timeframe}:{candle.start_ns}",
-        correlation_id=candle.correlation_id or candle.event_id,
-        causation_id=candle.event_id,
+        **_envelope(candle, "regime", source),
         symbol=reading.symbol,
         regime=reading.regime,
         confidence=reading.confidence,
@@ -53,11 +60,7 @@ def regime_event(reading: RegimeReading, candle: CandleClosed, source: str) -> R
 
 def spike_event(spike: SpikeReading, candle: CandleClosed, source: str) -> VolatilitySpiked:
     return VolatilitySpiked(
-        ts_event=candle.ts_event,
-        source=source,
-        idempotency_key=f"spike:{candle.symbol}:{candle.timeframe}:{candle.start_ns}",
-        correlation_id=candle.correlation_id or candle.event_id,
-        causation_id=candle.event_id,
+        **_envelope(candle, "spike", source),
         symbol=spike.symbol,
         current_volatility=spike.volatility,
         baseline_volatility=spike.baseline_volatility,

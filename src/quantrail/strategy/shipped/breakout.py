@@ -16,6 +16,7 @@ from quantrail.events.market import CandleClosed
 from quantrail.strategy.api import Action, Advice, BaseStrategy, MarketView, float_param, int_param
 from quantrail.strategy.shipped.indicators import (
     average_true_range,
+    entry_gates,
     scaled_edge,
     stop_above,
     stop_below,
@@ -31,12 +32,9 @@ class Breakout(BaseStrategy):
 
     def on_candle(self, candle: CandleClosed, view: MarketView) -> Advice | None:
         symbol, close = candle.symbol, candle.close
-        regime = view.regime(symbol)
-        if regime is None or regime.regime != "TRENDING":
-            seen = regime.regime if regime else "none yet"
-            return Advice.decline(symbol, "regime", f"breakout trades TRENDING only, regime {seen}")
-        if (held := view.position(symbol)) is not None:
-            return Advice.decline(symbol, "in_position", "already in position", qty=held.qty)
+        regime, declined = entry_gates(symbol, view, "TRENDING", "breakout")
+        if declined is not None or regime is None:
+            return declined
         candles = view.candles(symbol)
         if len(candles) < self.lookback + 1:
             return Advice.decline(

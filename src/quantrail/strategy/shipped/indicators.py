@@ -1,4 +1,4 @@
-"""Small, exact indicators over candles for the shipped strategies (prices stay Decimal)."""
+"""Small, exact indicators and the shared entry gates of the shipped strategies."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from itertools import pairwise
 
 from quantrail.events.market import CandleClosed
+from quantrail.events.regime import Regime
+from quantrail.strategy.api import Advice, MarketView
+from quantrail.strategy.regime import RegimeReading
 
 CENT = Decimal("0.01")
 
@@ -45,3 +48,18 @@ def stop_above(price: Decimal) -> Decimal:
 def scaled_edge(strength: float) -> int:
     """An edge score: 40 for a bare setup rising to 100 at ``strength`` 1 (and beyond)."""
     return round(40 + 60 * min(1.0, max(0.0, strength)))
+
+
+def entry_gates(
+    symbol: str, view: MarketView, wanted: Regime, strategy: str
+) -> tuple[RegimeReading | None, Advice | None]:
+    """The gates both shipped strategies share: the regime they trade and no position held.
+    Returns the regime, and a decline when a gate failed."""
+    regime = view.regime(symbol)
+    if regime is None or regime.regime != wanted:
+        seen = regime.regime if regime else "none yet"
+        reason = f"{strategy} trades {wanted} only, regime {seen}"
+        return regime, Advice.decline(symbol, "regime", reason)
+    if (held := view.position(symbol)) is not None:
+        return regime, Advice.decline(symbol, "in_position", "already in position", qty=held.qty)
+    return regime, None

@@ -14,7 +14,13 @@ from decimal import Decimal
 
 from quantrail.events.market import CandleClosed
 from quantrail.strategy.api import Action, Advice, BaseStrategy, MarketView, float_param, int_param
-from quantrail.strategy.shipped.indicators import mean_and_std, scaled_edge, stop_above, stop_below
+from quantrail.strategy.shipped.indicators import (
+    entry_gates,
+    mean_and_std,
+    scaled_edge,
+    stop_above,
+    stop_below,
+)
 
 
 class MeanRevert(BaseStrategy):
@@ -27,14 +33,9 @@ class MeanRevert(BaseStrategy):
 
     def on_candle(self, candle: CandleClosed, view: MarketView) -> Advice | None:
         symbol, close = candle.symbol, candle.close
-        regime = view.regime(symbol)
-        if regime is None or regime.regime != "RANGING":
-            seen = regime.regime if regime else "none yet"
-            return Advice.decline(
-                symbol, "regime", f"meanrevert trades RANGING only, regime {seen}"
-            )
-        if (held := view.position(symbol)) is not None:
-            return Advice.decline(symbol, "in_position", "already in position", qty=held.qty)
+        regime, declined = entry_gates(symbol, view, "RANGING", "meanrevert")
+        if declined is not None or regime is None:
+            return declined
         candles = view.candles(symbol)
         if len(candles) < self.window:
             return Advice.decline(symbol, "history", f"{len(candles)} of {self.window} candles")
