@@ -29,6 +29,7 @@ from quantrail.config import Config
 from quantrail.events.base import Event
 from quantrail.events.market import CandleClosed, PriceTicked
 from quantrail.events.streams import DEADLETTER
+from quantrail.marketdata.config import require_built_timeframe
 from quantrail.risk.exposure_service import replay_history
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.advisory import AdvisoryDesk
@@ -184,6 +185,8 @@ def build_signals_service(config: Config) -> Service:
     section = config.strategy
     if not section.name:
         return AdvisoryService(None)
+    require_built_timeframe("strategy.timeframe", section.timeframe, config.marketdata)
+    require_built_timeframe("regime.timeframe", config.regime.timeframe, config.marketdata)
     strategy = load_strategy(section.name, section.params)
     account = section.account or (config.risk.accounts[0].name if config.risk.accounts else None)
     if account is None:

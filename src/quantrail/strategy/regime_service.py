@@ -23,7 +23,7 @@ from quantrail.config import Config
 from quantrail.events.base import Event
 from quantrail.events.market import CandleClosed
 from quantrail.events.regime import RegimeClassified, VolatilitySpiked
-from quantrail.marketdata.config import timeframe_seconds
+from quantrail.marketdata.config import require_built_timeframe, timeframe_seconds
 from quantrail.risk.exposure_service import replay_history
 from quantrail.runtime.service import Service, Subscription
 from quantrail.strategy.config import RegimeConfig
@@ -136,4 +136,5 @@ class RegimeService(Service):
 
 
 def build_regime_service(config: Config) -> Service:
+    require_built_timeframe("regime.timeframe", config.regime.timeframe, config.marketdata)
     return RegimeService(config.regime)

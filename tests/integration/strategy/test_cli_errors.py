@@ -32,6 +32,7 @@ def config_file(tmp_path: Path, strategy: str) -> Path:
         ),
         ("  name: breakout\n  params: {lookback: 0}\n", "strategy.params.lookback: must be an int"),
         ("  name: nopkg.strat:Mine\n", "strategy.name: cannot import module 'nopkg.strat'"),
+        ("  name: breakout\n  timeframe: 5m\n", "strategy.timeframe: '5m' is not built by the"),
     ],
 )
 def test_a_bad_strategy_exits_2_naming_the_key(
