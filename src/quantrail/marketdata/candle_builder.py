@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from quantrail.events.ids import id_for_key
 from quantrail.events.market import CandleClosed, PriceTicked
 from quantrail.marketdata.candles import Candle, CandleBuilder
 from quantrail.marketdata.config import timeframe_seconds
@@ -159,12 +160,13 @@ class TickThrottle:
 
 
 def candle_event(closed: ClosedCandle, source: str) -> CandleClosed:
-    """``market.candle.closed`` for a closed candle: at its bucket's end, with a key that makes
-    a re-published candle (a restart) one effect."""
+    """``market.candle.closed`` for a closed candle: at its bucket's end, with a key (and an
+    event id derived from it) that makes a re-published candle (a restart) one effect."""
     candle = closed.candle
     return CandleClosed(
         ts_event=candle.end_ns,
         source=source,
+        event_id=id_for_key(closed.key),
         idempotency_key=closed.key,
         symbol=candle.symbol,
         timeframe=closed.timeframe,
@@ -178,11 +180,14 @@ def candle_event(closed: ClosedCandle, source: str) -> CandleClosed:
 
 
 def tick_event(update: PriceUpdate, source: str) -> PriceTicked:
-    """``market.tick.updated`` at the price's own time."""
+    """``market.tick.updated`` at the price's own time (two prices of one instant are two
+    ticks; the same price again is the same tick)."""
+    key = f"tick:{update.symbol}:{update.ts_ns}:{update.price}"
     return PriceTicked(
         ts_event=update.ts_ns,
         source=source,
-        idempotency_key=f"tick:{update.symbol}:{update.ts_ns}",
+        event_id=id_for_key(key),
+        idempotency_key=key,
         symbol=update.symbol,
         price=update.price,
     )

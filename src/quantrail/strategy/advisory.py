@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from quantrail.events.base import Event
+from quantrail.events.ids import id_for_key
 from quantrail.events.market import CandleClosed, PriceTicked
 from quantrail.events.position import PositionClosed, PositionOpened, PositionUpdated
 from quantrail.events.signals import SignalDeclined, SignalIssued
@@ -222,14 +223,16 @@ class AdvisoryDesk:
         }  # fmt: skip
         reading = self.view.regime(advice.symbol)
         if not advice.actionable:
+            key = f"decl:{signal_id}:{advice.gate_failed}"
             return SignalDeclined(
-                **envelope, idempotency_key=f"decl:{signal_id}:{advice.gate_failed}",
+                **envelope, idempotency_key=key, event_id=id_for_key(key),
                 correlation_id=trigger.cause.correlation_id if trigger.cause else "",
                 reason=advice.reasoning or advice.gate_failed, gate_failed=advice.gate_failed,
                 symbol=advice.symbol, inputs_summary=dict(advice.inputs), strategy=self.label,
             )  # fmt: skip
         return SignalIssued(
-            **envelope, idempotency_key=signal_id, correlation_id=signal_id,
+            **envelope, idempotency_key=signal_id, event_id=id_for_key(signal_id),
+            correlation_id=signal_id,
             signal_id=signal_id, symbol=advice.symbol, edge_score=advice.edge_score,
             confidence=advice.confidence, regime_fit=advice.regime_fit,
             regime=reading.regime if reading else "", recommended_action=advice.action,

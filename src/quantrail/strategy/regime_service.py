@@ -21,6 +21,7 @@ from typing import Any
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
 from quantrail.events.base import Event
+from quantrail.events.ids import id_for_key
 from quantrail.events.market import CandleClosed
 from quantrail.events.regime import RegimeClassified, VolatilitySpiked
 from quantrail.marketdata.config import require_built_timeframe, timeframe_seconds
@@ -38,11 +39,14 @@ SPIKES = "regime.volatility"
 
 
 def _envelope(candle: CandleClosed, what: str, source: str) -> dict[str, Any]:
-    """Stamped at the candle's end, caused by it, keyed ``<what>:<symbol>:<tf>:<start>``."""
+    """Stamped at the candle's end, caused by it, keyed ``<what>:<symbol>:<tf>:<start>`` (the
+    event id derived from the key)."""
+    key = f"{what}:{candle.symbol}:{candle.timeframe}:{candle.start_ns}"
     return {
         "ts_event": candle.ts_event,
         "source": source,
-        "idempotency_key": f"{what}:{candle.symbol}:{candle.timeframe}:{candle.start_ns}",
+        "event_id": id_for_key(key),
+        "idempotency_key": key,
         **candle.caused(),
     }
 
