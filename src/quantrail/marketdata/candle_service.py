@@ -63,6 +63,7 @@ class CandleService(Service):
         self._lock = asyncio.Lock()
         self.candles_published = 0
         self.ticks_published = 0
+        self.refused = 0
 
     def subscriptions(self) -> list[Subscription]:
         return [
@@ -86,6 +87,7 @@ class CandleService(Service):
             "ticks_published": self.ticks_published,
             "late_prices": self._book.late,
             "ticks_waiting": self._throttle.waiting,
+            "refused_prints": self.refused,
         }
 
     async def on_start(self) -> None:
@@ -112,9 +114,11 @@ class CandleService(Service):
             key = (event.symbol, event.timeframe)
             self._published[key] = max(self._published.get(key, event.start_ns), event.start_ns)
 
-    def _apply(
-        self, event: Event
-    ) -> tuple[list[ClosedCandle], PriceUpdate | None]:  # fmt: skip
+    def _apply(self, event: Event) -> tuple[list[ClosedCandle], PriceUpdate | None]:
+        if isinstance(event, TradePrinted) and not (event.size > 0 and event.price > 0):
+            self.refused += 1  # a feed's garbage must not move a candle or stop the service
+            log.warning("print %s refused: size %s at %s", event.event_id, event.size, event.price)
+            return [], None
         if isinstance(event, TradePrinted):
             ts = data_ts(event)
             closed = self._book.on_trade(event.symbol, event.price, event.size, ts)

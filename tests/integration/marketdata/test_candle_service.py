@@ -63,3 +63,15 @@ async def test_a_restarted_service_publishes_the_candles_it_missed_once(bus: Eve
     await again.advance(120, step=10.0)
     assert len(await again.events(CandleClosed)) == 3
     assert await again.stop() == 0
+
+
+async def test_a_print_without_size_is_refused_and_the_service_goes_on(bus: EventBus) -> None:
+    sim = await Simulation(bus, SimulatedClock(T0), [build_candles_service(CONFIG)]).start()
+    bad = TradePrinted(ts_event=T0, source="test", symbol="ACME", price=Decimal("99"), size=0)
+    await sim.publish(bad, *burst(1, T0 + 1))
+    await sim.advance(61, step=10.0)
+    [candle] = await sim.events(CandleClosed)
+    assert (candle.high, candle.volume) == (Decimal("25.00"), 100)
+    assert await bus.dead_letters() == []
+    assert sim.services[0].health()["refused_prints"] == 1
+    assert await sim.stop() == 0
