@@ -199,3 +199,35 @@ async def test_the_same_day_gives_the_same_events_byte_for_byte_on_either_transp
     reference = await run_day_once(make_bus("memory", None))
     assert len(reference) == 12 + 12 + 3 + 12  # candles, ticks, regimes, 3 issued + 9 declined
     assert await run_day_once(bus) == reference
+
+
+async def test_a_restarted_advisory_rebuilds_history_regime_and_kill_switch(
+    bus: EventBus,
+) -> None:
+    config = chain_config("breakout", {"lookback": 5})
+    candles = candles_from_closes(trending(13))
+    clock = SimulatedClock(T0)
+    first = await Simulation(bus, clock, [build_signals_service(config)], config).start()
+    await first.publish(*candles[:10])
+    assert [s.signal_id for s in await first.events(SignalIssued)] == [
+        f"sig:breakout:ACME:{candles[9].start_ns}"
+    ]
+    assert await first.stop() == 0
+
+    again = await Simulation(bus, clock, [build_signals_service(config)], config).start()
+    await again.publish(candles[10])  # needs the replayed candles and regime to break out
+    signals = await again.events(SignalIssued)
+    assert [s.signal_id for s in signals] == [
+        f"sig:breakout:ACME:{c.start_ns}" for c in candles[9:11]
+    ]  # fmt: skip
+    await again.publish(KillSwitchActivated(
+        ts_event=T0, account=ACCOUNT, trigger="manual", severity="WARNING", activated_by="ann",
+    ))  # fmt: skip
+    assert await again.stop() == 0
+
+    third = await Simulation(bus, clock, [build_signals_service(config)], config).start()
+    await third.publish(candles[11])
+    assert len(await third.events(SignalIssued)) == 2  # the switch survived the restart
+    declined = [d for d in await third.events(SignalDeclined) if d.gate_failed == "kill_switch"]
+    assert [d.causation_id for d in declined] == [candles[11].event_id]
+    assert await third.stop() == 0
