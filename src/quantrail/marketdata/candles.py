@@ -3,6 +3,8 @@
 A candle is closed by the first print of a later bucket or by ``flush(now_ns)`` once its bucket
 has ended. Buckets without prints produce no candle. A print for a bucket whose candle was
 already closed cannot amend what was published: it is counted in ``late_prints`` and dropped.
+``update_price`` adds a price without a print (a quote mid, for a symbol that has no prints):
+it moves open/high/low/close like a print and adds no volume.
 """
 
 from __future__ import annotations
@@ -39,7 +41,17 @@ class Candle:
         return (self.end_ns - self.start_ns) // NS_PER_SECOND
 
 
-def _first_candle(print_: Print, start_ns: int, end_ns: int) -> Candle:
+@dataclass(frozen=True, slots=True)
+class _Price:
+    """A price without a trade (a quote mid): what ``_first_candle``/``_add_print`` read."""
+
+    symbol: str
+    price: Decimal
+    ts_ns: int
+    size: int = 0
+
+
+def _first_candle(print_: Print | _Price, start_ns: int, end_ns: int) -> Candle:
     return Candle(
         symbol=print_.symbol,
         start_ns=start_ns,
@@ -49,14 +61,14 @@ def _first_candle(print_: Print, start_ns: int, end_ns: int) -> Candle:
         low=print_.price,
         close=print_.price,
         volume=print_.size,
-        prints=1,
+        prints=1 if print_.size else 0,
         notional=print_.price * print_.size,
         open_ts_ns=print_.ts_ns,
         close_ts_ns=print_.ts_ns,
     )
 
 
-def _add_print(candle: Candle, print_: Print) -> Candle:
+def _add_print(candle: Candle, print_: Print | _Price) -> Candle:
     # Within a bucket prints may arrive slightly out of order: open is the earliest print by
     # time, close the latest (equal times: the later arrival closes).
     earlier = print_.ts_ns < candle.open_ts_ns
@@ -70,7 +82,7 @@ def _add_print(candle: Candle, print_: Print) -> Candle:
         close=print_.price if later else candle.close,
         close_ts_ns=print_.ts_ns if later else candle.close_ts_ns,
         volume=candle.volume + print_.size,
-        prints=candle.prints + 1,
+        prints=candle.prints + (1 if print_.size else 0),
         notional=candle.notional + print_.price * print_.size,
     )
 
@@ -101,6 +113,13 @@ class CandleBuilder:
         """Add a print; returns the symbol's previous candle if this print closed it."""
         if self.truth_filter is not None and not self.truth_filter.is_truth_tick(print_):
             return None
+        return self._add(print_)
+
+    def update_price(self, symbol: str, price: Decimal, ts_ns: int) -> Candle | None:
+        """Add a price seen without a trade (no volume); returns a candle it closed."""
+        return self._add(_Price(symbol, price, ts_ns))
+
+    def _add(self, print_: Print | _Price) -> Candle | None:
         start = self.bucket_start(print_.ts_ns)
         if start < self._closed_until.get(print_.symbol, 0):
             self.late_prints += 1

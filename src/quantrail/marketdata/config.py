@@ -51,3 +51,13 @@ class MarketDataConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
             raise ValueError(f"grpan_window: must be >= 1, got {self.grpan_window}")
         if not self.grpan_band.is_finite() or self.grpan_band < 0:
             raise ValueError(f"grpan_band: must be a finite amount >= 0, got {self.grpan_band}")
+
+
+def require_built_timeframe(key: str, timeframe: str, config: MarketDataConfig) -> None:
+    """A service reading candles of ``timeframe`` needs the candles service to build them:
+    ValueError naming ``key`` when ``marketdata.timeframes`` does not list it."""
+    if timeframe not in config.timeframes:
+        raise ValueError(
+            f"{key}: {timeframe!r} is not built by the candles service "
+            f"(marketdata.timeframes: {', '.join(config.timeframes)})"
+        )

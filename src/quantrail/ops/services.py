@@ -9,6 +9,7 @@ from quantrail.bus.bus import EventBus
 from quantrail.config import Config
 from quantrail.execution.services import build_execution_service
 from quantrail.ledger.services import build_ledger_service
+from quantrail.marketdata.candle_service import build_candles_service
 from quantrail.marketdata.features_service import build_features_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
@@ -17,8 +18,10 @@ from quantrail.risk.kernel_service import build_risk_kernel_service
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
+from quantrail.strategy.advisory_service import build_signals_service
 from quantrail.strategy.exit_service import build_exit_brain_service
 from quantrail.strategy.position_service import build_positions_service
+from quantrail.strategy.regime_service import build_regime_service
 from quantrail.strategy.sizer_service import build_sizer_service
 
 SERVICE_NAMES = (
@@ -29,6 +32,9 @@ SERVICE_NAMES = (
     "ledger",
     "marketdata",
     "features",
+    "candles",
+    "regime",
+    "signals",
     "risk_kernel",
     "sizer",
     "positions",
@@ -57,6 +63,9 @@ def build_services(
         "exit_brain": lambda: build_exit_brain_service(config),
         "risk_kernel": lambda: build_risk_kernel_service(config),
         "sizer": lambda: build_sizer_service(config),
+        "candles": lambda: build_candles_service(config),
+        "regime": lambda: build_regime_service(config),
+        "signals": lambda: build_signals_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from quantrail.marketdata.config import timeframe_seconds
 from quantrail.vocab import Bucket, OrderType, TimeInForce
 
 
@@ -44,6 +45,7 @@ class RegimeConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     spike_ratio: float = 2.0
 
     def __post_init__(self) -> None:
+        timeframe_seconds(self.timeframe)
         for name in ("er_window", "vol_window", "baseline_window"):
             if getattr(self, name) < 2:
                 raise ValueError(f"{name}: must be >= 2, got {getattr(self, name)}")
@@ -59,7 +61,9 @@ class StrategyConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
     by it. ``account`` it trades for (None: the first account in ``risk.accounts``), the
     ``symbols`` it watches (empty: every symbol it sees), the candle ``timeframe`` it reads,
     the ``bucket`` its positions belong to, and whether it ``trades_chaos`` (else the risk kernel
-    vetoes its advisories in a CHAOTIC regime). ``name: ""`` runs no strategy."""
+    vetoes its advisories in a CHAOTIC regime). ``name: ""`` runs no strategy.
+    ``history``: how many candles per symbol the strategy can look back on;
+    ``clock_s``: how often (service clock) a time-driven strategy (``scripted``) is asked."""
 
     name: str = ""
     params: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -68,6 +72,14 @@ class StrategyConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
     timeframe: str = "1m"
     bucket: Bucket = Bucket.MM_PURE
     trades_chaos: bool = False
+    history: int = 200
+    clock_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        timeframe_seconds(self.timeframe)
+        if self.history < 2:
+            raise ValueError(f"history: must be >= 2, got {self.history}")
+        _positive("clock_s", self.clock_s)
 
 
 class SizerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -1,0 +1,162 @@
+"""The candle service (``candles``): prints and quotes in, candles and throttled ticks out.
+
+It follows ``market.trade`` and ``market.quote`` (broadcast readers) through a ``CandleBook``
+(``candle_builder``: the rules) and publishes ``market.candle.closed`` and
+``market.tick.updated``. A timer on the service clock closes the candles whose bucket has
+ended (a quiet symbol's candle still closes) and releases throttled ticks, so on the simulated
+clock the same data gives the same events.
+
+Restart: on start it reads which candles ``market.candle`` already holds, replays what the
+market streams keep (both merged by data time) through a fresh book, publishes only the candles
+not yet published (those that closed while it was down) and reads on from where the replay
+stopped. Candle keys are ``candle:<symbol>:<timeframe>:<start ns>``, so a candle published twice
+(a crash between publish and state) is one effect for every group consumer. Run one instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from quantrail.bus.delivery import Delivery
+from quantrail.config import Config
+from quantrail.events.base import Event
+from quantrail.events.market import CandleClosed, QuoteUpdated, TradePrinted
+from quantrail.marketdata.candle_builder import (
+    NS_PER_SECOND,
+    CandleBook,
+    ClosedCandle,
+    PriceUpdate,
+    TickThrottle,
+    candle_event,
+    tick_event,
+)
+from quantrail.marketdata.config import MarketDataConfig
+from quantrail.risk.exposure_service import replay_history
+from quantrail.runtime.service import Service, Subscription, Timer
+
+log = logging.getLogger("quantrail.marketdata.candles")
+
+NAME = "candles"
+TRADES = "market.trade"
+QUOTES = "market.quote"
+CANDLES = "market.candle"
+MAX_TIMER_S = 1.0
+"""The timer runs at the tick throttle's interval, but at least this often."""
+
+
+def data_ts(event: QuoteUpdated | TradePrinted) -> int:
+    """The time a price belongs to: the venue's time when the feed gives one."""
+    return event.ts_exchange_ns or event.ts_event
+
+
+class CandleService(Service):
+    name = NAME
+
+    def __init__(self, config: MarketDataConfig) -> None:
+        super().__init__()
+        self._config = config
+        self._book = CandleBook(config.timeframes)
+        self._throttle = TickThrottle.per_second(config.tick_max_per_s)
+        self._published: dict[tuple[str, str], int] = {}  # (symbol, timeframe) -> last start
+        self._starts: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+        self.candles_published = 0
+        self.ticks_published = 0
+        self.refused = 0
+
+    def subscriptions(self) -> list[Subscription]:
+        return [
+            Subscription(
+                [stream],
+                self.on_market,
+                name=stream,
+                broadcast=True,
+                start=self._starts.get(stream, "$"),
+            )
+            for stream in (TRADES, QUOTES)
+        ]
+
+    def timers(self) -> list[Timer]:
+        interval_s = min(self._throttle.min_interval_ns / NS_PER_SECOND, MAX_TIMER_S)
+        return [Timer(interval_s, self.tick, "candles")]
+
+    def health(self) -> dict[str, object]:
+        return {
+            "candles_published": self.candles_published,
+            "ticks_published": self.ticks_published,
+            "late_prices": self._book.late,
+            "ticks_waiting": self._throttle.waiting,
+            "refused_prints": self.refused,
+        }
+
+    async def on_start(self) -> None:
+        bus = self.ctx.bus
+        await replay_history(bus, CANDLES, self._remember_published)
+        history: list[QuoteUpdated | TradePrinted] = []
+
+        def keep(event: Event) -> None:
+            if isinstance(event, QuoteUpdated | TradePrinted):
+                history.append(event)
+
+        for stream in (TRADES, QUOTES):
+            self._starts[stream] = await replay_history(bus, stream, keep)
+        history.sort(key=data_ts)  # stable: equal times keep trades before quotes
+        closed: list[ClosedCandle] = []
+        for event in history:
+            closed.extend(self._apply(event)[0])
+        closed.extend(self._book.flush(self.ctx.now_ns()))
+        await self._publish(closed, [])
+        log.info("replayed %d prices; %d candles caught up", len(history), len(closed))
+
+    def _remember_published(self, event: Event) -> None:
+        if isinstance(event, CandleClosed):
+            key = (event.symbol, event.timeframe)
+            self._published[key] = max(self._published.get(key, event.start_ns), event.start_ns)
+
+    def _apply(self, event: Event) -> tuple[list[ClosedCandle], PriceUpdate | None]:
+        if isinstance(event, TradePrinted) and not (event.size > 0 and event.price > 0):
+            self.refused += 1  # a feed's garbage must not move a candle or stop the service
+            log.warning("print %s refused: size %s at %s", event.event_id, event.size, event.price)
+            return [], None
+        if isinstance(event, TradePrinted):
+            ts = data_ts(event)
+            closed = self._book.on_trade(event.symbol, event.price, event.size, ts)
+            return closed, PriceUpdate(event.symbol, event.price, ts)
+        if isinstance(event, QuoteUpdated):
+            return self._book.on_quote(event.symbol, event.bid, event.ask, data_ts(event))
+        return [], None
+
+    async def on_market(self, event: Event, _delivery: Delivery) -> None:
+        async with self._lock:
+            closed, price = self._apply(event)
+            ticks = []
+            if price is not None and (ready := self._throttle.offer(price, self.ctx.now_ns())):
+                ticks.append(ready)
+            await self._publish(closed, ticks)
+
+    async def tick(self) -> None:
+        """Close the candles whose bucket has ended; release throttled ticks."""
+        async with self._lock:
+            now = self.ctx.now_ns()
+            await self._publish(self._book.flush(now), self._throttle.due(now))
+
+    async def _publish(self, closed: list[ClosedCandle], ticks: list[PriceUpdate]) -> None:
+        fresh = [c for c in closed if not self._was_published(c)]
+        events: list[Event] = [candle_event(c, self.name) for c in fresh]
+        events += [tick_event(update, self.name) for update in ticks]
+        if not events:
+            return
+        await self.ctx.publish_batch(events)
+        for c in fresh:
+            self._published[(c.candle.symbol, c.timeframe)] = c.candle.start_ns
+        self.candles_published += len(fresh)
+        self.ticks_published += len(ticks)
+
+    def _was_published(self, closed: ClosedCandle) -> bool:
+        last = self._published.get((closed.candle.symbol, closed.timeframe))
+        return last is not None and closed.candle.start_ns <= last
+
+
+def build_candles_service(config: Config) -> Service:
+    return CandleService(config.marketdata)

@@ -1,0 +1,1 @@
+"""The strategies quantrail ships: ``breakout``, ``meanrevert`` and ``scripted``."""
