@@ -33,7 +33,10 @@ from quantrail.vocab import Bucket, Mode, OrderStatus, OrderType, Side
 
 
 def intent(side: Side = Side.BUY, qty: int = 100, **overrides: Any) -> IntentCreated:
+    """An intent from the decision engine (a source allowed to add exposure by default:
+    ``execution.exposure_sources``); set ``source`` to test another service's intents."""
     defaults = envelope(
+        source="engine",
         account=ACCOUNT,
         intent_id="int-1",
         symbol=SYMBOL,

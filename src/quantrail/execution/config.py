@@ -52,8 +52,15 @@ class ExecutionConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     fill_probability_hard: float = 1.0
     fill_probability_soft: float = 0.9
     fill_probability_other: float = 0.5
+    max_approval_age_s: float = 300.0
+    """A strategy request must trade on a risk approval no older than this."""
+    exposure_sources: list[str] = msgspec.field(default_factory=lambda: ["engine"])
+    """Services whose internal orders may add exposure without an approval (the decision
+    engine, for LT band drift below the band); every other internal order must reduce."""
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.max_approval_age_s) and self.max_approval_age_s > 0):
+            raise ValueError(f"max_approval_age_s: must be > 0, got {self.max_approval_age_s}")
         if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
             raise ValueError(f"latency_ms: must be >= 0, got {self.latency_ms}")
         for name in ("fee_per_share", "min_fee"):

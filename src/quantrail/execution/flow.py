@@ -31,6 +31,8 @@ from quantrail.events import (
     ReplaceOrder,
     SubmitOrder,
 )
+from quantrail.execution.approvals import refusal_events
+from quantrail.execution.authority import UNAPPROVED_REQUEST
 from quantrail.execution.kill_switch import KillSwitch
 from quantrail.execution.order import Order, order_id_for_intent
 from quantrail.execution.order_events import OrderEvents, alert
@@ -51,6 +53,8 @@ log = logging.getLogger("quantrail.execution")
 REPLACED_ORDER_FILLED = "DENIED_REPLACED_ORDER_FILLED"
 S = OrderStatus
 Publish = Callable[[list[Event]], Awaitable[None]]
+Authorize = Callable[[Order, Event | None], Awaitable[str | None]]
+"""Judges an order's authority (``docs/orders.md``): None when it may trade, else why not."""
 
 
 class OrderFlow:
@@ -61,8 +65,10 @@ class OrderFlow:
         venue: Venue,
         publish: Publish,
         now: Callable[[], int],
+        authorize: Authorize | None = None,
     ) -> None:
         self.orders = orders
+        self.authorize = authorize
         self.pretrade = pretrade
         self.venue = venue
         self.kill = KillSwitch()
@@ -116,6 +122,7 @@ class OrderFlow:
                 limit_price=event.limit_price, tif=event.tif, bucket=event.bucket,
                 created_ns=self._now(), reduce_only=event.reduce_only,
                 mode=mode or self.pretrade.mode(account),
+                evaluation_id=event.evaluation_id if isinstance(event, SubmitOrder) else "",
             )  # fmt: skip
         except ValueError as exc:  # no account: denied, and nothing to store
             await self._publish([self.events.unbuildable(event, key, str(exc), self._now())])
@@ -189,10 +196,13 @@ class OrderFlow:
         ref = order.replaces_order_id
         replaced = await self.orders.find(ref) if ref else None
         verdict = self._check(order, order.qty, now, {order.order_id, ref})
+        refusal = await self.authorize(order, cause) if self.authorize else None
+        if refusal is not None:
+            verdict = Verdict(False, UNAPPROVED_REQUEST, refusal)
         if replaced is not None and replaced.status is S.FILLED:
             reason = f"the order it replaces, {replaced.order_id!r}, filled before the cancel"
             verdict = Verdict(False, REPLACED_ORDER_FILLED, reason)
-        events: list[Event] = []
+        events: list[Event] = refusal_events(order, cause, refusal, now) if refusal else []
         if verdict.guard is not None and verdict.guard.reasons:
             events.append(self.events.audit(order, verdict.guard, now, cause))
         if not verdict.allowed:

@@ -88,6 +88,8 @@ class Order:
     replace_qty: int = 0
     replace_price: Decimal | None = None
     fill_ids: list[str] = dataclasses.field(default_factory=list)
+    evaluation_id: str = ""
+    """The risk approval a strategy request traded on (empty for internal orders)."""
 
     def __post_init__(self) -> None:
         if not self.client_order_id:

@@ -28,6 +28,7 @@ from quantrail.events import (
     SubmitOrder,
     TradePrinted,
 )
+from quantrail.execution.approvals import Approvals
 from quantrail.execution.flow import OrderFlow
 from quantrail.execution.order import Order
 from quantrail.execution.order_events import alert
@@ -64,7 +65,10 @@ class ExecutionService(Service):
         self.venue = venue or make_venue(config.execution)
         self.orders = WorkingOrders(registry)
         self.pretrade = PreTrade(config.liquidity)
-        self.flow = OrderFlow(self.orders, self.pretrade, self.venue, self._publish, self._now)
+        self.approvals = Approvals(config)
+        self.flow = OrderFlow(
+            self.orders, self.pretrade, self.venue, self._publish, self._now, self._authorize
+        )
         self._lock = asyncio.Lock()
         self._starts: dict[str, str] = {}
         self._inbox: list[VenueReport] = []
@@ -121,11 +125,16 @@ class ExecutionService(Service):
             self._starts[stream] = await bus.transport.last_id(bus.names.key(stream))
         if linked(self.venue):
             await self.venue.connect()
+        await self.approvals.start(bus, self.orders.registry, self._now())
         async with self._lock:
             await self._reload(self._now())
             if linked(self.venue):  # before anything new goes out: what does the venue have?
                 await self.venue.reconcile(self._positions_at_venue())
                 self.venue.start_sending()
+
+    async def _authorize(self, order: Order, cause: Event | None) -> str | None:
+        position = self.pretrade.position(order.account, order.symbol)
+        return await self.approvals.authorize(order, cause, position, self._now())
 
     async def on_stop(self) -> None:
         if linked(self.venue):

@@ -10,6 +10,7 @@ from kit.event_base import ACCOUNT
 from kit.market_events import quote
 from kit.order_events import intent, submit_order
 from kit.poll import eventually
+from kit.risk_events import risk_evaluation
 from quantrail.events import RiskModeChanged
 from quantrail.execution.order import order_id_for_intent
 from quantrail.vocab import Mode, OrderStatus, Side
@@ -47,9 +48,10 @@ async def test_throttle_denies_an_increasing_intent_and_passes_a_reducing_one(
 
 async def test_a_submit_request_passes_the_same_gate(harness: Harness) -> None:
     """``trades.request.submit`` is an order path too: a reduce-only BUY against a long
-    position would increase it and is denied."""
+    position would increase it and is denied, approval or not."""
     await harness.start()
     await harness.show(quote(bid_size=1000, ask_size=1000))
+    await harness.publish(risk_evaluation())  # eval-1: LONG up to 400, so the gate decides
     request = submit_order(request_id="r-9", intent_id="", qty=100, reduce_only=True)
     await harness.publish(request)
     denied = (await harness.wait_kind(order_id_for_intent("r-9"), "denied"))[-1]
