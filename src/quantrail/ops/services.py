@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from quantrail.audit.service import build_audit_service
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config
 from quantrail.execution.services import build_execution_service
@@ -12,11 +13,14 @@ from quantrail.ledger.services import build_ledger_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
+from quantrail.risk.kill_switch_service import build_killswitch_service
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
 
-SERVICE_NAMES = ("session", "exposure", "engine", "execution", "ledger", "marketdata")
+SERVICE_NAMES = (
+    "session", "exposure", "engine", "execution", "ledger", "marketdata", "killswitch", "audit",
+)  # fmt: skip
 
 
 def build_services(
@@ -35,6 +39,8 @@ def build_services(
         "execution": lambda: build_execution_service(config, bus, clock),
         "ledger": lambda: build_ledger_service(config),
         "marketdata": lambda: _market_service(config, clock, market),
+        "killswitch": lambda: build_killswitch_service(config),
+        "audit": lambda: build_audit_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 
