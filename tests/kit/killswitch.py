@@ -1,0 +1,125 @@
+"""Builders for the kill switch tests: a config, the losing day computed by hand, a rig.
+
+The losing day (``LOSS_*``): ACC1 starts with equity 100,000 and 1,000 ACME from the baseline
+at a prior close of 50.00.
+
+* buy 1,000 @ 49.00, fee 5.00: 2,000 held at an average (1,000 x 50 + 1,000 x 49) / 2,000
+  = 49.50;
+* sell 500 @ 48.00, fee 2.50: realized (48.00 - 49.50) x 500 = -750.00; 1,500 left at 49.50;
+* a print at 46.00: unrealized (46.00 - 49.50) x 1,500 = -5,250.00.
+
+Daily P&L = -750.00 - 5,250.00 - 7.50 = -6,007.50, i.e. -6.0075 % of 100,000: past -5 %.
+Before the print the mark is the prior close: -750 + (50 - 49.50) x 1,500 - 7.50 = -7.50.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kit.event_base import ACCOUNT, T0
+from kit.market_events import trade_print
+from kit.order_events import order_filled
+from quantrail.bus.bus import EventBus
+from quantrail.config import Config, config_from_mapping
+from quantrail.events import Event, OrderFilled, TradePrinted
+from quantrail.risk.kill_switch_service import KillSwitchService
+from quantrail.runtime.clock import SimulatedClock
+from quantrail.runtime.runner import ServiceRunner
+from quantrail.runtime.service import Service
+from quantrail.vocab import Side
+
+D = Decimal
+EQUITY = "100000"
+BASELINE = "symbol,qty,bucket,prior_close\nACME,1000,LT,50.00\n"
+LOSS_PNL = D("-6007.50")
+LOSS_PCT = D("-6.0075")
+BEFORE_PRINT_PNL = D("-7.50")
+
+
+def killswitch_config(
+    tmp_path: Path, db_url: str, *, flatten: bool = False, **extra: Any
+) -> Config:
+    baseline = tmp_path / "acc1_baseline.csv"
+    baseline.write_text(BASELINE)
+    account = {"name": ACCOUNT, "equity": EQUITY, "baseline": str(baseline)}
+    return config_from_mapping(
+        {
+            "db": {"url": db_url},
+            "risk": {"accounts": [account]},
+            "risk_kernel": {"daily_loss_limit_pct": -5.0},
+            "kill_switch": {"flatten": flatten, "status_interval_s": 1.0},
+            **extra,
+        }
+    )
+
+
+def losing_fills(ts: int = T0) -> list[OrderFilled]:
+    """The two fills of the losing day (distinct orders and fill ids)."""
+    return [
+        order_filled(
+            qty=1000, price="49.00", fees="5.00", order_id="ks-buy", fill_id="ks-f1",
+            side=Side.BUY, symbol="ACME", ts_event=ts,
+        ),
+        order_filled(
+            qty=500, price="48.00", fees="2.50", order_id="ks-sell", fill_id="ks-f2",
+            side=Side.SELL, symbol="ACME", ts_event=ts + 1_000,
+        ),
+    ]  # fmt: skip
+
+
+def the_drop(ts: int = T0 + 2_000) -> TradePrinted:
+    """The print that takes the day past the limit."""
+    return trade_print(symbol="ACME", price="46.00", size=100, ts_event=ts, ts_exchange_ns=ts)
+
+
+class Rig:
+    """Services (the kill switch, and others a test adds) under a real runner on a simulated
+    clock that a background task moves 10 ms at a time."""
+
+    def __init__(self, bus: EventBus, config: Config, start_ns: int = T0) -> None:
+        self.bus = bus
+        self.config = config
+        self.clock = SimulatedClock(start_ns)
+        self.services: list[Service] = []
+        self._runner: ServiceRunner | None = None
+        self._task: asyncio.Task[int] | None = None
+        self._pump = asyncio.create_task(self._move_time())
+
+    async def _move_time(self) -> None:
+        while True:
+            await self.clock.advance(0.01)
+            await asyncio.sleep(0.001)
+
+    async def start(self, *extra: Service) -> KillSwitchService:
+        killswitch = KillSwitchService(self.config)
+        self.services = [*extra, killswitch]
+        self._runner = ServiceRunner(
+            self.bus, self.services, self.config, clock=self.clock, instance="t",
+            heartbeats=False,
+        )  # fmt: skip
+        self._task = asyncio.create_task(self._runner.run(install_signals=False))
+        await self._runner.started.wait()
+        return killswitch
+
+    async def stop(self) -> None:
+        assert self._runner is not None and self._task is not None
+        self._runner.request_stop()
+        assert await self._task == 0
+        self._runner = self._task = None
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self.stop()
+        self._pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._pump
+
+    async def publish(self, *events: Event) -> None:
+        await self.bus.publish_batch(list(events))
+
+    async def read(self, stream: str) -> list[Any]:
+        return await self.bus.read_events(stream)
