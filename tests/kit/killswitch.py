@@ -123,3 +123,20 @@ class Rig:
 
     async def read(self, stream: str) -> list[Any]:
         return await self.bus.read_events(stream)
+
+
+def write_cli_config(tmp_path: Path, db_url: str) -> Path:
+    """A quantrail.yaml for the CLI verbs: the account and the database of ``killswitch_config``."""
+    baseline = tmp_path / "acc1_baseline.csv"
+    baseline.write_text(BASELINE)
+    path = tmp_path / "quantrail.yaml"
+    path.write_text(
+        f"db:\n  url: {db_url!r}\n"
+        f"risk:\n  accounts:\n    - name: {ACCOUNT}\n      equity: '{EQUITY}'\n"
+        f"      baseline: {str(baseline)!r}\n"
+    )
+    return path
+
+
+def activations(events: list[Any]) -> list[Any]:
+    return [e for e in events if e.kind == "risk.kill_switch.activated"]

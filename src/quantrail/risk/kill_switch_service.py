@@ -14,6 +14,7 @@ no longer shows (Redis restarted empty, or the publish after the SQL write faile
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 from typing import Any
@@ -75,6 +76,9 @@ class KillSwitchService(Service):
         self._fills: set[tuple[str, str]] = set()
         self._unpublished: list[Event] = []
         self._starts: dict[str, str] = {}
+        # Handlers of different streams run concurrently; the check-then-activate and the
+        # publishing of what SQL holds must not interleave (one activation, published once).
+        self._lock = asyncio.Lock()
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -143,16 +147,19 @@ class KillSwitchService(Service):
             if isinstance(event, KillSwitchActivated | KillSwitchReset) and event.account:
                 last_shown[event.account] = event.event_id
                 kinds[event.account] = isinstance(event, KillSwitchActivated)
-        lost = []
+        lost: list[Event] = []
         for account in self.state.accounts():
             record = self.state.last(account)
             assert record is not None
             if last_shown.get(account) == record.event.event_id:
                 continue
             if self.state.active(account) is not None or kinds.get(account, False):
-                lost.append(record.event)
+                # Its audit record may have gone with the stream before the archiver took it;
+                # the same decision id again is stored at most once.
+                inputs = {"session_date": record.session_date, "published_again": True}
+                lost.extend([record.event, kill_audit(record, None, inputs)])
         if lost:
-            log.warning("publishing again %d kill switch events the stream lost", len(lost))
+            log.warning("publishing again %d kill switch events the stream lost", len(lost) // 2)
             await self.ctx.publish_batch(lost)
 
     # -- handlers -------------------------------------------------------------------------------
@@ -204,6 +211,10 @@ class KillSwitchService(Service):
         return True
 
     async def _check(self, account: str, cause: Event | None) -> None:
+        async with self._lock:
+            await self._check_locked(account, cause)
+
+    async def _check_locked(self, account: str, cause: Event | None) -> None:
         day = self.days.get(account)
         if day is None:
             return
@@ -239,21 +250,26 @@ class KillSwitchService(Service):
         )  # fmt: skip
         audit = kill_audit(record, cause, self.day_inputs(account))
         self._unpublished.extend([activation, alert, audit])
-        await self._flush()
+        await self._flush_locked()
 
     async def _flush(self) -> None:
+        async with self._lock:
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
         """Publish what SQL has and the stream has not yet (kept for the next try on failure)."""
         if self._unpublished:
             await self.ctx.publish_batch(self._unpublished)
             self._unpublished = []
 
     async def _remember(self, event: KillSwitchActivated | KillSwitchReset) -> None:
-        if self.state.knows(event.event_id) or not event.account:
-            return
-        record = KillRecord(event, self._date_of(event.ts_event))
-        assert self._store is not None
-        await self._db.run(self._store.save, record)
-        self.state.apply(record)
+        async with self._lock:
+            if self.state.knows(event.event_id) or not event.account:
+                return
+            record = KillRecord(event, self._date_of(event.ts_event))
+            assert self._store is not None
+            await self._db.run(self._store.save, record)
+            self.state.apply(record)
 
     def _roll(self, ts_ns: int) -> None:
         date = self._date_of(ts_ns)
