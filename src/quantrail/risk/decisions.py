@@ -228,7 +228,7 @@ def mode_audit(change: RiskModeChanged, source: str) -> DecisionAudited:
             "previous_mode": change.previous_mode.value,
             "mode": change.mode.value,
             "target_gross_pct": change.target_gross_pct,
-        },  # fmt: skip
+        },
         reasoning=change.reason,
         policy_references=[POLICY],
     )
