@@ -25,6 +25,7 @@ from kit.killswitch import (
 )
 from kit.market_events import trade_print
 from kit.poll import eventually
+from kit.position_events import position_closed
 from kit.sql import sqlite_url
 from quantrail.audit.service import AuditService
 from quantrail.audit.store import AuditStore
@@ -141,6 +142,12 @@ async def test_the_daily_status_carries_the_figures_computed_by_hand(
         )
         assert status.equity == 100000 + LOSS_PNL and status.high_water_mark == 100995
         assert status.session_date == "2024-03-15" and status.risk_budget_remaining == 0
+        closed = position_closed(account=ACCOUNT, ts_event=T0 + 3_000)
+        await rig.publish(closed)
+        on_close = await eventually(
+            lambda: last_status(rig), lambda s: s is not None and s.causation_id == closed.event_id
+        )
+        assert on_close is not None and on_close.daily_pnl_usd == LOSS_PNL
     finally:
         await rig.close()
 
@@ -224,3 +231,35 @@ async def test_an_emptied_redis_gets_the_activation_back_and_a_reset_clears_it(
     finally:
         await rig.close()
         await bus.close()
+
+
+async def test_a_person_pulls_it_by_hand_and_the_running_service_knows(
+    bus: EventBus, tmp_path: Path, redis_url: str
+) -> None:
+    db = sqlite_url(tmp_path)
+    rig = Rig(bus, killswitch_config(tmp_path, db))
+    try:
+        service = await rig.start()
+        config_file = write_cli_config(tmp_path, db)
+        common = ["-c", str(config_file), "--redis", redis_url, "-n", bus.names.namespace]
+        pull = ["killswitch", "activate", ACCOUNT, "--by", "j.smith", "--reason", "venue outage"]
+        result = await cli([*pull, "--flatten", *common])
+        assert result.exit_code == 0, result.output
+        [manual] = await eventually(lambda: activated(rig), lambda found: len(found) == 1)
+        assert (manual.trigger, manual.activated_by, manual.flatten) == ("manual", "j.smith", True)
+        assert manual.trigger_value is None and "venue outage" in manual.action_taken
+        await eventually(lambda: service.state.active(ACCOUNT), lambda on: on is not None)
+        twice = await cli([*pull, *common])
+        assert twice.exit_code == 1 and "already active" in twice.output
+        # The day's loss now finds it active: no second activation.
+        await lose_the_day_quietly(rig, service)
+        assert len(await activated(rig)) == 1
+    finally:
+        await rig.close()
+
+
+async def lose_the_day_quietly(rig: Rig, service: KillSwitchService) -> None:
+    await rig.publish(*losing_fills())
+    await eventually(lambda: service.days[ACCOUNT].fees, lambda fees: fees == 7.5)
+    await rig.publish(the_drop())
+    await eventually(lambda: service.days[ACCOUNT].pnl(), lambda pnl: pnl == LOSS_PNL)
