@@ -14,8 +14,6 @@ Before the print the mark is the prior close: -750 + (50 - 49.50) x 1,500 - 7.50
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,12 +21,10 @@ from typing import Any
 from kit.event_base import ACCOUNT, T0
 from kit.market_events import trade_print
 from kit.order_events import order_filled
-from quantrail.bus.bus import EventBus
+from kit.running import Running
 from quantrail.config import Config, config_from_mapping
-from quantrail.events import Event, OrderFilled, TradePrinted
+from quantrail.events import OrderFilled, TradePrinted
 from quantrail.risk.kill_switch_service import KillSwitchService
-from quantrail.runtime.clock import SimulatedClock
-from quantrail.runtime.runner import ServiceRunner
 from quantrail.runtime.service import Service
 from quantrail.vocab import Side
 
@@ -76,53 +72,13 @@ def the_drop(ts: int = T0 + 2_000) -> TradePrinted:
     return trade_print(symbol="ACME", price="46.00", size=100, ts_event=ts, ts_exchange_ns=ts)
 
 
-class Rig:
-    """Services (the kill switch, and others a test adds) under a real runner on a simulated
-    clock that a background task moves 10 ms at a time."""
-
-    def __init__(self, bus: EventBus, config: Config, start_ns: int = T0) -> None:
-        self.bus = bus
-        self.config = config
-        self.clock = SimulatedClock(start_ns)
-        self.services: list[Service] = []
-        self._runner: ServiceRunner | None = None
-        self._task: asyncio.Task[int] | None = None
-        self._pump = asyncio.create_task(self._move_time())
-
-    async def _move_time(self) -> None:
-        while True:
-            await self.clock.advance(0.01)
-            await asyncio.sleep(0.001)
+class Rig(Running):
+    """The kill switch service (after any others a test adds) under a runner."""
 
     async def start(self, *extra: Service) -> KillSwitchService:
         killswitch = KillSwitchService(self.config)
-        self.services = [*extra, killswitch]
-        self._runner = ServiceRunner(
-            self.bus, self.services, self.config, clock=self.clock, instance="t",
-            heartbeats=False,
-        )  # fmt: skip
-        self._task = asyncio.create_task(self._runner.run(install_signals=False))
-        await self._runner.started.wait()
+        await self.run([*extra, killswitch])
         return killswitch
-
-    async def stop(self) -> None:
-        assert self._runner is not None and self._task is not None
-        self._runner.request_stop()
-        assert await self._task == 0
-        self._runner = self._task = None
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self.stop()
-        self._pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
-
-    async def publish(self, *events: Event) -> None:
-        await self.bus.publish_batch(list(events))
-
-    async def read(self, stream: str) -> list[Any]:
-        return await self.bus.read_events(stream)
 
 
 def write_cli_config(tmp_path: Path, db_url: str) -> Path:
