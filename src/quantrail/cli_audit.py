@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from quantrail.cli_killswitch import DbOption
+from quantrail.cli_killswitch import DbOption, open_db
 from quantrail.cli_options import ConfigOption, err_console, load_cli_config
 from quantrail.config import Config
 
@@ -17,13 +17,8 @@ audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: list and ve
 
 def _store(config: Config, db: str | None) -> Any:
     from quantrail.audit.store import AuditStore
-    from quantrail.ledger.sql import DatabaseUnavailableError
 
-    try:
-        return AuditStore.open(db or config.db.url)
-    except (DatabaseUnavailableError, ValueError) as exc:
-        err_console.print(f"[red]audit:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+    return open_db(AuditStore.open, config, db, "audit")
 
 
 def parse_since(text: str, timezone: str) -> int:

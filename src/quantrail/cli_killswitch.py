@@ -33,15 +33,21 @@ ByOption = Annotated[str, typer.Option("--by", help="who does it (your name)")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="why")]
 
 
-def _store(config: Config, db: str | None) -> Any:
+def open_db(opener: Any, config: Config, db: str | None, label: str) -> Any:
+    """``opener(url)`` on ``--db`` or ``db.url``; a database that cannot be opened exits 1."""
     from quantrail.ledger.sql import DatabaseUnavailableError
-    from quantrail.risk.kill_state import KillStateStore
 
     try:
-        return KillStateStore.open(db or config.db.url)
+        return opener(db or config.db.url)
     except (DatabaseUnavailableError, ValueError) as exc:
-        err_console.print(f"[red]killswitch:[/red] {exc}", markup=True, highlight=False)
+        err_console.print(f"[red]{label}:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(1) from None
+
+
+def _store(config: Config, db: str | None) -> Any:
+    from quantrail.risk.kill_state import KillStateStore
+
+    return open_db(KillStateStore.open, config, db, "killswitch")
 
 
 def _require(label: str, text: str) -> None:
@@ -88,28 +94,22 @@ def reset(
 ) -> None:
     """Clear ACCOUNT's kill switch (written to SQL, published, audited)."""
     from quantrail.events import KillSwitchReset
-    from quantrail.risk.kill_state import KillRecord
-    from quantrail.risk.kill_switch_service import kill_audit
 
     _require("--by", by)
     _require("--reason", reason)
     cfg = load_cli_config(config, redis, namespace)
     with _store(cfg, db) as store:
         active = store.state().active(account)
-        if active is None:
-            err_console.print(f"[red]{account}: the kill switch is not active[/red]")
-            raise typer.Exit(1)
-        now = time.time_ns()
-        event = KillSwitchReset(
-            ts_event=now, account=account, source="cli", reset_by=by, reason=reason,
-            correlation_id=active.event.correlation_id or active.event.event_id,
-            causation_id=active.event.event_id,
-        )  # fmt: skip
-        event = _keyed(event, f"killswitch-reset:{account}:{event.event_id}")
-        record = KillRecord(event, _date(cfg, now))
-        store.save(record)
+    if active is None:
+        err_console.print(f"[red]{account}: the kill switch is not active[/red]")
+        raise typer.Exit(1)
+    event = KillSwitchReset(
+        ts_event=time.time_ns(), account=account, source="cli", reset_by=by, reason=reason,
+        correlation_id=active.event.correlation_id or active.event.event_id,
+        causation_id=active.event.event_id,
+    )  # fmt: skip
     inputs = {"activation": active.event.event_id, "activated": active.describe()}
-    _publish(cfg, [event, kill_audit(record, None, inputs)])
+    _record(cfg, db, _keyed(event, f"killswitch-reset:{account}:{event.event_id}"), inputs)
     console.print(f"{account}: kill switch reset by {by} ({reason})", markup=False)
 
 
@@ -128,29 +128,36 @@ def activate(
 ) -> None:
     """Pull ACCOUNT's kill switch by hand (cancels its orders; flattens if asked)."""
     from quantrail.events import KillSwitchActivated
-    from quantrail.risk.kill_state import KillRecord
-    from quantrail.risk.kill_switch_service import kill_audit
 
     _require("--by", by)
     _require("--reason", reason)
     cfg = load_cli_config(config, redis, namespace)
     flat = cfg.kill_switch.flatten if flatten is None else flatten
     action = "cancel all working orders" + (", flatten every position" if flat else "")
-    now = time.time_ns()
     event = KillSwitchActivated(
-        ts_event=now, account=account, source="cli", trigger="manual", severity="CRITICAL",
-        action_taken=f"{reason}; {action}", human_override_required=True, flatten=flat,
-        activated_by=by,
+        ts_event=time.time_ns(), account=account, source="cli", trigger="manual",
+        severity="CRITICAL", action_taken=f"{reason}; {action}", human_override_required=True,
+        flatten=flat, activated_by=by,
     )  # fmt: skip
-    event = _keyed(event, f"killswitch-manual:{account}:{event.event_id}")
-    record = KillRecord(event, _date(cfg, now))
     with _store(cfg, db) as store:
         if store.state().active(account) is not None:
             err_console.print(f"[red]{account}: the kill switch is already active[/red]")
             raise typer.Exit(1)
-        store.save(record)
-    _publish(cfg, [event, kill_audit(record, None, {"reason": reason})])
+    manual = _keyed(event, f"killswitch-manual:{account}:{event.event_id}")
+    _record(cfg, db, manual, {"reason": reason})
     console.print(f"{account}: kill switch activated by {by} ({reason})", markup=False)
+
+
+def _record(cfg: Config, db: str | None, event: Any, inputs: dict[str, Any]) -> None:
+    """SQL first (the service re-publishes what the stream lost), then the event and its
+    audit record."""
+    from quantrail.risk.kill_state import KillRecord
+    from quantrail.risk.kill_switch_service import kill_audit
+
+    record = KillRecord(event, _date(cfg, event.ts_event))
+    with _store(cfg, db) as store:
+        store.save(record)
+    _publish(cfg, [event, kill_audit(record, None, inputs)])
 
 
 def _keyed(event: Any, key: str) -> Any:

@@ -28,6 +28,11 @@ from quantrail.ledger.sql import Backend, Tx, connect
 
 _COLUMNS = "seq, event_id, decision_id, ts_ns, service, body, prev_hash, hash"
 _PAGE = 1000
+_INDEXED = (
+    "seq", "event_id", "decision_id", "ts_ns", "service", "decision_type", "account",
+    "correlation_id",
+)  # fmt: skip
+"""The record's fields kept as columns (for queries) beside the canonical body."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +77,10 @@ class AuditStore:
             if known:
                 return Appended(int(known[0][0]), stored=False)
             seq, prev = _head(tx)
-            body = canonical(record_fields(event, seq + 1))
-            row: dict[str, object] = {
-                "seq": seq + 1,
-                "event_id": event.event_id,
-                "decision_id": event.decision_id,
-                "ts_ns": event.ts_event,
-                "service": event.service,
-                "decision_type": event.decision_type,
-                "account": event.account,
-                "correlation_id": event.correlation_id,
-                "body": body,
-                "prev_hash": prev,
-                "hash": chain_hash(prev, body),
-            }
+            fields = record_fields(event, seq + 1)
+            body = canonical(fields)
+            row = {name: fields[name] for name in _INDEXED}
+            row |= {"body": body, "prev_hash": prev, "hash": chain_hash(prev, body)}
             tx.insert("audit_records", row)
             return Appended(seq + 1, stored=True)
 

@@ -4,32 +4,24 @@ SQLite and PostgreSQL, ``trace`` prints a chain published by hand."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import msgspec
 import pytest
-from typer.testing import CliRunner, Result
 
 from kit.audit import decisions, tamper
 from kit.bus import make_bus
+from kit.cli import run_cli
 from kit.killswitch import Rig, write_cli_config
 from kit.poll import eventually
 from kit.sql import pg_database_url, sqlite_url, store_url
 from kit.trace import CORRELATION, hand_chain
 from quantrail.audit.service import AuditService
 from quantrail.audit.store import AuditStore
-from quantrail.cli import app
 from quantrail.config import config_from_mapping
 
 __all__ = ["pg_database_url", "store_url"]
 pytestmark = pytest.mark.redis
-runner = CliRunner(env={"COLUMNS": "200"})
-
-
-async def cli(args: list[str]) -> Result:
-    """The command in a thread: its asyncio.run cannot run inside this test's event loop."""
-    return await asyncio.to_thread(runner.invoke, app, args)
 
 
 async def archive(redis_url: str, db: str, count: int) -> None:
@@ -63,23 +55,23 @@ async def test_verify_catches_a_changed_and_a_deleted_record(
     await archive(redis_url, store_url, 5)
     config = write_cli_config(tmp_path, sqlite_url(tmp_path))
     db = ["--db", store_url, "-c", str(config)]
-    ok = await cli(["audit", "verify", *db])
+    ok = await run_cli(["audit", "verify", *db])
     assert ok.exit_code == 0 and "audit chain ok: 5 records" in ok.output
-    listed = await cli(["audit", "list", *db])
+    listed = await run_cli(["audit", "list", *db])
     assert listed.exit_code == 0 and len(listed.output.splitlines()) == 5
     assert "dec-3: decision 3" in listed.output
 
     tamper(store_url, "UPDATE audit_records SET body = REPLACE(body, ?, ?) WHERE seq = 2",
            "SOFT_DERISK", "NORMAL")  # fmt: skip
-    changed = await cli(["audit", "verify", *db])
+    changed = await run_cli(["audit", "verify", *db])
     assert changed.exit_code == 1 and "record seq 2 (id " in changed.output
     assert "changed" in changed.output
     tamper(store_url, "UPDATE audit_records SET body = REPLACE(body, ?, ?) WHERE seq = 2",
            "NORMAL", "SOFT_DERISK")  # fmt: skip
-    assert (await cli(["audit", "verify", *db])).exit_code == 0
+    assert (await run_cli(["audit", "verify", *db])).exit_code == 0
 
     tamper(store_url, "DELETE FROM audit_records WHERE seq = 4")
-    deleted = await cli(["audit", "verify", *db])
+    deleted = await run_cli(["audit", "verify", *db])
     assert deleted.exit_code == 1 and "record seq 5" in deleted.output
     assert "seq 4 deleted" in deleted.output
 
@@ -88,12 +80,12 @@ async def test_list_filters_by_time_and_service(redis_url: str, tmp_path: Path) 
     db = sqlite_url(tmp_path)
     await archive(redis_url, db, 3)
     config = write_cli_config(tmp_path, db)
-    since = await cli(["audit", "list", "--since", "2024-03-15T09:30:02", "-c", str(config)])
+    since = await run_cli(["audit", "list", "--since", "2024-03-15T09:30:02", "-c", str(config)])
     assert since.exit_code == 0
     assert [line.split()[-3] for line in since.output.splitlines()] == ["dec-2:", "dec-3:"]
-    none = await cli(["audit", "list", "--service", "nobody", "-c", str(config)])
+    none = await run_cli(["audit", "list", "--service", "nobody", "-c", str(config)])
     assert none.exit_code == 0 and none.output == ""
-    bad = await cli(["audit", "list", "--since", "yesterday", "-c", str(config)])
+    bad = await run_cli(["audit", "list", "--since", "yesterday", "-c", str(config)])
     assert bad.exit_code == 2 and "--since" in bad.output
 
 
@@ -107,7 +99,7 @@ async def test_trace_prints_the_chain_from_any_of_its_ids(redis_url: str, tmp_pa
     config = write_cli_config(tmp_path, sqlite_url(tmp_path))
     common = ["--redis", redis_url, "-n", namespace, "-c", str(config)]
     for wanted in (CORRELATION, "ord-1", "fill-2", "pos:ACC1:ACME:fill-1"):
-        result = await cli(["trace", wanted, *common])
+        result = await run_cli(["trace", wanted, *common])
         assert result.exit_code == 0, result.output
         lines = result.output.splitlines()
         assert lines[0].startswith(f"chain {CORRELATION} (9 events")
@@ -116,5 +108,5 @@ async def test_trace_prints_the_chain_from_any_of_its_ids(redis_url: str, tmp_pa
                          "position", "exit", "position"]  # fmt: skip
         assert lines[1].startswith("2024-03-15 09:30:00.000 EDT")
         assert "+0.250s" in lines[2]
-    unknown = await cli(["trace", "nope", *common])
+    unknown = await run_cli(["trace", "nope", *common])
     assert unknown.exit_code == 2 and "no event carries the id 'nope'" in unknown.output

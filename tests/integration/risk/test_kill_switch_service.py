@@ -4,14 +4,13 @@ stays active across a service restart, an emptied Redis and a new day until a pe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from kit.bus import make_bus, new_namespace
+from kit.cli import run_cli
 from kit.event_base import ACCOUNT, T0
 from kit.killswitch import (
     LOSS_PCT,
@@ -31,7 +30,6 @@ from quantrail.audit.service import AuditService
 from quantrail.audit.store import AuditStore
 from quantrail.bus.bus import EventBus
 from quantrail.bus.transport import TransportError
-from quantrail.cli import app
 from quantrail.events import RiskDailyStatusUpdated
 from quantrail.ops.redis_server import RedisServer
 from quantrail.risk.kill_state import KillStateStore
@@ -39,7 +37,6 @@ from quantrail.risk.kill_switch_service import KillSwitchService
 
 pytestmark = pytest.mark.redis
 DAY_NS = 24 * 3600 * 1_000_000_000
-runner = CliRunner(env={"COLUMNS": "200"})
 
 
 @pytest.fixture
@@ -55,11 +52,6 @@ def own_redis() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
     server.stop()
-
-
-async def cli(args: list[str]) -> Result:
-    """The command in a thread: its asyncio.run cannot run inside this test's event loop."""
-    return await asyncio.to_thread(runner.invoke, app, args)
 
 
 async def answers(bus: EventBus) -> str:
@@ -202,10 +194,10 @@ async def test_an_emptied_redis_gets_the_activation_back_and_a_reset_clears_it(
 
         config_file = write_cli_config(tmp_path, db)
         common = ["-c", str(config_file), "--db", db, "--redis", own_redis.url, "-n", namespace]
-        shown = await cli(["killswitch", "status", "-c", str(config_file)])
+        shown = await run_cli(["killswitch", "status", "-c", str(config_file)])
         assert shown.exit_code == 0 and "ACC1: ACTIVE since 2024-03-15" in shown.output
         reset = ["killswitch", "reset", ACCOUNT, "--by", "j.smith", "--reason", "limits reviewed"]
-        result = await cli([*reset, *common])
+        result = await run_cli([*reset, *common])
         assert result.exit_code == 0, result.output
         resets = await eventually(
             lambda: rig.read("risk.kill_switch"),
@@ -220,11 +212,11 @@ async def test_an_emptied_redis_gets_the_activation_back_and_a_reset_clears_it(
                 lambda found: "kill_switch_reset" in found,
             )
         assert kinds == ["kill_switch_activated", "kill_switch_reset"]
-        listed = await cli(["audit", "list", "--service", "killswitch", "-c", str(config_file)])
+        listed = await run_cli(["audit", "list", "--service", "killswitch", "-c", str(config_file)])
         assert listed.exit_code == 0 and "RESET by j.smith" in listed.output
-        shown = await cli(["killswitch", "status", "-c", str(config_file)])
+        shown = await run_cli(["killswitch", "status", "-c", str(config_file)])
         assert "ACC1: inactive" in shown.output and "RESET by j.smith" in shown.output
-        again_reset = await cli(
+        again_reset = await run_cli(
             ["killswitch", "reset", ACCOUNT, "--by", "x", "--reason", "y", *common]
         )
         assert again_reset.exit_code == 1 and "not active" in again_reset.output
@@ -243,13 +235,13 @@ async def test_a_person_pulls_it_by_hand_and_the_running_service_knows(
         config_file = write_cli_config(tmp_path, db)
         common = ["-c", str(config_file), "--redis", redis_url, "-n", bus.names.namespace]
         pull = ["killswitch", "activate", ACCOUNT, "--by", "j.smith", "--reason", "venue outage"]
-        result = await cli([*pull, "--flatten", *common])
+        result = await run_cli([*pull, "--flatten", *common])
         assert result.exit_code == 0, result.output
         [manual] = await eventually(lambda: activated(rig), lambda found: len(found) == 1)
         assert (manual.trigger, manual.activated_by, manual.flatten) == ("manual", "j.smith", True)
         assert manual.trigger_value is None and "venue outage" in manual.action_taken
         await eventually(lambda: service.state.active(ACCOUNT), lambda on: on is not None)
-        twice = await cli([*pull, *common])
+        twice = await run_cli([*pull, *common])
         assert twice.exit_code == 1 and "already active" in twice.output
         # The day's loss now finds it active: no second activation.
         await lose_the_day_quietly(rig, service)
