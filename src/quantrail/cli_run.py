@@ -102,7 +102,8 @@ def up(
 
 def service(
     name: Annotated[
-        str, typer.Argument(help="a service: quantrail.ops.services.SERVICE_NAMES (session, ...)")
+        str,
+        typer.Argument(help="session|exposure|engine|execution|ledger|marketdata|killswitch|audit"),
     ],
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
     redis: Annotated[str | None, typer.Option("--redis", help="Redis URL")] = None,
