@@ -1,10 +1,11 @@
-"""The kill switch service on a real redis-server: a loss past -5 % activates it once, and it
-stays active across a service restart, an emptied Redis and a new day until a person resets it.
+"""The kill switch service: a loss past -5 % activates it once, and it stays active across a
+service restart, an emptied Redis (a private redis-server killed) and a new day until a person
+resets it. ``bus`` runs a test on both transports; the verbs and the emptied Redis need Redis.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,13 +38,6 @@ from quantrail.risk.kill_switch_service import KillSwitchService
 
 pytestmark = pytest.mark.redis
 DAY_NS = 24 * 3600 * 1_000_000_000
-
-
-@pytest.fixture
-async def bus(redis_url: str) -> AsyncIterator[EventBus]:
-    event_bus = make_bus("redis", redis_url)
-    yield event_bus
-    await event_bus.close()
 
 
 @pytest.fixture
@@ -226,9 +220,10 @@ async def test_an_emptied_redis_gets_the_activation_back_and_a_reset_clears_it(
 
 
 async def test_a_person_pulls_it_by_hand_and_the_running_service_knows(
-    bus: EventBus, tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str
 ) -> None:
     db = sqlite_url(tmp_path)
+    bus = make_bus("redis", redis_url)  # the verbs talk to Redis
     rig = Rig(bus, killswitch_config(tmp_path, db))
     try:
         service = await rig.start()
@@ -248,6 +243,7 @@ async def test_a_person_pulls_it_by_hand_and_the_running_service_knows(
         assert len(await activated(rig)) == 1
     finally:
         await rig.close()
+        await bus.close()
 
 
 async def lose_the_day_quietly(rig: Rig, service: KillSwitchService) -> None:
