@@ -75,6 +75,8 @@ class KillSwitchService(Service):
         self.session_date = ""
         self._fills: set[tuple[str, str]] = set()
         self._unpublished: list[Event] = []
+        self.ticks = 0  # status timer runs, for tests and health
+        self._sql_only: set[str] = set()  # event ids seen in SQL, not yet on the stream
         self._starts: dict[str, str] = {}
         # Handlers of different streams run concurrently; the check-then-activate and the
         # publishing of what SQL holds must not interleave (one activation, published once).
@@ -191,9 +193,13 @@ class KillSwitchService(Service):
             await self._remember(event)
 
     async def on_timer(self) -> None:
+        self.ticks += 1
         now = self.ctx.now_ns()
         self._roll(now)
+        await self._sync_from_sql()
         await self._flush()
+        for account in sorted(self.days):  # a check that failed (database away) is retried
+            await self._check(account, None)
         statuses = [self.status(account, now, None) for account in sorted(self.days)]
         await self.ctx.publish_batch(statuses)
 
@@ -203,6 +209,9 @@ class KillSwitchService(Service):
         """Book a fill of a configured account once; False for a repeat or a stranger."""
         account = fill.account or ""
         if account not in self.days or (account, fill.fill_id) in self._fills:
+            return False
+        if self._date_of(fill.ts_event) < self.session_date:
+            log.warning("fill %s of an earlier day ignored", fill.fill_id)
             return False
         self._roll(fill.ts_event)
         self._fills.add((account, fill.fill_id))
@@ -261,6 +270,25 @@ class KillSwitchService(Service):
         if self._unpublished:
             await self.ctx.publish_batch(self._unpublished)
             self._unpublished = []
+
+    async def _sync_from_sql(self) -> None:
+        """A row another writer put in SQL (a verb) that has not reached the stream by the next
+        tick either (its publish failed) is published here; one tick of grace keeps a verb's
+        own publish from being doubled."""
+        assert self._store is not None
+        records = await self._db.run(self._store.records)
+        async with self._lock:
+            for record in records:
+                event_id = record.event.event_id
+                if self.state.knows(event_id):
+                    continue
+                if event_id not in self._sql_only:
+                    self._sql_only.add(event_id)
+                    continue
+                self._sql_only.discard(event_id)
+                self.state.apply(record)
+                inputs = {"session_date": record.session_date, "published_again": True}
+                self._unpublished.extend([record.event, kill_audit(record, None, inputs)])
 
     async def _remember(self, event: KillSwitchActivated | KillSwitchReset) -> None:
         async with self._lock:

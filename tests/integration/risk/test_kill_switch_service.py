@@ -31,9 +31,9 @@ from quantrail.audit.service import AuditService
 from quantrail.audit.store import AuditStore
 from quantrail.bus.bus import EventBus
 from quantrail.bus.transport import TransportError
-from quantrail.events import RiskDailyStatusUpdated
+from quantrail.events import KillSwitchActivated, RiskDailyStatusUpdated
 from quantrail.ops.redis_server import RedisServer
-from quantrail.risk.kill_state import KillStateStore
+from quantrail.risk.kill_state import KillRecord, KillStateStore
 from quantrail.risk.kill_switch_service import KillSwitchService
 
 pytestmark = pytest.mark.redis
@@ -251,3 +251,25 @@ async def lose_the_day_quietly(rig: Rig, service: KillSwitchService) -> None:
     await eventually(lambda: service.days[ACCOUNT].fees, lambda fees: fees == 7.5)
     await rig.publish(the_drop())
     await eventually(lambda: service.days[ACCOUNT].pnl(), lambda pnl: pnl == LOSS_PNL)
+
+
+async def test_a_verb_that_wrote_sql_but_could_not_publish_is_completed_by_the_service(
+    bus: EventBus, tmp_path: Path
+) -> None:
+    db = sqlite_url(tmp_path)
+    rig = Rig(bus, killswitch_config(tmp_path, db))
+    try:
+        service = await rig.start()
+        manual = KillSwitchActivated(
+            ts_event=T0, account=ACCOUNT, trigger="manual", severity="CRITICAL",
+            activated_by="j.smith", action_taken="venue outage",
+        )  # fmt: skip
+        with KillStateStore.open(db) as store:
+            store.save(KillRecord(manual, "2024-03-15"))  # ... and Redis was away
+        [published] = await eventually(lambda: activated(rig), lambda found: len(found) == 1)
+        assert published == manual and service.state.active(ACCOUNT) is not None
+        ticks = service.ticks
+        await eventually(lambda: service.ticks, lambda n: n >= ticks + 2, what="two more ticks")
+        assert len(await activated(rig)) == 1
+    finally:
+        await rig.close()
