@@ -1,1 +1,1 @@
-"""The audit trail: every ``audit.decision.logged`` kept in SQL, append-only and hash-chained."""
+"""The audit trail: an append-only, hash-chained SQL record of every decision."""
