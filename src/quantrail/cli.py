@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from quantrail import cli_bus
+from quantrail import cli_audit, cli_bus, cli_killswitch, cli_trace
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
@@ -17,6 +17,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures as ratios to a baseline).")
 app.add_typer(cli_bus.dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
+app.add_typer(cli_killswitch.killswitch_app, name="killswitch")
+app.add_typer(cli_audit.audit_app, name="audit")
+app.command("trace")(cli_trace.trace)
 
 # The stream verbs live in cli_bus; registered here, around `schema`, in their --help order.
 app.command()(cli_bus.streams)

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from quantrail.ops.service_names import SERVICE_NAMES
+
 console = Console()
 
 
@@ -95,7 +97,6 @@ def up(
     instance: Annotated[str | None, typer.Option(help="instance name (default: host)")] = None,
 ) -> None:
     """Start every service in one process (memory bus, or Redis with --redis)."""
-    from quantrail.ops.services import SERVICE_NAMES
 
     raise typer.Exit(_serve(config, redis, list(SERVICE_NAMES), market, instance))
 
@@ -103,16 +104,14 @@ def up(
 def service(
     name: Annotated[
         str,
-        typer.Argument(
-            help="session|exposure|engine|execution|ledger|marketdata|positions|exit_brain"
-        ),
+        typer.Argument(help=f"one of: {', '.join(SERVICE_NAMES)}"),
     ],
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
     redis: Annotated[str | None, typer.Option("--redis", help="Redis URL")] = None,
     market: Annotated[str, typer.Option(help="for marketdata: synthetic | a file")] = "none",
     instance: Annotated[str | None, typer.Option(help="instance name (default: host)")] = None,
 ) -> None:
-    """Run one service in this process (against Redis), as the seeds' separate terminals did."""
+    """Run one service in this process (against Redis)."""
     raise typer.Exit(_serve(config, redis, [name], market, instance))
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from quantrail.audit.record import audit_record
 from quantrail.events import (
     AlertTriggered,
-    DecisionAudited,
     Event,
     IntentCreated,
     OrderAccepted,
@@ -161,17 +161,14 @@ class OrderEvents:
 
     def audit(self, order: Order, guard: GuardResult, ts: int, cause: Event | None) -> Event:
         """The LiquidityGuard's resize or denial, with every reason, for the audit trail."""
-        envelope: dict[str, Any] = cause.caused() if cause is not None else {}
-        envelope.setdefault("correlation_id", self.correlation_of(order))
-        return DecisionAudited(
-            ts_event=ts,
-            idempotency_key=f"{order.order_id}:liquidity:{ts}",
-            source=SOURCE,
-            account=order.account,
-            **envelope,
+        return audit_record(
             decision_id=f"{order.order_id}:liquidity:{ts}",
             service=SOURCE,
             decision_type="liquidity_guard",
+            ts_ns=ts,
+            account=order.account,
+            cause=cause,
+            correlation_id=self.correlation_of(order),
             input_summary={
                 "order_id": order.order_id,
                 "intent_id": order.intent_id,

@@ -154,9 +154,46 @@ _V2_JOURNAL = (
     "CREATE INDEX exposure_by_account_ts ON exposure_samples (account, ts_ns)",
 )
 
+# Version 3: the kill switch's durable state (every activation and reset, append-only: the last
+# row of an account is its state) and the hash-chained audit trail (``audit/store.py``). The
+# audit's ``seq`` is assigned by the writer (max + 1 under the table lock), not a serial, so a
+# gap always means a deleted record (a PostgreSQL sequence skips numbers on a rollback).
+_V3_KILL_SWITCH_AND_AUDIT = (
+    """CREATE TABLE kill_switch_events (
+        seq {serial},
+        event_id TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        action TEXT NOT NULL,
+        ts_ns BIGINT NOT NULL,
+        session_date TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        trigger_name TEXT NOT NULL,
+        trigger_value TEXT,
+        threshold TEXT,
+        event_json TEXT NOT NULL
+    )""",
+    "CREATE INDEX kill_switch_by_account ON kill_switch_events (account, seq)",
+    """CREATE TABLE audit_records (
+        seq BIGINT PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        decision_id TEXT NOT NULL UNIQUE,
+        ts_ns BIGINT NOT NULL,
+        service TEXT NOT NULL,
+        decision_type TEXT NOT NULL,
+        account TEXT,
+        correlation_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX audit_records_by_ts ON audit_records (ts_ns)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger tables", _V1_TABLES),
     Migration(2, "journal indexes and mode change event ids", _V2_JOURNAL),
+    Migration(3, "kill switch state and the audit chain", _V3_KILL_SWITCH_AND_AUDIT),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from quantrail.audit.service import build_audit_service
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config
 from quantrail.execution.services import build_execution_service
@@ -14,7 +15,9 @@ from quantrail.marketdata.features_service import build_features_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
+from quantrail.ops.service_names import SERVICE_NAMES
 from quantrail.risk.kernel_service import build_risk_kernel_service
+from quantrail.risk.kill_switch_service import build_killswitch_service
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, Clock
 from quantrail.runtime.service import Service
@@ -23,23 +26,6 @@ from quantrail.strategy.exit_service import build_exit_brain_service
 from quantrail.strategy.position_service import build_positions_service
 from quantrail.strategy.regime_service import build_regime_service
 from quantrail.strategy.sizer_service import build_sizer_service
-
-SERVICE_NAMES = (
-    "session",
-    "exposure",
-    "engine",
-    "execution",
-    "ledger",
-    "marketdata",
-    "features",
-    "candles",
-    "regime",
-    "signals",
-    "risk_kernel",
-    "sizer",
-    "positions",
-    "exit_brain",
-)
 
 
 def build_services(
@@ -66,6 +52,8 @@ def build_services(
         "candles": lambda: build_candles_service(config),
         "regime": lambda: build_regime_service(config),
         "signals": lambda: build_signals_service(config),
+        "killswitch": lambda: build_killswitch_service(config),
+        "audit": lambda: build_audit_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 

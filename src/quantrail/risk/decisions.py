@@ -9,6 +9,8 @@
 * ``ModeState``: the record kept in ``state:mode:<ACCOUNT>``.
 * ``mode_changed`` / ``alert``: the events a decision publishes, with idempotency keys derived
   from the event that caused the decision, so a redelivered cause publishes the same keys.
+* ``mode_audit`` / ``derisk_audit``: their audit records (``audit.decision``), with decision
+  ids derived from those keys.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from quantrail.audit.record import audit_record
+from quantrail.events.audit import DecisionAudited
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.risk import RiskModeChanged
 from quantrail.events.system import AlertTriggered
 from quantrail.money import ZERO, to_money
-from quantrail.risk.derisk_episode import Chain
+from quantrail.risk.derisk_episode import Chain, StepEvents
 from quantrail.risk.policy import STALE_DATA, BucketLoad, Decision, PolicyInputError, PolicyInputs
 from quantrail.risk.rules import RiskRules
 from quantrail.runtime.clock import NS_PER_SECOND
@@ -30,6 +34,9 @@ from quantrail.vocab import Bucket, Mode, Phase
 
 AWAITING_DATA = "AWAITING_DATA"
 """The reason of an account's mode before its first decision (THROTTLE_NEW_ORDERS)."""
+
+POLICY = "docs/risk.md"
+"""Where the policy table the engine decides by is written down (the audit records cite it)."""
 
 CLOCK_SKEW_S = 1.0
 """A ``ts_event`` up to this far in the future counts as age 0 (hosts' clocks differ a little)."""
@@ -204,4 +211,52 @@ def alert(
             "reason": decision.reason,
             **inputs.summary(),
         },
+    )
+
+
+def mode_audit(change: RiskModeChanged, source: str) -> DecisionAudited:
+    """The audit record of an announced mode (one per mode change event)."""
+    return audit_record(
+        decision_id=f"audit:{change.idempotency_key}",
+        service=source,
+        decision_type="mode_change",
+        ts_ns=change.ts_event,
+        account=change.account,
+        cause=change,
+        input_summary=change.inputs,
+        output={
+            "previous_mode": change.previous_mode.value,
+            "mode": change.mode.value,
+            "target_gross_pct": change.target_gross_pct,
+        },
+        reasoning=change.reason,
+        policy_references=[POLICY],
+    )
+
+
+def derisk_audit(
+    account: str, mode: Mode, reason: str, step: StepEvents, source: str
+) -> DecisionAudited | None:
+    """The audit record of a de-risk step that sends or cancels anything (None otherwise)."""
+    if not step.events:
+        return None
+    first = step.events[0]
+    return audit_record(
+        decision_id=f"audit:derisk:{first.idempotency_key or first.event_id}",
+        service=source,
+        decision_type="derisk_plan",
+        ts_ns=step.ts_ns,
+        account=account,
+        cause=first,
+        input_summary={"mode": mode.value, "reason": reason},
+        output={
+            "intents": [
+                {"intent_id": i.intent_id, "symbol": i.symbol, "side": i.side.value, "qty": i.qty}
+                for i in step.intents
+            ],
+            "cancels": [c.order_id for c in step.cancels],
+        },
+        reasoning=f"{account}: {mode.value} ({reason}): {len(step.intents)} intents, "
+        f"{len(step.cancels)} cancels",
+        policy_references=[POLICY],
     )

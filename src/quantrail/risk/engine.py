@@ -61,8 +61,10 @@ from quantrail.risk.decisions import (
     ExposureView,
     ModeState,
     alert,
+    derisk_audit,
     exposure_view,
     input_age,
+    mode_audit,
     mode_changed,
     policy_inputs,
 )
@@ -306,14 +308,15 @@ class DecisionEngine(Service):
         events: list[Event] = []
         announce = decision.mode is not current.mode or account not in self._published
         if announce:
-            events.append(
-                mode_changed(account, current.mode, decision, inputs, now, cause, self.name)
-            )
+            change = mode_changed(account, current.mode, decision, inputs, now, cause, self.name)
+            events.extend([change, mode_audit(change, self.name)])
         if decision.alert and self._last_reason.get(account) != decision.reason:
             events.append(alert(account, decision, inputs, now, cause, self.name))
         step = self._derisk(account, decision, inputs, now, cause)
         if step is not None:
             events.extend(step.events)
+            audited = derisk_audit(account, decision.mode, decision.reason, step, self.name)
+            events.extend([audited] if audited is not None else [])
         if events:
             await self.ctx.publish_batch(events)
         if announce:

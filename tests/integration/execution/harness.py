@@ -1,15 +1,14 @@
 """The execution service under a real runner, on either transport, on simulated time.
 
-``Harness`` starts a ``ServiceRunner`` hosting one execution service on a ``SimulatedClock``
-that a background task moves 10 ms at a time (so the 100 ms venue timer and the 20 ms venue
-latency pass quickly and every timestamp starts from the kit's T0), publishes events, and reads
+``Harness`` (a ``kit.running.Running``) starts a ``ServiceRunner`` hosting one execution service
+on a ``SimulatedClock`` that a background task moves 10 ms at a time (so the 100 ms venue timer
+and the 20 ms venue latency pass quickly and every timestamp starts from the kit's T0),
+publishes events, and reads
 ``trades.order`` back. A restart is ``stop()`` then ``start()``: a new service, a new venue.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from kit.event_base import ACCOUNT, T0
 from kit.poll import eventually
+from kit.running import Running
 from quantrail.bus.bus import EventBus
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config, config_from_mapping
@@ -33,7 +33,6 @@ from quantrail.execution.registry import registry_for
 from quantrail.execution.service import ExecutionService
 from quantrail.execution.services import build_execution_service
 from quantrail.runtime.clock import SimulatedClock
-from quantrail.runtime.runner import ServiceRunner
 from quantrail.runtime.service import ServiceContext
 
 BASELINE = "symbol,qty,bucket,prior_close\nACME,500,LT,25.00\n"
@@ -55,47 +54,17 @@ def execution_config(tmp_path: Path, **liquidity: Any) -> Config:
     )
 
 
-class Harness:
+class Harness(Running):
     def __init__(self, bus: EventBus, config: Config) -> None:
-        self.bus = bus
-        self.config = config
-        self.clock = SimulatedClock(T0)
+        super().__init__(bus, config)
         self.service: ExecutionService | None = None
-        self._runner: ServiceRunner | None = None
-        self._task: asyncio.Task[int] | None = None
-        self._pump = asyncio.create_task(self._move_time())
-
-    async def _move_time(self) -> None:
-        while True:
-            await self.clock.advance(0.01)
-            await asyncio.sleep(0.001)
 
     async def start(self) -> ExecutionService:
         service = build_execution_service(self.config, self.bus, self.clock)
         assert isinstance(service, ExecutionService)
         self.service = service
-        self._runner = ServiceRunner(
-            self.bus, [service], self.config, clock=self.clock, instance="t", heartbeats=False
-        )
-        self._task = asyncio.create_task(self._runner.run(install_signals=False))
-        await self._runner.started.wait()
+        await self.run([service])
         return service
-
-    async def stop(self) -> None:
-        assert self._runner is not None and self._task is not None
-        self._runner.request_stop()
-        assert await self._task == 0
-        self._runner = self._task = None
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self.stop()
-        self._pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
-
-    async def publish(self, *events: Event) -> None:
-        await self.bus.publish_batch(list(events))
 
     async def show(self, quote: QuoteUpdated) -> None:
         """Publish a quote and wait until the service has it (quotes and intents arrive on
@@ -106,9 +75,6 @@ class Harness:
         await eventually(
             lambda: quotes.get(quote.symbol), lambda q: q is quote or q == quote, what="quote"
         )
-
-    async def read(self, stream: str) -> list[Any]:
-        return await self.bus.read_events(stream)
 
     async def orders(self, order_id: str | None = None) -> list[Any]:
         """``trades.order`` events, of one order when ``order_id`` is given."""

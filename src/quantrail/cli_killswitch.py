@@ -1,0 +1,176 @@
+"""``quantrail killswitch``: status, reset and a manual activation (a person's verbs).
+
+Each writes the kill switch's SQL state first (``db.url`` or ``--db``), then publishes the event
+and its audit record on Redis: the killswitch service publishes again whatever SQL has and the
+stream lost, so an interrupted verb is completed by the next start of the service.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from quantrail.cli_bus import _run, _with_bus
+from quantrail.cli_options import (
+    ConfigOption,
+    NamespaceOption,
+    RedisOption,
+    console,
+    err_console,
+    load_cli_config,
+)
+from quantrail.config import Config
+
+killswitch_app = typer.Typer(no_args_is_help=True, help="The kill switch: status, reset, pull.")
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="ledger database URL (default: db.url, QUANTRAIL_DB_URL)")
+]
+AccountArg = Annotated[str, typer.Argument(help="the account, e.g. HAMMER")]
+ByOption = Annotated[str, typer.Option("--by", help="who does it (your name)")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="why")]
+
+
+def open_db(opener: Any, config: Config, db: str | None, label: str) -> Any:
+    """``opener(url)`` on ``--db`` or ``db.url``; a database that cannot be opened exits 1."""
+    from quantrail.ledger.sql import DatabaseUnavailableError
+
+    try:
+        return opener(db or config.db.url)
+    except (DatabaseUnavailableError, ValueError) as exc:
+        err_console.print(f"[red]{label}:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _store(config: Config, db: str | None) -> Any:
+    from quantrail.risk.kill_state import KillStateStore
+
+    return open_db(KillStateStore.open, config, db, "killswitch")
+
+
+def _require(label: str, text: str) -> None:
+    if not text.strip():
+        err_console.print(f"[red]{label}: must not be empty, got {text!r}[/red]")
+        raise typer.Exit(2)
+
+
+@killswitch_app.command("status")
+def status(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Each account's kill switch: active or not, who, when, why, the trigger value."""
+    from quantrail.session.phases import format_exchange_time
+
+    cfg = load_cli_config(config)
+    with _store(cfg, db) as store:
+        state = store.state()
+    accounts = sorted({a.name for a in cfg.risk.accounts} | set(state.accounts()))
+    for account in accounts:
+        last = state.last(account)
+        if last is None:
+            typer.echo(f"{account}: inactive (never activated)")
+            continue
+        when = format_exchange_time(last.event.ts_event, cfg.session.timezone)
+        word = "ACTIVE" if state.active(account) else "inactive"
+        typer.echo(f"{account}: {word} since {when}: {last.describe()}")
+
+
+def _publish(cfg: Config, events: list[Any]) -> None:
+    async def work(bus: Any) -> None:
+        await bus.publish_batch(events)
+
+    _run(_with_bus(cfg, work))
+
+
+@killswitch_app.command("reset")
+def reset(
+    account: AccountArg,
+    by: ByOption,
+    reason: ReasonOption,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Clear ACCOUNT's kill switch (written to SQL, published, audited)."""
+    from quantrail.events import KillSwitchReset
+
+    _require("--by", by)
+    _require("--reason", reason)
+    cfg = load_cli_config(config, redis, namespace)
+    with _store(cfg, db) as store:
+        active = store.state().active(account)
+    if active is None:
+        err_console.print(f"[red]{account}: the kill switch is not active[/red]")
+        raise typer.Exit(1)
+    event = KillSwitchReset(
+        ts_event=time.time_ns(), account=account, source="cli", reset_by=by, reason=reason,
+        correlation_id=active.event.correlation_id or active.event.event_id,
+        causation_id=active.event.event_id,
+    )  # fmt: skip
+    inputs = {"activation": active.event.event_id, "activated": active.describe()}
+    _record(cfg, db, _keyed(event, f"killswitch-reset:{account}:{event.event_id}"), inputs)
+    console.print(f"{account}: kill switch reset by {by} ({reason})", markup=False)
+
+
+@killswitch_app.command("activate")
+def activate(
+    account: AccountArg,
+    by: ByOption,
+    reason: ReasonOption,
+    flatten: Annotated[
+        bool | None, typer.Option("--flatten/--no-flatten", help="default: kill_switch.flatten")
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    redis: RedisOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Pull ACCOUNT's kill switch by hand (cancels its orders; flattens if asked)."""
+    from quantrail.events import KillSwitchActivated
+
+    _require("--by", by)
+    _require("--reason", reason)
+    cfg = load_cli_config(config, redis, namespace)
+    flat = cfg.kill_switch.flatten if flatten is None else flatten
+    action = "cancel all working orders" + (", flatten every position" if flat else "")
+    event = KillSwitchActivated(
+        ts_event=time.time_ns(), account=account, source="cli", trigger="manual",
+        severity="CRITICAL", action_taken=f"{reason}; {action}", human_override_required=True,
+        flatten=flat, activated_by=by,
+    )  # fmt: skip
+    with _store(cfg, db) as store:
+        if store.state().active(account) is not None:
+            err_console.print(f"[red]{account}: the kill switch is already active[/red]")
+            raise typer.Exit(1)
+    manual = _keyed(event, f"killswitch-manual:{account}:{event.event_id}")
+    _record(cfg, db, manual, {"reason": reason})
+    console.print(f"{account}: kill switch activated by {by} ({reason})", markup=False)
+
+
+def _record(cfg: Config, db: str | None, event: Any, inputs: dict[str, Any]) -> None:
+    """SQL first (the service re-publishes what the stream lost), then the event and its
+    audit record."""
+    from quantrail.risk.kill_state import KillRecord
+    from quantrail.risk.kill_switch_service import kill_audit
+
+    record = KillRecord(event, _date(cfg, event.ts_event))
+    with _store(cfg, db) as store:
+        store.save(record)
+    _publish(cfg, [event, kill_audit(record, None, inputs)])
+
+
+def _keyed(event: Any, key: str) -> Any:
+    import msgspec
+
+    return msgspec.structs.replace(
+        event, idempotency_key=key, correlation_id=event.correlation_id or key
+    )
+
+
+def _date(cfg: Config, now: int) -> str:
+    from zoneinfo import ZoneInfo
+
+    from quantrail.session.calendar import local_date
+
+    return local_date(now, ZoneInfo(cfg.session.timezone)).isoformat()
