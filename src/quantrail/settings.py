@@ -37,6 +37,7 @@ _BAD_ENUM = re.compile(r"Invalid enum value '([^']*)'")
 _FIELD_MESSAGE = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.S)
 _UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
+_OWN_VALUE = re.compile(r" \(value: .*\)$", re.S)
 
 
 def convert_settings(raw: Mapping[str, Any], root: type[T], error: type[E], source: str = "") -> T:
@@ -67,7 +68,8 @@ def explain(
         found = pattern.search(reason)
         if found:
             key = ".".join(p for p in (dotted, found.group(1)) if p)
-            detail = text or found.group(2)
+            # A validator may have named the value itself; the error adds it once.
+            detail = text or _OWN_VALUE.sub("", found.group(2))
             return error(key, detail, lookup(raw, key), source)
     return error(dotted or "<root>", reason, lookup(raw, dotted), source)
 
