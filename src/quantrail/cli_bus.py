@@ -231,13 +231,14 @@ def dlq_list(
     redis: RedisOption = None,
     namespace: NamespaceOption = None,
 ) -> None:
-    """Show dead letters with their error and delivery count."""
+    """Show dead letters with their error, delivery count and size, and what the stream holds."""
     from quantrail.ops.inspect import dead_letter_table
 
     cfg = load_cli_config(config, redis, namespace)
 
     async def work(bus: Any) -> None:
-        console.print(dead_letter_table(await bus.dead_letters(count)))
+        letters = await bus.dead_letters(count)
+        console.print(dead_letter_table(letters, await bus.dead_letter_bytes()))
 
     _run(_with_bus(cfg, work))
 
@@ -282,7 +283,11 @@ def dlq_retry(
     from quantrail.ops.inspect import retry_dead_letters
 
     async def retry(bus: Any, chosen: list[Any]) -> None:
-        new_ids = await retry_dead_letters(bus, chosen)
+        try:
+            new_ids = await retry_dead_letters(bus, chosen)
+        except ValueError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
         console.print(f"retried {len(new_ids)} dead letters")
 
     _on_chosen_letters(load_cli_config(config, redis, namespace), ids, all_, retry)
