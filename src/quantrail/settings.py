@@ -37,7 +37,6 @@ _BAD_ENUM = re.compile(r"Invalid enum value '([^']*)'")
 _FIELD_MESSAGE = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.S)
 _UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
-_OWN_VALUE = re.compile(r" \(value: .*\)$", re.S)
 
 
 def convert_settings(raw: Mapping[str, Any], root: type[T], error: type[E], source: str = "") -> T:
@@ -68,10 +67,16 @@ def explain(
         found = pattern.search(reason)
         if found:
             key = ".".join(p for p in (dotted, found.group(1)) if p)
-            # A validator may have named the value itself; the error adds it once.
-            detail = text or _OWN_VALUE.sub("", found.group(2))
-            return error(key, detail, lookup(raw, key), source)
+            value = lookup(raw, key)
+            # A validator may have named the same value itself; the error names it once.
+            detail = text or _without_value(found.group(2), value)
+            return error(key, detail, value, source)
     return error(dotted or "<root>", reason, lookup(raw, dotted), source)
+
+
+def _without_value(detail: str, value: Any) -> str:
+    """``detail`` without a trailing ``(value: ...)`` that repeats ``value``."""
+    return detail.removesuffix(f" (value: {value!r})").removesuffix(f" (value: {value})")
 
 
 def _dotted(path: str) -> str:
