@@ -97,7 +97,7 @@ class ConsumerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
             raise ValueError("handler_timeout_s: must be > 0")
 
 
-# Audit and dead letters are never trimmed in Redis. Intents, requests and order events keep a
+# Audit is never trimmed in Redis (dead letters: DeadLetterConfig, by age). Intents, requests and order events keep a
 # week: the ledger archives every fill to SQL as it comes, the order registry (Redis hashes) holds
 # each order's state, and the services that rebuild state replay only today's entries, so older
 # ones only cost memory and start-up time (a cap by count could drop part of a busy today).
