@@ -97,10 +97,11 @@ class ConsumerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
             raise ValueError("handler_timeout_s: must be > 0")
 
 
-# Audit is never trimmed in Redis (dead letters: DeadLetterConfig, by age). Intents, requests and order events keep a
-# week: the ledger archives every fill to SQL as it comes, the order registry (Redis hashes) holds
-# each order's state, and the services that rebuild state replay only today's entries, so older
-# ones only cost memory and start-up time (a cap by count could drop part of a busy today).
+# Audit is never trimmed in Redis (dead letters: DeadLetterConfig, by age). Intents, requests
+# and order events keep a week: the ledger archives every fill to SQL as it comes, the order
+# registry (Redis hashes) holds each order's state, and the services that rebuild state replay
+# only today's entries, so older ones only cost memory and start-up time (a cap by count could
+# drop part of a busy today).
 # A week covers a long weekend with the ledger down; longer is an outage.
 # Fast market data keeps a bounded window.
 WEEK_S = 7 * 86_400
