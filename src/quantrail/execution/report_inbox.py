@@ -2,7 +2,7 @@
 
 Two kinds of failure, told apart:
 
-* **Redis unreachable** (a ``TransportError`` from the registry or a publish): not the report's
+* **Redis unreachable** (``UNREACHABLE``: from the registry or a publish): not the report's
   fault. Every report is held, in order, and retried with backoff (0.1 s up to 5 s). It is said
   once when the outage starts ("Redis unreachable, holding N venue reports, retrying in X s"),
   then every ``log_every_s`` (30 s) while it lasts, and once when it ends. No attempt is counted
@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from redis import exceptions as redis_errors
+
 from quantrail.bus.transport import TransportError
 from quantrail.events import Event
 from quantrail.execution.order_events import alert
@@ -31,6 +33,9 @@ NS_PER_S = 1_000_000_000
 BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 Apply = Callable[[VenueReport], Awaitable[None]]
 Publish = Callable[[list[Event]], Awaitable[None]]
+# Redis away, whoever called it: the bus wraps it as TransportError, the order registry's own
+# client raises redis-py's errors (a dropped connection can also surface as a bare OSError).
+UNREACHABLE = (TransportError, redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
 
 class ReportInbox:
@@ -65,7 +70,7 @@ class ReportInbox:
             while self.reports:
                 if not await self._apply_first(apply, now_ns):
                     return False
-        except TransportError as exc:
+        except UNREACHABLE as exc:
             self._hold(now_ns, exc)
             return False
         self._recovered(now_ns)
@@ -75,7 +80,7 @@ class ReportInbox:
         report = self.reports[0]
         try:
             await apply(report)
-        except TransportError:
+        except UNREACHABLE:
             raise
         except Exception as exc:
             self._failures += 1
@@ -99,7 +104,7 @@ class ReportInbox:
         key = f"report_failed:{report.order_id}:{report.ts_ns}"
         self._alerts.append(alert(key, "CRITICAL", message, details, now_ns))
 
-    def _hold(self, now_ns: int, exc: TransportError) -> None:
+    def _hold(self, now_ns: int, exc: BaseException) -> None:
         delay_s = BACKOFF_S[min(self._tries, len(BACKOFF_S) - 1)]
         self._tries += 1
         self._next_try_ns = now_ns + int(delay_s * NS_PER_S)
