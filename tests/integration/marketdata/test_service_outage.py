@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from kit.bus import make_bus
 from kit.marketdata import T0_NS, prt, quote
+from kit.outage import outage_bus, persistent_redis
 from kit.poll import eventually
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config
@@ -28,23 +27,9 @@ from quantrail.runtime.clock import SimulatedClock
 from quantrail.runtime.runner import ServiceRunner
 
 pytestmark = pytest.mark.redis
+__all__ = ["outage_bus", "persistent_redis"]  # fixtures
 TENTH_NS = 100_000_000
 COUNT = 100  # 10 s of quotes at 10/s
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server of this test alone that keeps its data across a kill -9 (AOF)."""
-    server = RedisServer(persistent=True).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def redis_bus(own_redis: RedisServer) -> AsyncIterator[EventBus]:
-    bus = make_bus("redis", own_redis.url)
-    yield bus
-    await bus.close()
 
 
 def quote_file(tmp_path: Path) -> Path:
@@ -66,26 +51,29 @@ async def run_to(clock: SimulatedClock, target_ns: int) -> None:
 
 
 async def test_a_file_replay_across_a_redis_outage_publishes_every_quote_once(
-    own_redis: RedisServer, redis_bus: EventBus, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    persistent_redis: RedisServer,
+    outage_bus: EventBus,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, "quantrail.marketdata")
     clock = SimulatedClock(T0_NS)
     service = MarketDataService(iter(read_market_file(quote_file(tmp_path))), tick_s=0.1)
-    runner = ServiceRunner(redis_bus, [service], Config(), clock=clock, heartbeats=False)
+    runner = ServiceRunner(outage_bus, [service], Config(), clock=clock, heartbeats=False)
     task = asyncio.create_task(runner.run(install_signals=False))
     await runner.started.wait()
     await run_to(clock, T0_NS + 30 * TENTH_NS)
     await eventually(lambda: service.published, lambda n: n >= 30, what="3 s published")
-    own_redis.kill()
+    persistent_redis.kill()
     await run_to(clock, T0_NS + 70 * TENTH_NS)  # a 4 s outage: 40 quotes come due
     held = await eventually(lambda: service.health()["held"], lambda n: n > 0, what="held")
     assert isinstance(held, int) and service.published < 70
-    own_redis.start()
+    persistent_redis.start()
     await run_to(clock, T0_NS + COUNT * TENTH_NS)
     await eventually(lambda: service.published, lambda n: n == COUNT, within=15.0)
     runner.request_stop()
     assert await task == 0
-    events = await redis_bus.read_events("market.quote")
+    events = await outage_bus.read_events("market.quote")
     assert all(isinstance(e, QuoteUpdated) for e in events)
     assert [e.ts_event for e in events] == [T0_NS + i * TENTH_NS for i in range(COUNT)]
     said = [r.getMessage() for r in caplog.records]
@@ -94,7 +82,7 @@ async def test_a_file_replay_across_a_redis_outage_publishes_every_quote_once(
 
 
 async def test_a_live_feed_conflates_quotes_per_symbol_during_an_outage_and_counts_them(
-    own_redis: RedisServer, redis_bus: EventBus
+    persistent_redis: RedisServer, outage_bus: EventBus
 ) -> None:
     clock = SimulatedClock(T0_NS)
     feed = [
@@ -103,21 +91,21 @@ async def test_a_live_feed_conflates_quotes_per_symbol_during_an_outage_and_coun
     ]
     feed.sort(key=lambda item: item.ts_ns)
     service = MarketDataService(iter(feed), tick_s=0.1, mode="live")
-    runner = ServiceRunner(redis_bus, [service], Config(), clock=clock, heartbeats=False)
-    own_redis.kill()  # the feed starts into an outage
+    runner = ServiceRunner(outage_bus, [service], Config(), clock=clock, heartbeats=False)
+    persistent_redis.kill()  # the feed starts into an outage
     task = asyncio.create_task(runner.run(install_signals=False))
     await runner.started.wait()
     await run_to(clock, T0_NS + 30 * TENTH_NS)
     await eventually(lambda: service.health()["held"], lambda n: n == 3, what="A, B and a print")
-    own_redis.start()
+    persistent_redis.start()
     await run_to(clock, T0_NS + 40 * TENTH_NS)
     await eventually(lambda: service.published, lambda n: n == 3, within=15.0)
     runner.request_stop()
     assert await task == 0
     assert service.conflated_quotes == 38 - 2
-    quotes = await redis_bus.read_events("market.quote")
+    quotes = await outage_bus.read_events("market.quote")
     assert sorted((q.symbol, q.ts_event) for q in quotes if isinstance(q, QuoteUpdated)) == [
         ("A", T0_NS + 19 * TENTH_NS),
         ("B", T0_NS + 19 * TENTH_NS),
     ]
-    assert len(await redis_bus.read_events("market.trade")) == 1
+    assert len(await outage_bus.read_events("market.trade")) == 1
