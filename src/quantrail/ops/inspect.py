@@ -80,7 +80,7 @@ def dead_letter_table(letters: list[DeadLetter], held: tuple[int, int] | None = 
 def _size(letter: DeadLetter) -> str:
     """The letter's size; a cut original also shows what it was (length, start of its hash)."""
     cut = ", ".join(
-        f"{name.decode(errors='replace')} cut from {each.length:,} (sha256 {each.sha256[:12]})"
+        f"{name.decode(errors='replace')} cut from {each.length:,} B, sha256 {each.sha256[:12]}"
         for name, each in letter.cut.items()
     )
     return f"{letter.size_bytes:,}" + (f" ({cut})" if cut else "")
@@ -97,8 +97,9 @@ async def retry_dead_letters(bus: EventBus, letters: list[DeadLetter]) -> list[s
     incomplete = [letter.dlq_id for letter in letters if not letter.complete]
     if incomplete:
         raise IncompleteDeadLetterError(
-            f"dead letters {', '.join(incomplete)} keep only part of their original"
-            " (bus.deadletter.max_original_bytes): they cannot be retried; drop them"
+            f"nothing retried: {len(incomplete)} of the chosen dead letters keep only part of"
+            f" their original (bus.deadletter.max_original_bytes): {', '.join(incomplete)};"
+            " leave them out or drop them"
         )
     for letter in letters:
         if not letter.original:

@@ -81,10 +81,10 @@ async def cli_shows_bytes_and_refuses_retry(
     )
     assert listed.exit_code == 0, listed.output
     assert f"the stream holds 2 dead letters, {held:,} bytes" in listed.output
-    assert f"payload cut from {SIXTEEN_MIB:,}" in listed.output
+    assert f"payload cut from {SIXTEEN_MIB:,} B, sha256" in listed.output
     retried = await asyncio.to_thread(
         runner.invoke, app, ["dlq", "retry", letters[0].dlq_id, "--redis", redis_url, "-n", ns]
     )
     assert retried.exit_code == 2
-    assert "keep only part of their original" in retried.output
+    assert "nothing retried: 1 of the chosen dead letters keep only part" in retried.output
     assert len(await bus.dead_letters()) == 2  # nothing was removed
