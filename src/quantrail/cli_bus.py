@@ -250,10 +250,10 @@ def dlq_list(
     redis: RedisOption = None,
     namespace: NamespaceOption = None,
 ) -> None:
-    """Show dead letters with their error and delivery count, oldest first.
+    """Show dead letters with their error, delivery count and size, oldest first, and the
+    bytes the stream holds.
 
     --since/--until: by when the failed event happened (its ts_event), not when it failed.
-
     With a time bound, a dead letter whose original has no readable ts_event is left out.
     """
     from quantrail.ops.inspect import dead_letter_table
@@ -265,7 +265,7 @@ def dlq_list(
         letters = await bus.dead_letters(count if window.is_open else DLQ_SCAN_LIMIT)
         if not window.is_open:
             letters = [x for x in letters if window.contains_fields(x.original)][:count]
-        console.print(dead_letter_table(letters))
+        console.print(dead_letter_table(letters, await bus.dead_letter_bytes()))
 
     _run(_with_bus(cfg, work))
 
@@ -310,7 +310,11 @@ def dlq_retry(
     from quantrail.ops.inspect import retry_dead_letters
 
     async def retry(bus: Any, chosen: list[Any]) -> None:
-        new_ids = await retry_dead_letters(bus, chosen)
+        try:
+            new_ids = await retry_dead_letters(bus, chosen)
+        except ValueError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
         console.print(f"retried {len(new_ids)} dead letters")
 
     _on_chosen_letters(load_cli_config(config, redis, namespace), ids, all_, retry)

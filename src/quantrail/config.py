@@ -98,10 +98,11 @@ class ConsumerConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=
             raise ValueError("handler_timeout_s: must be > 0")
 
 
-# Audit and dead letters are never trimmed in Redis. Intents, requests and order events keep a
-# week: the ledger archives every fill to SQL as it comes, the order registry (Redis hashes) holds
-# each order's state, and the services that rebuild state replay only today's entries, so older
-# ones only cost memory and start-up time (a cap by count could drop part of a busy today).
+# Audit is never trimmed in Redis (dead letters: DeadLetterConfig, by age). Intents, requests
+# and order events keep a week: the ledger archives every fill to SQL as it comes, the order
+# registry (Redis hashes) holds each order's state, and the services that rebuild state replay
+# only today's entries, so older ones only cost memory and start-up time (a cap by count could
+# drop part of a busy today).
 # A week covers a long weekend with the ledger down; longer is an outage.
 # Fast market data keeps a bounded window.
 WEEK_S = 7 * 86_400
@@ -115,8 +116,27 @@ RETENTION: dict[str, Retention] = {
     "trades.request": Retention(max_age_s=WEEK_S, maxlen=0),
     "trades.intent": Retention(max_age_s=WEEK_S, maxlen=0),
     "audit.decision": Retention(maxlen=0),
-    "system.deadletter": Retention(maxlen=0),
 }
+DEADLETTER_STREAM = "system.deadletter"
+
+
+class DeadLetterConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """``system.deadletter``: how much of an original it keeps, and for how long.
+
+    Dead letters older than ``max_age_s`` are trimmed, but only ``warn_before_s`` after a
+    WARNING alert announced them (see ``bus/dlq_retention.py``)."""
+
+    max_original_bytes: int = 64 * 1024
+    max_age_s: int = 30 * 86_400
+    warn_before_s: int = 3 * 86_400
+
+    def __post_init__(self) -> None:
+        if self.max_original_bytes < 1024:
+            raise ValueError("max_original_bytes: must be >= 1024")
+        if self.max_age_s < 3600:
+            raise ValueError("max_age_s: must be >= 3600 (an hour)")
+        if not 0 < self.warn_before_s < self.max_age_s:
+            raise ValueError(f"warn_before_s: must be > 0 and < max_age_s ({self.max_age_s})")
 
 
 class BusConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -124,6 +144,14 @@ class BusConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True)
     consumer: ConsumerConfig = ConsumerConfig()
     retention_default: Retention = Retention()
     retention: dict[str, Retention] = msgspec.field(default_factory=dict)
+    deadletter: DeadLetterConfig = DeadLetterConfig()
+
+    def __post_init__(self) -> None:
+        if DEADLETTER_STREAM in self.retention:
+            raise ValueError(
+                f"retention: {DEADLETTER_STREAM} is kept by bus.deadletter (max_age_s,"
+                " warn_before_s), not by a stream retention"
+            )
 
     def retention_for(self, stream: str) -> Retention:
         """The config's own entry, else the built-in one (``RETENTION``), else the default.

@@ -67,9 +67,16 @@ def explain(
         found = pattern.search(reason)
         if found:
             key = ".".join(p for p in (dotted, found.group(1)) if p)
-            detail = text or found.group(2)
-            return error(key, detail, lookup(raw, key), source)
+            value = lookup(raw, key)
+            # A validator may have named the same value itself; the error names it once.
+            detail = text or _without_value(found.group(2), value)
+            return error(key, detail, value, source)
     return error(dotted or "<root>", reason, lookup(raw, dotted), source)
+
+
+def _without_value(detail: str, value: Any) -> str:
+    """``detail`` without a trailing ``(value: ...)`` that repeats ``value``."""
+    return detail.removesuffix(f" (value: {value!r})").removesuffix(f" (value: {value})")
 
 
 def _dotted(path: str) -> str:

@@ -9,6 +9,7 @@ from quantrail.bus.consumer import GroupConsumer
 from quantrail.bus.consumer_base import ConsumerDeps
 from quantrail.bus.deadletter import DeadLetter
 from quantrail.bus.delivery import Handler
+from quantrail.bus.dlq_retention import DeadLetterRetention
 from quantrail.bus.transport import Entry, Transport
 from quantrail.config import BusConfig, ConsumerConfig, Retention
 from quantrail.events.base import Event
@@ -36,6 +37,13 @@ class EventBus:
         self.clock: Clock = clock or WallClock()
         self._reconnect_backoff_ms = tuple(reconnect_backoff_ms)
         self._retention: dict[str, Retention] = {}
+        self.dlq_retention = DeadLetterRetention(
+            self.config.deadletter,
+            transport,
+            self.names.key(DEADLETTER),
+            self.clock,
+            self.publish,
+        )
 
     # --- publishing ---------------------------------------------------------------------------
     async def publish(self, event: Event) -> str:
@@ -74,7 +82,7 @@ class EventBus:
             names=self.names,
             config=config or self.config.consumer,
             clock=self.clock,
-            dlq_retention=self.config.retention_for(DEADLETTER),
+            dlq_retention=self.dlq_retention,
             reconnect_backoff_ms=self._reconnect_backoff_ms,
         )
 
@@ -155,6 +163,11 @@ class EventBus:
     async def dead_letters(self, count: int = 100) -> list[DeadLetter]:
         entries = await self.read_range(DEADLETTER, "-", "+", count)
         return [DeadLetter.from_entry(entry) for entry in entries]
+
+    async def dead_letter_bytes(self) -> tuple[int, int]:
+        """How many dead letters the stream holds and their field bytes in all."""
+        entries = await self.iter_range(DEADLETTER)
+        return len(entries), sum(len(k) + len(v) for e in entries for k, v in e.fields.items())
 
     async def close(self) -> None:
         await self.transport.close()

@@ -6,9 +6,12 @@ Delivery is at-least-once; effects are made exactly-once with idempotency marks:
   then reads new ones; entries idle too long on a dead consumer are claimed (XAUTOCLAIM);
 * an entry is acked only after its handler returned, together with its idempotency mark
   (one atomic round trip per batch); a redelivered entry whose mark is set is acked unhandled;
-* a failing handler is retried with backoff (default 100, 500, 2000 ms), each retry a counted
-  delivery; after ``max_deliveries`` the entry goes to the dead-letter stream with its error and
-  is acked at the source; a payload that does not decode goes there at once;
+* a handler that raises a ``RuleViolation`` (``bus/violation.py``: the event breaks a business
+  rule) has the entry dead-lettered at once with its reason; it never counts toward the breaker;
+* any other failing handler is retried with backoff (default 100, 500, 2000 ms), each retry a
+  counted delivery and a failure for the breaker; after ``max_deliveries`` the entry goes to the
+  dead-letter stream with its error and is acked at the source; a payload that does not decode
+  goes there at once;
 * a lost connection is waited out with backoff; a group that vanished (Redis restarted without
   persistence) is re-created from id ``0`` so nothing published after the restart is missed.
 """
@@ -23,12 +26,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from quantrail.bus.deadletter import dead_letter_fields
+from quantrail.bus.deadletter import dead_letter_fields, describe_error
 from quantrail.bus.delivery import Delivery, Handler
+from quantrail.bus.dlq_retention import DeadLetterRetention
 from quantrail.bus.stats import ConsumerStats
 from quantrail.bus.transport import Entry, NoGroupError, Transport, TransportError
+from quantrail.bus.violation import is_rule_violation
 from quantrail.bus.watchdog import HandlerWatchdog
-from quantrail.config import ConsumerConfig, Retention
+from quantrail.config import ConsumerConfig
 from quantrail.events.codec import Codec
 from quantrail.events.errors import EventDecodeError
 from quantrail.events.streams import DEADLETTER, StreamNames
@@ -54,7 +59,7 @@ class ConsumerDeps:
     names: StreamNames
     config: ConsumerConfig
     clock: Clock
-    dlq_retention: Retention
+    dlq_retention: DeadLetterRetention
     reconnect_backoff_ms: Sequence[int] = (100, 500, 2000, 5000)
 
 
@@ -158,6 +163,12 @@ class ConsumerBase:
                     return Outcome.RELEASED
                 continue
             except Exception as exc:
+                if is_rule_violation(exc):
+                    # The event's own fault: the same on every retry, and no sign of a sick
+                    # dependency, so no retry and no count toward the breaker.
+                    self.stats.rule_violations += 1
+                    await self._dead_letter(entry, exc, deliveries, delivery)
+                    return Outcome.DEAD_LETTERED
                 self._record_failure(exc, event.kind, event.event_id, deliveries)
                 if deliveries >= max_deliveries:
                     await self._dead_letter(entry, exc, deliveries, delivery)
@@ -207,20 +218,24 @@ class ConsumerBase:
             error=error,
             deliveries=deliveries,
             ts_ns=self._clock.now_ns(),
+            max_original_bytes=self._dlq_retention.config.max_original_bytes,
         )
         group = delivery.group or ""
+        retention = await self._retrying(self._dlq_retention.retention)
         # NoGroupError: the dead letter is written; the group (and its pending list) is gone.
         with contextlib.suppress(NoGroupError):
             await self._retrying(
                 lambda: self._transport.dead_letter(
-                    entry.stream, group, entry.entry_id, self._dlq_key, fields, self._dlq_retention
+                    entry.stream, group, entry.entry_id, self._dlq_key, fields, retention
                 )
             )
         self.stats.dead_lettered += 1
+        error_type, message = describe_error(error)
         log.error(
-            "dead-lettered %s after %d deliveries: %s",
+            "dead-lettered %s after %d deliveries: %s: %s",
             entry.entry_id,
             deliveries,
-            error,
+            error_type,
+            message,
             extra={"consumer": self.name, "stream": entry.stream},
         )

@@ -12,6 +12,7 @@ class ConsumerStats:
     failed: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    rule_violations: int = 0  # dead-lettered at once: the event broke a rule
     duplicates: int = 0
     claimed: int = 0
     reconnects: int = 0

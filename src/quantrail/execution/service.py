@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from quantrail.bus.delivery import Delivery
+from quantrail.bus.transport import TransportError
 from quantrail.config import Config
 from quantrail.events import (
     CancelOrder,
@@ -34,8 +35,9 @@ from quantrail.execution.order import Order
 from quantrail.execution.order_events import alert
 from quantrail.execution.pretrade import PreTrade
 from quantrail.execution.registry import OrderRegistry
+from quantrail.execution.report_inbox import ReportInbox
 from quantrail.execution.venue_link import linked, notices_as_alerts, positions_by_venue_account
-from quantrail.execution.venues import Venue, VenueReport, make_venue
+from quantrail.execution.venues import Venue, make_venue
 from quantrail.execution.working import WorkingOrders, copy
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.vocab import OrderStatus, Phase, TimeInForce
@@ -71,8 +73,7 @@ class ExecutionService(Service):
         )
         self._lock = asyncio.Lock()
         self._starts: dict[str, str] = {}
-        self._inbox: list[VenueReport] = []
-        self._attempts = 0  # failed tries of the report at the head of the inbox
+        self.inbox = ReportInbox(attempts=REPORT_ATTEMPTS)
         self._now_ns = 0
 
     # --- wiring ----------------------------------------------------------------------------
@@ -98,6 +99,7 @@ class ExecutionService(Service):
         figures: dict[str, object] = {
             "open_orders": len(self.orders),
             "kill_switch": bool(self.flow.kill.activations),
+            **self.inbox.status(),
         }
         if linked(self.venue) and not self.venue.connected:
             figures["degraded"] = f"venue {self.venue.name} not connected"
@@ -135,10 +137,6 @@ class ExecutionService(Service):
     async def _authorize(self, order: Order, cause: Event | None) -> str | None:
         position = self.pretrade.position(order.account, order.symbol)
         return await self.approvals.authorize(order, cause, position, self._now())
-
-    async def on_stop(self) -> None:
-        if linked(self.venue):
-            await self.venue.close()
 
     def _positions_at_venue(self) -> dict[tuple[str, str], int]:
         account_at = getattr(self.venue, "venue_account", str)
@@ -223,34 +221,29 @@ class ExecutionService(Service):
                 self.venue.expire_all(self._now())
 
     async def tick(self) -> None:
-        """Apply the venue's due reports, release parked orders, step a flatten."""
+        """Apply the venue's due reports, release parked orders, step a flatten.
+
+        While Redis is away the reports are held and nothing else runs (``ReportInbox`` says so
+        once, then every 30 s); nothing is given up for an outage while the service runs."""
         async with self._lock:
             now = self._now()
-            self._inbox.extend(self.venue.advance(now))
+            self.inbox.extend(self.venue.advance(now))
             if linked(self.venue) and self.venue.notices:
                 await self._publish(notices_as_alerts(self.venue, now))
-            while self._inbox:  # a report leaves the inbox once applied (or given up on)
-                await self._apply_first(now)
+            if not await self.inbox.drain(self.flow.apply, self._publish, now):
+                return
             await self.flow.release_parked()
             await self.flow.flatten(now)
 
-    async def _apply_first(self, now: int) -> None:
-        """A failure (Redis away) keeps the report for the next tick; after
-        ``REPORT_ATTEMPTS`` it is given up loudly so one bad report cannot block the rest."""
-        report = self._inbox[0]
+    async def on_stop(self) -> None:
+        """Reports still held are really given up now: a CRITICAL alert names every one."""
+        events = self.inbox.give_up(self._now(), "the execution service stopped")
         try:
-            await self.flow.apply(report)
-        except Exception as exc:
-            self._attempts += 1
-            if self._attempts < REPORT_ATTEMPTS:
-                raise
-            log.exception("venue report given up after %d attempts: %s", self._attempts, report)
-            message = f"venue report not applied after {self._attempts} attempts: {exc}"
-            details = {"order_id": report.order_id, "report": str(report)}
-            key = f"report_failed:{report.order_id}:{report.ts_ns}"
-            await self._publish([alert(key, "CRITICAL", message, details, now)])
-        self._inbox.pop(0)
-        self._attempts = 0
+            await self._publish(events)
+        except TransportError as exc:
+            log.critical("the give-up alert was not published (Redis unreachable): %s", exc)
+        if linked(self.venue):
+            await self.venue.close()
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from quantrail.bus.violation import RuleViolation
 from quantrail.ledger.classify import ClassifiedLeg, classify
 from quantrail.ledger.lots import (
     Lot,
@@ -28,8 +29,11 @@ from quantrail.money import ZERO
 from quantrail.vocab import Bucket, Side
 
 
-class LedgerInputError(ValueError):
-    """A fill or snapshot that cannot be booked; the message names the field and the value."""
+class LedgerInputError(ValueError, RuleViolation):
+    """A fill or snapshot that cannot be booked; the message names the field and the value.
+
+    A booking-rule failure, not a sick dependency: the ledger service's consumer dead-letters
+    the fill at once with this message (it would fail the same way on every retry)."""
 
 
 class FillConflictError(LedgerInputError):

@@ -106,18 +106,23 @@ def book_file(
     timezone: str,
     baseline_files: Mapping[str, str | None] | None = None,
 ) -> FileBooking:
-    """Book every fill of a fill file through ``Booker.book``, the live fills' path."""
+    """Book every fill of a fill file through ``Booker.book``, the live fills' path.
+
+    The whole file is one transaction: a row that cannot be booked (e.g. a fill id booked
+    before with other content) leaves nothing of the file booked, and the error says so."""
     rows = read_fill_file(path)
     booker = Booker(store, timezone=timezone, baseline_files=baseline_files)
     booked, duplicates, by_day = 0, 0, Counter[tuple[str, dt.date]]()
-    for row in rows:
-        try:
-            result = booker.book(row.fill)
-        except LedgerInputError as exc:  # e.g. a fill id booked before with other content
-            raise FillFileError(path, row.line, "fill_id", row.fill.fill_id, str(exc)) from None
-        booked += result.stored
-        duplicates += not result.stored
-        by_day[(row.fill.account, result.day)] += result.stored
+    with store.transaction():
+        for row in rows:
+            try:
+                result = booker.book(row.fill)
+            except LedgerInputError as exc:
+                reason = f"nothing from this file was booked (it is one transaction): {exc}"
+                raise FillFileError(path, row.line, "fill_id", row.fill.fill_id, reason) from None
+            booked += result.stored
+            duplicates += not result.stored
+            by_day[(row.fill.account, result.day)] += result.stored
     return FileBooking(path, booked, duplicates, dict(by_day))
 
 

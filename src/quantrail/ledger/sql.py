@@ -98,6 +98,7 @@ class SqliteBackend:
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, which takes
         # the write lock up front so two writers queue instead of failing at COMMIT.
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._savepoints = 0
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 10000")
         if path != ":memory:":
@@ -105,6 +106,11 @@ class SqliteBackend:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
+        """A transaction; inside another one it is a savepoint (the outer one decides)."""
+        if self._conn.in_transaction:
+            with self._savepoint() as tx:
+                yield tx
+            return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield Tx(self._execute)
@@ -112,6 +118,19 @@ class SqliteBackend:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[Tx]:
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield Tx(self._execute)
+        except BaseException:
+            self._conn.execute(f"ROLLBACK TO {name}")
+            self._conn.execute(f"RELEASE {name}")
+            raise
+        self._conn.execute(f"RELEASE {name}")
 
     def lock_schema(self, tx: Tx) -> None:
         """BEGIN IMMEDIATE already holds the database's write lock."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -30,6 +31,7 @@ from quantrail.ledger.store_reads import (
     DAY,
     FILL_COLUMNS,
     fill_of_row,
+    no_day_message,
     select_fills,
     select_legs,
     select_open_lots,
@@ -189,6 +191,11 @@ class LedgerStore:
         with self._db.transaction() as tx:
             return int(tx.select("fills", "COUNT(*)", where, *params)[0][0])
 
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """One transaction around several of the store's writes (theirs nest inside it as
+        savepoints): all of them are kept, or none (``quantrail ledger book`` of a file)."""
+        return self._db.transaction()
+
     def snapshot_days(self, account: str) -> list[dt.date]:
         """The days the account has a BefDay snapshot for, oldest first."""
         with self._db.transaction() as tx:
@@ -200,7 +207,7 @@ class LedgerStore:
         with self._db.transaction() as tx:
             snapshot = select_snapshot(tx, account, day)
             if snapshot is None:
-                raise StoreError(f"account {account!r}: no befday snapshot for {day.isoformat()}")
+                raise StoreError(no_day_message(tx, account, day))
             fills = tuple(fill for _seq, fill in select_fills(tx, account, day))
             legs = tuple(select_legs(tx, account, day))
             lots = tuple(select_open_lots(tx, account, day))
@@ -215,7 +222,7 @@ class LedgerStore:
         with self._db.transaction() as tx:
             snapshot = select_snapshot(tx, account, day)
             if snapshot is None:
-                raise StoreError(f"account {account!r}: no befday snapshot for {day.isoformat()}")
+                raise StoreError(no_day_message(tx, account, day))
             fills, stored = select_fills(tx, account, day), select_open_lots(tx, account, day)
         books = AccountDay(snapshot)
         for _seq, fill in fills:

@@ -42,6 +42,29 @@ def select_snapshot(tx: Tx, account: str, day: dt.date) -> BefDaySnapshot | None
     return BefDaySnapshot(account, day, positions, int(head[0][0]))
 
 
+def no_day_message(tx: Tx, account: str, day: dt.date) -> str:
+    """Why ``account`` has no books on ``day``: an unknown account, or a day without data."""
+    rows = tx.select("befday_snapshots", "day", "account = ? ORDER BY day", account)
+    days = [str(each) for (each,) in rows]
+    if not days:
+        return (
+            f"account {account!r} is unknown to the ledger: no befday snapshot on any day"
+            " (check the name, or book its fills first)"
+        )
+    before = [each for each in days if each < day.isoformat()]
+    after = [each for each in days if each > day.isoformat()]
+    near = ", ".join(
+        part for part in (
+            f"last before: {before[-1]}" if before else "",
+            f"first after: {after[0]}" if after else "",
+        ) if part
+    )  # fmt: skip
+    return (
+        f"account {account!r}: no data for {day.isoformat()} (no befday snapshot that day;"
+        f" it has {len(days)} other days, {near})"
+    )
+
+
 def select_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill]]:
     where = f"{DAY} ORDER BY seq"
     rows = tx.select("fills", f"seq, {FILL_COLUMNS}", where, account, day.isoformat())

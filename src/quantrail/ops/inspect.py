@@ -57,9 +57,10 @@ def render_entry(console: Console, bus: EventBus, entry: Entry) -> None:
     )
 
 
-def dead_letter_table(letters: list[DeadLetter]) -> Table:
+def dead_letter_table(letters: list[DeadLetter], held: tuple[int, int] | None = None) -> Table:
+    """The dead letters; ``held`` (count, bytes) of the whole stream goes in the caption."""
     table = Table(title="dead letters (system.deadletter)")
-    for column in ("dlq id", "stream", "group", "kind", "deliveries", "error"):
+    for column in ("dlq id", "stream", "group", "kind", "deliveries", "bytes", "error"):
         table.add_column(column)
     for letter in letters:
         table.add_row(
@@ -68,15 +69,38 @@ def dead_letter_table(letters: list[DeadLetter]) -> Table:
             letter.group or "-",
             letter.kind or "-",
             str(letter.deliveries),
+            _size(letter),
             f"{letter.error_type}: {letter.error}"[:120],
         )
+    if held is not None:
+        table.caption = f"the stream holds {held[0]} dead letters, {held[1]:,} bytes"
     return table
+
+
+def _size(letter: DeadLetter) -> str:
+    """The letter's size; a cut original also shows what it was (length, start of its hash)."""
+    cut = ", ".join(
+        f"{name.decode(errors='replace')} cut from {each.length:,} B, sha256 {each.sha256[:12]}"
+        for name, each in letter.cut.items()
+    )
+    return f"{letter.size_bytes:,}" + (f" ({cut})" if cut else "")
+
+
+class IncompleteDeadLetterError(ValueError):
+    """A dead letter whose original was cut to the size limit: it cannot be replayed as is."""
 
 
 async def retry_dead_letters(bus: EventBus, letters: list[DeadLetter]) -> list[str]:
     """Put each original entry back on its stream, then remove it from the dead letters."""
     new_ids: list[str] = []
     dlq_key = bus.names.key(DEADLETTER)
+    incomplete = [letter.dlq_id for letter in letters if not letter.complete]
+    if incomplete:
+        raise IncompleteDeadLetterError(
+            f"nothing retried: {len(incomplete)} of the chosen dead letters keep only part of"
+            f" their original (bus.deadletter.max_original_bytes): {', '.join(incomplete)};"
+            " leave them out or drop them"
+        )
     for letter in letters:
         if not letter.original:
             continue

@@ -35,7 +35,9 @@ def free_port() -> int:
 class RedisServer:
     """Start, kill -9, restart and stop a private redis-server."""
 
-    def __init__(self, port: int | None = None, binary: str = "redis-server") -> None:
+    def __init__(
+        self, port: int | None = None, binary: str = "redis-server", *, persistent: bool = False
+    ) -> None:
         found = shutil.which(binary)
         if found is None:
             raise RedisServerError(INSTALL_HINT)
@@ -43,6 +45,9 @@ class RedisServer:
         self.port = port or free_port()
         self._dir = Path(tempfile.mkdtemp(prefix="quantrail-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
+        # persistent: an append-only file synced on every write, so a kill -9 and start is an
+        # outage that loses nothing (what a production Redis with AOF does).
+        self.persistent = persistent
 
     @property
     def url(self) -> str:
@@ -58,7 +63,8 @@ class RedisServer:
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes" if self.persistent else "no",
+            "--appendfsync", "always",
             "--dir", str(self._dir),
             "--protected-mode", "no",
             "--logfile", str(self._dir / "redis.log"),

@@ -23,6 +23,7 @@ from quantrail.events.market import QuoteUpdated, TradePrinted
 from quantrail.marketdata.truth import TruthTickFilter, TruthTickTracker
 from quantrail.marketdata.types import Print
 from quantrail.risk.planner import MarketView
+from quantrail.risk.positions import RiskInputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,7 @@ class MarketState:
         for name in ("bid", "ask"):
             value = getattr(event, name)
             if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-                raise ValueError(f"{name}: must be a finite Decimal >= 0, got {value!r}")
+                raise RiskInputError(f"{name}: must be a finite Decimal >= 0, got {value!r}")
         ts_ns = _venue_time(event.ts_exchange_ns, event.ts_event)
         held = self._quotes.get(event.symbol)
         if held is not None and ts_ns < held.ts_ns:

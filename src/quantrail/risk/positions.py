@@ -12,14 +12,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from quantrail.bus.violation import RuleViolation
 from quantrail.money import ZERO
 from quantrail.vocab import Bucket, Side
 
 
-class RiskInputError(ValueError):
+class RiskInputError(ValueError, RuleViolation):
     """Bad input to risk logic; the message names the field and the value.
 
-    Each module raises its own subclass; catch this one to catch them all.
+    Each module raises its own subclass; catch this one to catch them all. An event that raises
+    it in a service's handler (the exposure service, the risk engine) breaks a rule: the bus
+    dead-letters it at once with this message, and it never counts toward the breaker.
     """
 
 

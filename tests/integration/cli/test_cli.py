@@ -70,8 +70,12 @@ def test_dlq_list_retry_and_drop(redis_url: str, ns: str) -> None:
         for i in range(2):
             fields = dead_letter_fields(
                 Entry(bus.names.key("system.alert"), f"1-{i}", original),
-                stream="system.alert", group="g", consumer="c", error=ValueError("bad"),
-                deliveries=3, ts_ns=1,
+                stream="system.alert",
+                group="g",
+                consumer="c",
+                error=ValueError("bad"),
+                deliveries=3,
+                ts_ns=1,
             )
             await bus.transport.add([(bus.names.key("system.deadletter"), fields)], {})
         await bus.close()

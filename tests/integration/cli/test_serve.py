@@ -16,7 +16,10 @@ CLI = [sys.executable, "-m", "quantrail.cli"]
 
 def start(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [*CLI, *args], cwd=cwd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        [*CLI, *args],
+        cwd=cwd,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         env={**os.environ, **env},
     )
 
@@ -36,7 +39,9 @@ async def test_one_service_per_process_publishes_and_stops_on_sigterm(
     bus = make_bus("redis", redis_url, namespace)
     try:
         entries = await eventually(
-            lambda: bus.read_range("session.clock"), lambda e: len(e) >= 2, within=30,
+            lambda: bus.read_range("session.clock"),
+            lambda e: len(e) >= 2,
+            within=30,
             what="session clock ticks",
         )
         assert bus.codec.from_fields(entries[0].fields).kind == "session.clock.ticked"

@@ -199,7 +199,7 @@ def test_befday_carries_the_ledgers_previous_day_forward(store_url: str, config:
 
 def test_errors_are_clear_and_exit_non_zero(store_url: str, config: str) -> None:
     code, out = cli(config, "report", "eod", "HAMMER", *D, "--db", store_url)
-    assert code == 1 and "no befday snapshot for 2025-03-03" in out
+    assert code == 1 and "account 'HAMMER' is unknown to the ledger" in out
 
     code, out = cli(config, "snapshot", "befday", "HAMMER", *D, "--db", store_url)
     assert code == 1 and "no day before 2025-03-03 to carry forward" in out

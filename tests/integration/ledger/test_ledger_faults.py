@@ -195,8 +195,10 @@ async def test_a_redis_restart_loses_no_fill_and_books_none_twice(
                 what="fills after the restart",
             )
             await eventually(
-                lambda: service.counts["duplicates"]
-                + sum(consumer.stats.duplicates for consumer in runner.consumers),
+                lambda: (
+                    service.counts["duplicates"]
+                    + sum(consumer.stats.duplicates for consumer in runner.consumers)
+                ),
                 lambda n: n == 20,
                 what="the 20 re-sent fills stopped once each",
             )

@@ -214,6 +214,7 @@ async def test_a_snapshot_that_cannot_be_decided_on_is_dead_lettered_naming_the_
         "exposure.snapshot", "decision-engine", "PolicyInputError",
     )  # fmt: skip
     assert f"exposure snapshot {bad.event_id} of ACC1" in letter.error
+    assert letter.deliveries == 1  # a rule violation: dead-lettered at once, never retried
     assert "potential_gross_pct" in letter.error and "Decimal('90.0')" in letter.error
     engine = running.services[-1]
     assert engine.mode("ACC1").mode is Mode.NORMAL  # decided on the last good snapshot only

@@ -225,3 +225,26 @@ async def test_a_symbol_opened_today_is_marked_at_our_fill_until_it_prints(
     await running.publish(trade_print("NEW", "12.00", 100, **tape(1)))
     await running.advance(15)
     assert (await latest(running)).long_notional == D("2400.00")
+
+
+async def test_quotes_that_break_a_rule_are_dead_lettered_and_the_next_fill_counts(
+    rig: Callable[..., Any], account_with: Callable[..., AccountConfig]
+) -> None:
+    """A quote with a negative price is refused by the market state: two of them go to the dead
+    letters at once with the reason, never to the breaker, and the fill behind them is applied."""
+    exposure = service(account_with(BASELINE))
+    running = await rig([exposure], NOW).start()
+    bad = [quote("PFA", "-1.00", "25.04", **tape(i)) for i in (1, 2)]
+    good = order_filled(
+        qty=300, price="25.03", symbol="PFA", order_id="o-3", fill_id="f-3", **at(3)
+    )
+    await running.publish(*bad, good)
+    assert exposure.book("ACC1").positions.qty("PFA") == 2300
+    letters = await running.bus.dead_letters()
+    assert [letter.error_type for letter in letters] == ["RiskInputError"] * 2
+    assert all(
+        "bid: must be a finite Decimal >= 0, got Decimal('-1.00')" in x.error for x in letters
+    )
+    quotes = [c for c in running.runner.consumers if c.breaker and "market.quote" in c.breaker.name]
+    assert quotes and all(c.breaker and c.breaker.times_opened == 0 for c in quotes)
+    assert sum(c.stats.rule_violations for c in quotes) == 2

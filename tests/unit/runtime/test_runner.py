@@ -89,7 +89,8 @@ async def test_open_breaker_shows_as_degraded_in_the_heartbeat() -> None:
     task = asyncio.create_task(runner.run(install_signals=False))
     await bus.publish_batch(pings(5))
     beats = await eventually(
-        lambda: heartbeats(bus), lambda b: any(h.status == "DEGRADED" for h in b),
+        lambda: heartbeats(bus),
+        lambda b: any(h.status == "DEGRADED" for h in b),
         what="degraded heartbeat",
     )
     runner.request_stop()
