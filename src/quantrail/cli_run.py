@@ -76,6 +76,31 @@ def _render_day(summary: object) -> None:
     console.print(f"at or under 100% at the close: {ok if summary.flat_enough else no}")
     accounted = ok if summary.accounted else f"{no}: {', '.join(summary.unaccounted[:5])}"
     console.print(f"every de-risk intent accounted for: {accounted}")
+    _render_strategy(summary.strategy)
+
+
+def _render_strategy(strategy: object) -> None:
+    """The breakout desk: the risk kernel's decisions by reason, its trades, both days' P&L."""
+    from quantrail.ops.demo_strategy import STRATEGY_ACCOUNT, StrategySummary
+
+    assert isinstance(strategy, StrategySummary)
+    kernel = Table(title=f"breakout ({STRATEGY_ACCOUNT}): the risk kernel's decisions")
+    kernel.add_column("decision")
+    kernel.add_column("count", justify="right")
+    kernel.add_row("advisories", str(strategy.signals))
+    for decision, count in sorted(strategy.decisions.items()):
+        kernel.add_row(decision, str(count))
+    for reason, count in strategy.vetoes.most_common():
+        kernel.add_row(f"  vetoed {reason}", str(count))
+    console.print(kernel)
+    exits = ", ".join(f"{reason} {count}" for reason, count in sorted(strategy.exits.items()))
+    console.print(
+        f"positions opened {strategy.opened}, closed {strategy.closed}"
+        + (f" ({exits})" if exits else "")
+        + f"; realized P&L {strategy.realized_pnl:,.2f} USD before {strategy.fees:,.2f} USD fees"
+    )
+    for account, (usd, pct) in sorted(strategy.daily_pnl.items()):
+        console.print(f"day's P&L {account}: {usd:,.2f} USD ({pct:+.3f}% of equity)")
 
 
 def scenario_run(

@@ -36,7 +36,7 @@ def intent(side: Side = Side.BUY, qty: int = 100, **overrides: Any) -> IntentCre
     """An intent from the decision engine (a source allowed to add exposure by default:
     ``execution.exposure_sources``); set ``source`` to test another service's intents."""
     defaults = envelope(
-        source="engine",
+        source="decision-engine",
         account=ACCOUNT,
         intent_id="int-1",
         symbol=SYMBOL,

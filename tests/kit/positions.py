@@ -18,6 +18,7 @@ from kit.event_base import ACCOUNT, SYMBOL, T0, MoneyLike, build, envelope
 from kit.order_events import order_fields
 from kit.poll import eventually
 from kit.position_events import position_opened
+from kit.risk_events import risk_evaluation
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config, config_from_mapping
 from quantrail.events import (
@@ -189,3 +190,15 @@ class Chain:
 
         marks = await eventually(probe, interval=0.05, what="a mark update")
         return marks[-1]
+
+
+def approved(request: SubmitOrder) -> list[Event]:
+    """``request`` after the risk approval it trades on (execution refuses a request whose
+    approval it has not seen): an evaluation for its account, symbol and direction."""
+    evaluation = risk_evaluation(
+        "APPROVED", evaluation_id=request.evaluation_id, signal_id=request.signal_id,
+        account=request.account, symbol=request.symbol, direction=request.direction,
+        approved_qty=request.qty, correlation_id=request.correlation_id,
+        ts_event=request.ts_event,
+    )  # fmt: skip
+    return [evaluation, request]

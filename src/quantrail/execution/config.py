@@ -54,7 +54,7 @@ class ExecutionConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     fill_probability_other: float = 0.5
     max_approval_age_s: float = 300.0
     """A strategy request must trade on a risk approval no older than this."""
-    exposure_sources: list[str] = msgspec.field(default_factory=lambda: ["engine"])
+    exposure_sources: list[str] = msgspec.field(default_factory=lambda: ["decision-engine"])
     """Services whose internal orders may add exposure without an approval (the decision
     engine, for LT band drift below the band); every other internal order must reduce."""
 

@@ -36,6 +36,13 @@ from quantrail.events.trades import IntentCreated
 from quantrail.execution.services import build_execution_service
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SymbolSpec, SyntheticMarket, default_universe
+from quantrail.ops.demo_strategy import (
+    CHAIN_SERVICES,
+    STRATEGY_ACCOUNT,
+    StrategySummary,
+    summarize_strategy,
+)
+from quantrail.ops.services import build_services
 from quantrail.risk.services import build_risk_services
 from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
 from quantrail.runtime.simulation import Simulation
@@ -56,6 +63,7 @@ class DemoOptions:
     equity: Decimal = Decimal("2000000")
     lt_pct: Decimal = Decimal("100")  # the LT book opens above its 90% max
     mm_pct: Decimal = Decimal("35")  # the MM book above its 30% max: ~135% gross at the open
+    strategy_equity: Decimal = Decimal("250000")  # the breakout desk's own account
     step_s: float = 60.0  # how far the clock moves between progress updates
     # The day's resolution: coarser than production (1 s ticks) so a day plays in seconds; the
     # session tick stays under the engine's 5 s staleness limit for session data.
@@ -75,6 +83,7 @@ class DemoSummary:
     open_gross_pct: float | None = None
     close_gross_pct: float | None = None
     unaccounted: list[str] = field(default_factory=list)
+    strategy: StrategySummary = field(default_factory=StrategySummary)
 
     @property
     def flat_enough(self) -> bool:
@@ -100,6 +109,8 @@ def demo_book(universe: list[SymbolSpec], options: DemoOptions) -> list[str]:
 
 
 def demo_config(baseline: Path, universe: list[SymbolSpec], options: DemoOptions) -> Config:
+    desk = {"name": ACCOUNT, "equity": str(options.equity), "baseline": str(baseline)}
+    trader = {"name": STRATEGY_ACCOUNT, "equity": str(options.strategy_equity)}
     return config_from_mapping(
         {
             "namespace": "demo",
@@ -107,11 +118,11 @@ def demo_config(baseline: Path, universe: list[SymbolSpec], options: DemoOptions
             "session": {"tick_s": options.session_tick_s},
             "execution": {"seed": options.seed},
             "risk": {
-                "accounts": [
-                    {"name": ACCOUNT, "equity": str(options.equity), "baseline": str(baseline)}
-                ],
+                "accounts": [desk, trader],
                 "groups": {spec.symbol: spec.group for spec in universe},
             },
+            "strategy": {"name": "breakout", "account": STRATEGY_ACCOUNT},
+            "db": {"url": f"sqlite:///{baseline.parent / 'demo.sqlite'}"},
         },
         "demo",
     )
@@ -143,6 +154,7 @@ async def run_demo_day(
             MarketDataService(market.events_until(end_ns), tick_s=5.0),
             *build_risk_services(config, clock),
             build_execution_service(config, bus, clock, tick_s=options.execution_tick_s),
+            *build_services(config, bus, clock, CHAIN_SERVICES),
         ]
         simulation = await Simulation(bus, clock, services, config).start()
         steps = int((end_ns - start_ns) / (options.step_s * NS_PER_SECOND))
@@ -153,16 +165,24 @@ async def run_demo_day(
                 on_step(step, steps)
         await simulation.advance_to(end_ns, step=options.step_s)
         await simulation.stop()
-        return await _summarize(simulation, options.day, session.open_ns, session.close_ns)
+        summary = await _summarize(simulation, options.day, session.open_ns, session.close_ns)
+        summary.strategy = await summarize_strategy(simulation)
+        return summary
 
 
 async def _summarize(sim: Simulation, day: date, open_ns: int, close_ns: int) -> DemoSummary:
     summary = DemoSummary(day=day, mode_changes=await sim.events(RiskModeChanged))
-    intents = [i for i in await sim.events(IntentCreated) if i.mode is not Mode.NORMAL]
+    intents = [
+        i for i in await sim.events(IntentCreated)
+        if i.mode is not Mode.NORMAL and i.account == ACCOUNT
+    ]  # fmt: skip
     summary.intents = len(intents)
     last_status: dict[str, str] = {}
     by_intent: dict[str, str] = {}
-    order_events = [e for e in await sim.stream_events("trades.order") if isinstance(e, OrderEvent)]
+    order_events = [
+        e for e in await sim.stream_events("trades.order")
+        if isinstance(e, OrderEvent) and e.account == ACCOUNT
+    ]  # fmt: skip
     for event in order_events:
         if isinstance(event, OrderReplaced):  # carries the replacement's status, not the old's
             by_intent.setdefault(event.intent_id, event.order_id)

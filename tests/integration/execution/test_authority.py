@@ -131,7 +131,7 @@ async def test_internal_orders_go_out_when_they_reduce_and_not_when_they_add(
     await harness.show(quote(bid_size=5000, ask_size=5000))
     await harness.publish(
         intent(intent_id="exit-1", side=Side.SELL, qty=100, source="exit_brain", reduce_only=True),
-        intent(intent_id="drift-1", side=Side.BUY, qty=100, source="engine"),
+        intent(intent_id="drift-1", side=Side.BUY, qty=100, source="decision-engine"),
         intent(intent_id="rogue-1", side=Side.BUY, qty=100, source="rogue"),
     )
     await harness.wait_kind(order_id_for_intent("exit-1"), "working")

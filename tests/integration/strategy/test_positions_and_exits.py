@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kit.market_events import quote
-from kit.positions import Chain, chain_config, entry_request
+from kit.positions import Chain, approved, chain_config, entry_request
 from kit.risk_events import kill_switch_activated
 from quantrail.bus.bus import EventBus
 from quantrail.strategy.exit_service import ExitService
@@ -38,7 +38,7 @@ async def test_a_stop_hit_exits_by_a_reduce_only_order_and_closes_with_pnl_by_ha
 ) -> None:
     await chain.start_trading()
     await chain.show(ENTRY_QUOTE)
-    await chain.publish(entry_request(stop="24.50", qty=100))
+    await chain.publish(*approved(entry_request(stop="24.50", qty=100)))
     opened = await _strategy_opened(chain)
     [entry_fill] = await chain.wait_for("trades.order", "filled")
     assert opened.position_id == f"pos:ACC1:ACME:{entry_fill.fill_id}"
@@ -76,7 +76,7 @@ async def test_a_restart_mid_position_doubles_nothing_and_the_stop_still_holds(
 ) -> None:
     await chain.start_trading()
     await chain.show(ENTRY_QUOTE)
-    await chain.publish(entry_request(stop="24.50", qty=100))
+    await chain.publish(*approved(entry_request(stop="24.50", qty=100)))
     opened = await _strategy_opened(chain)
     await chain.stop("trading")
 
@@ -111,7 +111,7 @@ async def test_fills_made_while_the_services_were_down_are_caught_up_at_start(
     chain: Chain,
 ) -> None:
     await chain.show(ENTRY_QUOTE)
-    await chain.publish(entry_request(stop="24.50", qty=100))
+    await chain.publish(*approved(entry_request(stop="24.50", qty=100)))
     await chain.wait_for("trades.order", "filled")  # no position service running yet
     await chain.start_trading()
     opened = await _strategy_opened(chain)
@@ -126,7 +126,7 @@ async def test_the_kill_switch_flatten_is_recorded_as_exit_full_and_sold_once(
 ) -> None:
     await chain.start_trading()
     await chain.show(ENTRY_QUOTE)
-    await chain.publish(entry_request(stop="24.50", qty=100))
+    await chain.publish(*approved(entry_request(stop="24.50", qty=100)))
     opened = await _strategy_opened(chain)
     await chain.publish(kill_switch_activated(flatten=True))
     [closed] = await chain.wait_for("position.state", "closed")
@@ -151,7 +151,7 @@ async def test_a_trailing_stop_tightened_before_a_restart_is_the_one_enforced_af
         await chain.start_execution()
         await chain.start_trading()
         await chain.show(ENTRY_QUOTE)
-        await chain.publish(entry_request(stop="24.50", qty=100))
+        await chain.publish(*approved(entry_request(stop="24.50", qty=100)))
         opened = await _strategy_opened(chain)
         await chain.show(quote(bid="26.00", ask="26.02", bid_size=1000, ask_size=1000))
         [tighten] = await chain.wait_for("exit.decision", "made")
@@ -181,7 +181,7 @@ async def test_an_exit_order_working_across_a_restart_is_not_sent_again(
         await chain.start_execution()
         await chain.start_trading()
         await chain.show(ENTRY_QUOTE)
-        await chain.publish(entry_request(stop="24.50", qty=100))
+        await chain.publish(*approved(entry_request(stop="24.50", qty=100)))
         opened = await _strategy_opened(chain)
         await chain.show(THROUGH_STOP)  # a LIMIT sell at the mid 24.46 rests over the 24.45 bid
         [intent] = await chain.wait_for("trades.intent", "created")
