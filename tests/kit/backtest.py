@@ -1,0 +1,58 @@
+"""Builders for backtest tests: bars, bar files, and a bar venue with round figures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from quantrail.backtest.bars import BAR_COLUMNS, Bar
+from quantrail.backtest.bar_venue import BarVenue
+from quantrail.backtest.config import BacktestConfig
+
+MINUTE_NS = 60 * 1_000_000_000
+DAY0 = 1_704_983_400_000_000_000
+"""2024-01-11 14:30:00 UTC (09:30 in New York), the start of the tests' first bar."""
+
+
+def bar(**overrides: Any) -> Bar:
+    """A one-minute XYZ bar 10.00 / 10.20 / 9.90 / 10.10, 1,000 shares; override any field."""
+    fields: dict[str, Any] = {
+        "symbol": "XYZ",
+        "start_ns": DAY0,
+        "open": Decimal("10.00"),
+        "high": Decimal("10.20"),
+        "low": Decimal("9.90"),
+        "close": Decimal("10.10"),
+        "volume": 1000,
+        "timeframe_ns": MINUTE_NS,
+    }
+    fields.update(overrides)
+    return Bar(**fields)
+
+
+def write_bars_csv(path: Path, rows: Iterable[Sequence[object]], header: bool = True) -> Path:
+    """A bars CSV with the standard header and ``rows`` as given (strings written as is)."""
+    lines = [",".join(BAR_COLUMNS)] if header else []
+    lines += [",".join(str(cell) for cell in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def bar_rows(symbol: str, closes: Sequence[str], start_ns: int = DAY0) -> list[list[object]]:
+    """One row per close: open at the previous close, high/low 5 cents around, 1,000 shares."""
+    rows: list[list[object]] = []
+    previous = Decimal(closes[0])
+    for index, text in enumerate(closes):
+        close = Decimal(text)
+        high = max(previous, close) + Decimal("0.05")
+        low = min(previous, close) - Decimal("0.05")
+        rows.append([start_ns + index * MINUTE_NS, symbol, previous, high, low, close, 1000])
+        previous = close
+    return rows
+
+
+def bar_venue(**config: Any) -> BarVenue:
+    """A bar venue: 1 tick (0.01) of slippage, 0.005 a share, at least 1.00 an order."""
+    return BarVenue(BacktestConfig(**config))
