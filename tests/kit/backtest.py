@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from quantrail.backtest.bars import BAR_COLUMNS, Bar
 from quantrail.backtest.bar_venue import BarVenue
+from quantrail.backtest.bars import BAR_COLUMNS, Bar
 from quantrail.backtest.config import BacktestConfig
 
 MINUTE_NS = 60 * 1_000_000_000

@@ -90,10 +90,12 @@ class BarVenue:
 
     def _take(self, order: Order) -> _Working:
         self._known.add(order.order_id)
+        venue_order_id = order.venue_order_id or f"BAR-{order.order_id}"
         resting = RestingOrder(
-            order_id=order.order_id, venue_order_id=order.venue_order_id or f"BAR-{order.order_id}",
+            order_id=order.order_id, venue_order_id=venue_order_id,
             symbol=order.symbol, side=order.side, order_type=order.order_type,
-            limit_price=order.limit_price, tif=order.tif, qty=order.qty, filled_qty=order.filled_qty,
+            limit_price=order.limit_price, tif=order.tif, qty=order.qty,
+            filled_qty=order.filled_qty,
         )  # fmt: skip
         working = _Working(order=resting, stop_price=order.stop_price)
         self._working[order.order_id] = working
@@ -168,7 +170,8 @@ class BarVenue:
         limit = working.order.limit_price
         if working.order.order_type is OrderType.MARKET or limit is None:
             self._fill(working, at_open, now_ns)
-        elif at_open <= limit if buying else at_open >= limit:
+            return
+        if at_open <= limit if buying else at_open >= limit:
             self._fill(working, at_open, now_ns)
         elif bar.low <= limit if buying else bar.high >= limit:
             self._fill(working, limit, now_ns, Liquidity.MAKER)

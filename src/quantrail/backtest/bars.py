@@ -125,9 +125,8 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
-        if getattr(value, "tzinfo", None) is None:
-            return value.isoformat() + "Z"
-        return str(value.isoformat())
+        text = str(value.isoformat())
+        return text + "Z" if getattr(value, "tzinfo", None) is None else text
     return str(value)
 
 

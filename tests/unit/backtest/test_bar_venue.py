@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from kit.backtest import DAY0, MINUTE_NS, bar, bar_venue
 from kit.orders import new_order
-
 from quantrail.execution.venues.base import (
     VenueAccepted,
     VenueCanceled,

@@ -6,8 +6,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from kit.backtest import DAY0, MINUTE_NS, bar, bar_rows, write_bars_csv
 
+from kit.backtest import DAY0, MINUTE_NS, bar, bar_rows, write_bars_csv
 from quantrail.backtest.bars import (
     bar_events,
     bars_by_start,
@@ -60,7 +60,7 @@ def test_bad_csv_cell_names_file_line_column_value(
 def test_time_must_increase_per_symbol(tmp_path: Path) -> None:
     rows = [*bar_rows("XYZ", ["10", "10.1"]), *bar_rows("ABC", ["20"])]
     rows.append([DAY0 + MINUTE_NS, "XYZ", "10", "10.2", "9.9", "10.1", "5"])
-    with pytest.raises(MarketFileError, match="line 5, column 'ts'.*not after the XYZ bar"):
+    with pytest.raises(MarketFileError, match=r"line 5, column 'ts'.*not after the XYZ bar"):
         read_bars(write_bars_csv(tmp_path / "b.csv", rows))
 
 
@@ -76,7 +76,7 @@ def test_bad_header_and_short_row(tmp_path: Path) -> None:
 
 def test_bad_timeframe() -> None:
     assert timeframe_ns("1h") == 60 * MINUTE_NS
-    with pytest.raises(ValueError, match="timeframe: .*'1x'"):
+    with pytest.raises(ValueError, match=r"timeframe: .*'1x'"):
         timeframe_ns("1x")
 
 
