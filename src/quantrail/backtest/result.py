@@ -306,7 +306,8 @@ def trade_row(trade: Trade) -> dict[str, Any]:
     return {
         "position_id": trade.position_id, "symbol": trade.symbol,
         "direction": trade.direction, "qty": trade.qty, "entry_ts": iso(trade.entry_ts),
-        "entry_price": str(trade.entry_price), "exit_ts": None if trade.exit_ts is None else iso(trade.exit_ts),
+        "entry_price": str(trade.entry_price),
+        "exit_ts": None if trade.exit_ts is None else iso(trade.exit_ts),
         "exit_price": None if trade.exit_price is None else str(trade.exit_price),
         "exit_reason": trade.exit_reason, "realized_pnl": money(trade.realized_pnl),
         "unrealized_pnl": money(trade.unrealized_pnl), "fees": money(trade.fees),
