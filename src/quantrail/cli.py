@@ -189,7 +189,7 @@ def report_eod(
 
 
 def _register_run_verbs() -> None:
-    from quantrail import cli_run
+    from quantrail import cli_backtest, cli_run
 
     scenario_app = typer.Typer(no_args_is_help=True, help="Scenario files for the risk kernel.")
     app.add_typer(scenario_app, name="scenario")
@@ -197,6 +197,7 @@ def _register_run_verbs() -> None:
     app.command("demo")(cli_run.demo)
     app.command("up")(cli_run.up)
     app.command("service")(cli_run.service)
+    app.command("backtest")(cli_backtest.backtest)
 
 
 _register_run_verbs()
