@@ -33,7 +33,7 @@ CHAIN: tuple[tuple[str, str], ...] = (
 )
 """(service name, module) in start order; the builder is ``build_<name>_service``."""
 
-EXECUTION_TICK_S = 1.0
+EXECUTION_TICK_S = 5.0
 """How often (simulated seconds) execution applies the venue's reports in a backtest."""
 
 

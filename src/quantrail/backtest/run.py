@@ -37,11 +37,14 @@ from quantrail.events.base import Event
 from quantrail.execution.venues import Venue, make_venue
 from quantrail.marketdata.service import to_event
 from quantrail.marketdata.types import MarketEvent, Print, Quote
-from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
+from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, run_until_idle
+from quantrail.runtime.service import Service
 from quantrail.runtime.simulation import Simulation
 
 NAMESPACE = "backtest"
 BACKTEST_ACCOUNT = "BACKTEST"
+GAP_STEP_S = 300.0
+"""Clock step (simulated seconds) across a gap in the data longer than a bar."""
 RESULT_STREAMS = (
     "trades.order", "position.state", "risk.evaluation", "signals.advisory",
     "risk.kill_switch", "risk.daily_status",
@@ -169,10 +172,33 @@ def venue_for(config: Config, market: Market) -> Venue:
     return BarVenue(config.backtest) if market.on_bars else make_venue(config.execution)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Played:
+    """What a run left: the result streams' events, the marks, and which services ran."""
+
+    events: list[Event]
+    points: list[MarkPoint]
+    built: list[str]
+    missing: list[str]
+
+
 async def run_market(
     config: Config, market: Market, on_step: Callable[[int], None] | None = None
 ) -> RunOutcome:
-    """Run the chain over ``market``; ``on_step(i)`` after each step (the progress bar)."""
+    """Run the chain over ``market`` and collect its checked result; ``on_step(i)`` after
+    each step (the progress bar)."""
+    played = await play_market(config, market, on_step)
+    result = collect(config.backtest.initial_equity, played.events, played.points)
+    return RunOutcome(result, market, played.built, played.missing)
+
+
+async def play_market(
+    config: Config,
+    market: Market,
+    on_step: Callable[[int], None] | None = None,
+    extra: Sequence[Service] = (),
+) -> Played:
+    """Move the chain (and any ``extra`` services) over ``market``."""
     if not market.steps:
         raise BacktestInputError("market: no market data in the chosen window")
     clock = SimulatedClock(market.steps[0].ts_ns)
@@ -183,7 +209,8 @@ async def run_market(
     except ValueError as exc:  # a strategy's params, a signals file: named by the builder
         await bus.close()
         raise BacktestInputError(f"strategy: {exc}") from None
-    simulation = Simulation(bus, clock, chain.services, config, instance="backtest")
+    services = [*chain.services, *extra]
+    simulation = BacktestSimulation(bus, clock, services, config, instance="backtest")
     step_s = market.timeframe_ns / 4 / NS_PER_SECOND
     await simulation.start()
     try:
@@ -199,8 +226,7 @@ async def run_market(
     finally:
         await simulation.stop()
         await bus.close()
-    result = collect(config.backtest.initial_equity, events, points)
-    return RunOutcome(result, market, chain.built, chain.missing)
+    return Played(events, points, chain.built, chain.missing)
 
 
 async def _play(
@@ -212,17 +238,47 @@ async def _play(
 ) -> list[MarkPoint]:
     points: list[MarkPoint] = []
     for index, step in enumerate(market.steps):
-        await simulation.advance_to(step.ts_ns, step=step_s)
+        await _advance(simulation, step.ts_ns, step_s)
         if isinstance(venue, BarVenue):
             for bar in step.bars:
                 venue.on_bar(bar, step.ts_ns)
         if step.items:
             await simulation.publish(*(to_event(item, "backtest") for item in step.items))
+        else:
+            await simulation.settle()
         if step.mark is not None:
             points.append(step.mark)
         if on_step is not None:
             on_step(index)
     return points
+
+
+class BacktestSimulation(Simulation):
+    """A simulation on the memory bus that settles without sleeping when it can.
+
+    All the chain's work is in this process: once the event loop has nothing ready to run,
+    the services are done. So settling first lets the loop run idle and checks the streams
+    twice; only when a consumer is still behind (a flush on a real-time timer) does it fall
+    back to the simulation's own settle, which sleeps between looks."""
+
+    async def settle(self) -> None:
+        await run_until_idle()
+        first = await self._drained()
+        await run_until_idle()
+        if first is not None and first == await self._drained():
+            return
+        await super().settle()
+
+
+async def _advance(simulation: Simulation, target_ns: int, step_s: float) -> None:
+    """Time to ``target_ns``. Within a bar the clock moves in one go (it wakes every timer on
+    the way in order and lets the memory bus run idle after each wake-up: the work a timer set
+    off is done before the next); the step settles after. Across a night or a weekend the
+    simulation settles every ``GAP_STEP_S`` too."""
+    if (target_ns - simulation.clock.now_ns()) / NS_PER_SECOND <= 4 * step_s:
+        await simulation.clock.advance_to(target_ns)
+    else:
+        await simulation.advance_to(target_ns, step=max(step_s, GAP_STEP_S))
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:
