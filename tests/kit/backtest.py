@@ -10,6 +10,9 @@ from typing import Any
 from quantrail.backtest.bar_venue import BarVenue
 from quantrail.backtest.bars import BAR_COLUMNS, Bar
 from quantrail.backtest.config import BacktestConfig
+from quantrail.events import Event, IntentCreated
+from quantrail.runtime.service import Service, Timer
+from quantrail.vocab import Bucket, Mode, OrderType, Side
 
 MINUTE_NS = 60 * 1_000_000_000
 DAY0 = 1_704_983_400_000_000_000
@@ -56,3 +59,35 @@ def bar_rows(symbol: str, closes: Sequence[str], start_ns: int = DAY0) -> list[l
 def bar_venue(**config: Any) -> BarVenue:
     """A bar venue: 1 tick (0.01) of slippage, 0.005 a share, at least 1.00 an order."""
     return BarVenue(BacktestConfig(**config))
+
+
+class TimedEvents(Service):
+    """Publishes each event once the clock reaches its ``ts_event`` (checked every second):
+    a stand-in for the chain's deciding services where a test needs exact orders."""
+
+    name = "timed-events"
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        super().__init__()
+        self._due = sorted(events, key=lambda event: event.ts_event)
+
+    def timers(self) -> list[Timer]:
+        return [Timer(1.0, self.publish_due, "due")]
+
+    async def publish_due(self) -> None:
+        now = self.ctx.now_ns()
+        ready = [event for event in self._due if event.ts_event <= now]
+        self._due = self._due[len(ready) :]
+        if ready:
+            await self.ctx.publish_batch(ready)
+
+
+def intent(ts_ns: int, intent_id: str, side: Side, **overrides: Any) -> IntentCreated:
+    """A MARKET DAY intent for 100 XYZ in the backtest's account."""
+    fields: dict[str, Any] = {
+        "ts_event": ts_ns, "account": "BACKTEST", "intent_id": intent_id, "symbol": "XYZ",
+        "side": side, "qty": 100, "order_type": OrderType.MARKET, "bucket": Bucket.MM_PURE,
+        "mode": Mode.NORMAL,
+    }  # fmt: skip
+    fields.update(overrides)
+    return IntentCreated(**fields)

@@ -183,11 +183,14 @@ class Played:
 
 
 async def run_market(
-    config: Config, market: Market, on_step: Callable[[int], None] | None = None
+    config: Config,
+    market: Market,
+    on_step: Callable[[int], None] | None = None,
+    extra: Sequence[Service] = (),
 ) -> RunOutcome:
     """Run the chain over ``market`` and collect its checked result; ``on_step(i)`` after
     each step (the progress bar)."""
-    played = await play_market(config, market, on_step)
+    played = await play_market(config, market, on_step, extra)
     result = collect(config.backtest.initial_equity, played.events, played.points)
     return RunOutcome(result, market, played.built, played.missing)
 
