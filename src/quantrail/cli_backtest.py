@@ -51,6 +51,8 @@ def backtest(
         strategy = "scripted"
     cfg = load_cli_config(config)
     try:
+        if signals is not None and not signals.is_file():
+            raise BacktestInputError(f"--signals: no such file {str(signals)!r}")
         window = (_time("--from", start), _time("--to", end))
         data = load_market(paths, timeframe, cfg.backtest.tick_size, *window)
         with scratch_dir() as work:
