@@ -295,6 +295,16 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else str(cents(value))
 
 
+def price(value: Decimal | None) -> str | None:
+    """A price exactly, with at least two decimals and no trailing zeros past them
+    (``20.830000`` -> ``20.83``, ``0.12345`` stays)."""
+    if value is None:
+        return None
+    text = f"{value.normalize():f}"
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
 def iso(ts_ns: int) -> str:
     """ISO-8601 in UTC with a Z, nanoseconds shown only when there are any."""
     seconds, nanos = divmod(ts_ns, 1_000_000_000)
@@ -306,9 +316,9 @@ def trade_row(trade: Trade) -> dict[str, Any]:
     return {
         "position_id": trade.position_id, "symbol": trade.symbol,
         "direction": trade.direction, "qty": trade.qty, "entry_ts": iso(trade.entry_ts),
-        "entry_price": str(trade.entry_price),
+        "entry_price": price(trade.entry_price),
         "exit_ts": None if trade.exit_ts is None else iso(trade.exit_ts),
-        "exit_price": None if trade.exit_price is None else str(trade.exit_price),
+        "exit_price": price(trade.exit_price),
         "exit_reason": trade.exit_reason, "realized_pnl": money(trade.realized_pnl),
         "unrealized_pnl": money(trade.unrealized_pnl), "fees": money(trade.fees),
         "signal_id": trade.signal_id, "evaluation_id": trade.evaluation_id,

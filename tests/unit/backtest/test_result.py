@@ -17,6 +17,7 @@ from quantrail.backtest.result import (
     daily_sharpe,
     iso,
     max_drawdown_pct,
+    price,
     result_json,
     trades_csv,
 )
@@ -122,6 +123,13 @@ def test_drawdown_and_daily_sharpe() -> None:
     # daily returns -1% then +5.5556%: mean 0.022778 / stdev 0.046355 * sqrt(252)
     sharpe = daily_sharpe(curve, D("100"))
     assert sharpe is not None and round(sharpe, 3) == 7.800
+
+
+def test_prices_exact_with_two_decimals_at_least() -> None:
+    assert [price(D(t)) for t in ("20.830000", "20", "0.12345", "1E+1")] == [
+        "20.83", "20.00", "0.12345", "10.00",
+    ]  # fmt: skip
+    assert price(None) is None
 
 
 def test_iso_times() -> None:
