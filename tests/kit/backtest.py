@@ -7,9 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kit.position_events import position_closed
 from quantrail.backtest.bar_venue import BarVenue
 from quantrail.backtest.bars import BAR_COLUMNS, Bar
 from quantrail.backtest.config import BacktestConfig
+from quantrail.config import Config
 from quantrail.events import Event, IntentCreated
 from quantrail.runtime.service import Service, Timer
 from quantrail.vocab import Bucket, Mode, OrderType, Side
@@ -91,3 +93,17 @@ def intent(ts_ns: int, intent_id: str, side: Side, **overrides: Any) -> IntentCr
     }  # fmt: skip
     fields.update(overrides)
     return IntentCreated(**fields)
+
+
+def build_bogus_close_service(config: Config) -> Service:
+    """A chain plug-in (``build_<name>_service``) for the CLI's exit 1: a round trip on the
+    bars of ``bar_rows`` (bought at the second bar's open, sold at the third's) and a made-up
+    +500.00 close that no fill supports."""
+    del config
+    second = 1_000_000_000
+    return TimedEvents([
+        intent(DAY0 + 30 * second, "entry-1", Side.BUY),
+        intent(DAY0 + MINUTE_NS + 30 * second, "exit-1", Side.SELL, reduce_only=True),
+        position_closed(ts_event=DAY0 + 2 * MINUTE_NS, account="BACKTEST", symbol="XYZ",
+                        realized_pnl="500.00"),
+    ])  # fmt: skip

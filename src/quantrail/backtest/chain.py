@@ -50,8 +50,9 @@ def find_builder(name: str, module_path: str) -> Callable[[Config], Service] | N
     try:
         module = importlib.import_module(module_path)
     except ModuleNotFoundError as exc:
-        if exc.name and module_path.startswith(exc.name):
-            return None
+        missing = exc.name or ""
+        if module_path == missing or module_path.startswith(f"{missing}."):
+            return None  # the module itself, or a package above it, is not in this build
         raise
     builder = getattr(module, f"build_{name}_service", None)
     return cast("Callable[[Config], Service] | None", builder)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kit.backtest import DAY0, MINUTE_NS, bar_rows, write_bars_csv
+from quantrail.backtest import chain
 from quantrail.cli import app
 from quantrail.marketdata.replay import write_market_file
 from quantrail.marketdata.types import Print, Quote
@@ -135,3 +136,13 @@ def test_failed_run_keeps_the_earlier_result(tmp_path: Path, bars: Path, config:
 def test_missing_signals_file_exit_2(tmp_path: Path, bars: Path, config: Path) -> None:
     code, text = cli("--market", bars, "-c", config, "--signals", tmp_path / "none.csv")
     assert code == 2 and "--signals" in text and "none.csv" in text
+
+
+def test_a_result_that_does_not_reconcile_exits_1_writing_nothing(
+    tmp_path: Path, bars: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plug-in found through the chain's builders publishes a close no fill supports."""
+    monkeypatch.setattr(chain, "CHAIN", (*chain.CHAIN, ("bogus_close", "kit.backtest")))
+    code, text = cli("--market", bars, "-c", config, "--out", tmp_path / "o")
+    assert code == 1 and "does not reconcile" in text and "net_pnl" in text
+    assert not (tmp_path / "o").exists()
