@@ -10,6 +10,7 @@ gives the same bytes.
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,8 +27,24 @@ _STYLE = (
 )
 
 
+GAP_NS = 30 * 60 * 1_000_000_000
+"""A pause in the data longer than this (a night, a weekend) is cut out of the time axes."""
+
+
 def _time(ts_ns: int) -> datetime:
     return datetime.fromtimestamp(ts_ns / 1e9, UTC)
+
+
+def _hide_gaps(figure: Any, times_ns: Sequence[int]) -> None:
+    """Cut the nights and weekends out of the time axis (a rangebreak per gap in the data)."""
+    ordered = sorted(set(times_ns))
+    gaps = [
+        {"bounds": [_time(before), _time(after)]}
+        for before, after in itertools.pairwise(ordered)
+        if after - before > GAP_NS
+    ]
+    if gaps:
+        figure.update_xaxes(rangebreaks=gaps)
 
 
 def equity_figure(result: BacktestResult) -> Any:
@@ -53,6 +70,7 @@ def equity_figure(result: BacktestResult) -> Any:
             mode="markers", marker={"color": "red", "size": 12, "symbol": "x"},
             name="kill switch", text=[e.trigger for e in result.kill_switch], row=1, col=1,
         )  # fmt: skip
+    _hide_gaps(figure, [ts for ts, _ in result.equity_curve])
     figure.update_layout(title="Equity and drawdown", height=520)
     figure.update_yaxes(title_text="equity", row=1, col=1)
     figure.update_yaxes(title_text="drawdown %", row=2, col=1)
@@ -89,6 +107,7 @@ def price_figure(symbol: str, bars: Sequence[Bar], trades: Sequence[Trade]) -> A
             marker={"symbol": "x", "size": 10, "color": "black"},
             text=[f"{t.exit_reason}: {t.realized_pnl}" for t in exits],
         )  # fmt: skip
+    _hide_gaps(figure, [bar.start_ns for bar in bars])
     figure.update_layout(title=f"{symbol}: entries and exits", height=380)
     return figure
 
