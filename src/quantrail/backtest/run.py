@@ -36,7 +36,7 @@ from quantrail.config import Config, config_from_mapping
 from quantrail.events.base import Event
 from quantrail.execution.venues import Venue, make_venue
 from quantrail.marketdata.service import to_event
-from quantrail.marketdata.types import MarketEvent, Print, Quote
+from quantrail.marketdata.types import MarketEvent, Print
 from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, run_until_idle
 from quantrail.runtime.service import Service
 from quantrail.runtime.simulation import Simulation
@@ -126,30 +126,28 @@ def bar_market(bars: Sequence[Bar], tick: Decimal) -> Market:
 
 
 def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
-    """Quotes and prints (time-ordered) as steps, a mark at each bucket's end."""
+    """Quotes and prints (time-ordered) as steps, a mark at each bucket's end: the latest
+    print, else (a symbol that has not printed yet) the latest quote mid."""
     by_ts: dict[int, list[MarketEvent]] = {}
     for item in items:
         by_ts.setdefault(item.ts_ns, []).append(item)
     steps: list[Step] = []
-    marks: dict[str, Decimal] = {}
+    prints: dict[str, Decimal] = {}
+    mids: dict[str, Decimal] = {}
     bucket_end: int | None = None
     for ts in sorted(by_ts):
         if bucket_end is not None and ts >= bucket_end:
-            steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, dict(marks))))
+            steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
         bucket_end = ts - ts % frame + frame
         steps.append(Step(ts_ns=ts, items=by_ts[ts]))
         for item in by_ts[ts]:
-            _update_mark(marks, item)
+            if isinstance(item, Print):
+                prints[item.symbol] = item.price
+            elif item.two_sided:
+                mids[item.symbol] = item.mid
     if bucket_end is not None:
-        steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, dict(marks))))
+        steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
     return Market(steps, [], frame)
-
-
-def _update_mark(marks: dict[str, Decimal], item: MarketEvent) -> None:
-    if isinstance(item, Print):
-        marks[item.symbol] = item.price
-    elif isinstance(item, Quote) and item.two_sided and item.symbol not in marks:
-        marks[item.symbol] = item.mid
 
 
 def in_window(
