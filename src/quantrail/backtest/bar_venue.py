@@ -83,10 +83,17 @@ class BarVenue:
         self._try_stop(self._working[order.order_id], now_ns)
 
     def restore(self, order: Order, now_ns: int) -> None:
+        """After our restart: the order as the registry kept it (its fills and fees carry
+        on, so the minimum fee is not charged twice and fill ids continue)."""
         if order.order_id in self._known:
             return
         working = self._take(order)
         working.fees_paid, working.fill_count = order.fees, len(order.fill_ids)
+        if not order.venue_order_id:  # its ack died with the old venue: answered again
+            venue_id = working.order.venue_order_id
+            self._outbox.append(
+                VenueAccepted(order_id=order.order_id, venue_order_id=venue_id, ts_ns=now_ns)
+            )
 
     def _take(self, order: Order) -> _Working:
         self._known.add(order.order_id)

@@ -124,3 +124,25 @@ def test_cancel_and_expire() -> None:
     venue.submit(new_order(order_id="b", limit_price=D("1.00")), DAY0)
     venue.expire_all(DAY0 + 1)
     assert venue.open_orders() == []
+
+
+def test_restored_order_fills_the_rest_with_fees_and_ids_carried_on() -> None:
+    venue = bar_venue()
+    order = _market(qty=300)
+    order.move_to(OrderStatus.SUBMITTED, DAY0)
+    apply_report(order, VenueAccepted(order_id="O-1", venue_order_id="BAR-O-1", ts_ns=DAY0))
+    order.apply_fill("BAR-O-1-F1", 100, D("10.00"), D("1.00"), DAY0)
+    venue.restore(order, DAY0 + 1)
+    assert venue.advance(DAY0 + 1) == []  # acked before: nothing to answer again
+    venue.on_bar(bar(start_ns=DAY0 + MINUTE_NS), DAY0 + MINUTE_NS)
+    (fill,) = _fills(venue.advance(DAY0 + MINUTE_NS))
+    assert (fill.fill_id, fill.qty, fill.fee) == ("BAR-O-1-F2", 200, D("0.50"))  # 1.50 in all
+
+
+def test_restored_order_never_acked_is_answered_again() -> None:
+    venue = bar_venue()
+    order = _market()
+    order.move_to(OrderStatus.SUBMITTED, DAY0)
+    venue.restore(order, DAY0)
+    (accepted,) = venue.advance(DAY0)
+    assert isinstance(accepted, VenueAccepted) and accepted.venue_order_id == "BAR-O-1"
