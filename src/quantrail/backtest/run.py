@@ -47,7 +47,7 @@ GAP_STEP_S = 300.0
 """Clock step (simulated seconds) across a gap in the data longer than a bar."""
 RESULT_STREAMS = (
     "trades.order", "position.state", "risk.evaluation", "signals.advisory",
-    "risk.kill_switch", "risk.daily_status",
+    "risk.kill_switch",
 )  # fmt: skip
 """What the result is collected from; kept whole (no retention) during a run."""
 
