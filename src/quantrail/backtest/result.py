@@ -28,6 +28,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -343,8 +344,12 @@ def result_document(result: BacktestResult) -> dict[str, Any]:
     }
 
 
+_PAIR = re.compile(r'\[\n\s+("[^"\n]*"),\n\s+("[^"\n]*")\n\s+\]')
+
+
 def result_json(result: BacktestResult) -> str:
-    return json.dumps(result_document(result), indent=2) + "\n"
+    """Indented JSON, each equity point ``[ts, equity]`` on one line."""
+    return _PAIR.sub(r"[\1, \2]", json.dumps(result_document(result), indent=2)) + "\n"
 
 
 def trades_csv(result: BacktestResult) -> str:

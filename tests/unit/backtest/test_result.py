@@ -109,6 +109,7 @@ def test_json_and_csv_are_exact_and_stable() -> None:
     document = json.loads(text)
     assert document["summary"]["net_pnl"] == "72.00" and document["summary"]["win_rate"] == 1.0
     assert document["equity_curve"] == [[iso(T0 + 10), "100072.00"]]
+    assert f'    ["{iso(T0 + 10)}", "100072.00"]\n' in text  # one line per point
     opened = document["trades"][1]
     assert opened["exit_ts"] is None and opened["unrealized_pnl"] == "50.00"
     assert opened["entry_ts"].endswith("Z")
