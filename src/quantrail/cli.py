@@ -192,7 +192,7 @@ def report_eod(
 
 
 def _register_run_verbs() -> None:
-    from quantrail import cli_ibkr, cli_run
+    from quantrail import cli_backtest, cli_ibkr, cli_run
 
     scenario_app = typer.Typer(no_args_is_help=True, help="Scenario files for the risk kernel.")
     app.add_typer(scenario_app, name="scenario")
@@ -202,6 +202,7 @@ def _register_run_verbs() -> None:
     app.command("service")(cli_run.service)
     app.command("ibsim")(cli_ibkr.ibsim)
     app.command("reconcile")(cli_ibkr.reconcile)
+    app.command("backtest")(cli_backtest.backtest)
 
 
 _register_run_verbs()

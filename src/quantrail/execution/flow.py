@@ -123,6 +123,7 @@ class OrderFlow:
                 created_ns=self._now(), reduce_only=event.reduce_only,
                 mode=mode or self.pretrade.mode(account),
                 evaluation_id=event.evaluation_id if isinstance(event, SubmitOrder) else "",
+                stop_price=event.stop_price if isinstance(event, IntentCreated) else None,
             )  # fmt: skip
         except ValueError as exc:  # no account: denied, and nothing to store
             await self._publish([self.events.unbuildable(event, key, str(exc), self._now())])

@@ -90,6 +90,8 @@ class Order:
     fill_ids: list[str] = dataclasses.field(default_factory=list)
     evaluation_id: str = ""
     """The risk approval a strategy request traded on (empty for internal orders)."""
+    stop_price: Decimal | None = None
+    """For a stop exit: the stop level that triggered it (a bar venue fills there)."""
 
     def __post_init__(self) -> None:
         if not self.client_order_id:
@@ -240,6 +242,8 @@ class Order:
             replaces_order_id=self.order_id,
             reduce_only=self.reduce_only,
             mode=self.mode,
+            stop_price=self.stop_price,
+            evaluation_id=self.evaluation_id,
         )
 
     def _clear_replace(self) -> None:
@@ -301,6 +305,8 @@ def _validate(order: Order) -> None:
         raise ValueError(
             f"replace_price: must be None without replace_qty, got {order.replace_price}"
         )
+    if order.stop_price is not None:
+        require_price("stop_price", order.stop_price)
     if not isinstance(order.reduce_only, bool):
         raise ValueError(f"reduce_only: must be a bool, got {order.reduce_only!r}")
 
