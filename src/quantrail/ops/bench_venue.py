@@ -1,0 +1,264 @@
+"""``quantrail bench venue``: does the trading chain slow down as its order history grows?
+
+The measurement of issue 14, run the same way: one equity, synthetic quotes one simulated
+millisecond apart, a 100-share market order every ``order_every`` quotes (buy and sell in turn,
+so the position stays small), through the real ``ExecutionService`` (simulated venue, pre-trade
+gate, LiquidityGuard, order registry) and ``ExposureService`` on the in-process bus, moved by a
+``Simulation`` on a simulated clock. Quotes go in blocks of ``order_every``; after each block the
+clock moves one second (the venue's timer applies its reports) and the services settle. The
+wall time of every block is kept; the report gives quotes/s over the first and the last 10 % of
+the quotes and their ratio, for this run and for a run without orders (the baseline, same
+process, same sizes). A chain whose cost grows with history shows a ratio well under 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from quantrail.bus.bus import EventBus
+from quantrail.bus.memory import MemoryTransport
+from quantrail.config import Config, config_from_mapping
+from quantrail.events import IntentCreated, QuoteUpdated
+from quantrail.events.streams import StreamNames
+from quantrail.execution.registry import registry_for
+from quantrail.execution.service import ExecutionService
+from quantrail.execution.venues import SimulatedVenue, make_venue
+from quantrail.risk.exposure_service import ExposureService
+from quantrail.risk.rules import load_risk_rules
+from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
+from quantrail.runtime.simulation import Simulation
+from quantrail.vocab import Bucket, Mode, OrderType, Side
+
+ACCOUNT = "BENCH"
+SYMBOL = "ACME"
+ORDER_QTY = 100
+QUOTE_GAP_NS = 1_000_000  # 1 ms of simulated time between quotes
+BLOCK_S = 1.0  # simulated time a block of quotes takes, then the venue's reports are applied
+PUBLISH_BATCH = 500
+START_NS = int(datetime(2026, 3, 2, 15, 0, tzinfo=UTC).timestamp()) * NS_PER_SECOND
+"""A Monday, 10:00 in New York: inside the exposure service's day for the whole run."""
+STEADY_RATIO = 0.9  # the last 10 %'s rate over the first 10 %'s, the issue's bar
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBenchOptions:
+    quotes: int = 1_000_000
+    order_every: int = 1_000
+    json_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.order_every < 1:
+            raise ValueError(f"--order-every: must be >= 1, got {self.order_every}")
+        if self.quotes < 10 * self.order_every:
+            raise ValueError(
+                f"--quotes: must be >= 10 x --order-every ({10 * self.order_every}), "
+                f"got {self.quotes}: each 10 % needs a whole block"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class RunFigures:
+    """One run: quotes/s over its first and last 10 %, and what the venue did."""
+
+    orders: int
+    quotes: int
+    seconds: float
+    first_per_s: float
+    last_per_s: float
+    fills: int
+    open_orders_at_end: int
+    orders_examined: int  # by the venue's matching, over the whole run
+
+    @property
+    def per_s(self) -> float:
+        return self.quotes / self.seconds if self.seconds else 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.last_per_s / self.first_per_s if self.first_per_s else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBenchReport:
+    environment: dict[str, Any]
+    with_orders: RunFigures
+    baseline: RunFigures
+
+    @property
+    def steady(self) -> bool:
+        return self.with_orders.ratio >= STEADY_RATIO
+
+    def to_dict(self) -> dict[str, Any]:
+        def run(figures: RunFigures) -> dict[str, Any]:
+            return {**asdict(figures), "per_s": figures.per_s, "ratio": figures.ratio}
+
+        return {
+            "environment": self.environment,
+            "with_orders": run(self.with_orders),
+            "without_orders": run(self.baseline),
+            "target": {"last_over_first_at_least": STEADY_RATIO, "passed": self.steady},
+        }
+
+    def render(self, console: Console) -> None:
+        table = Table(title="quantrail bench venue: quotes/s as the order history grows")
+        for column in ("run", "orders", "first 10 %", "last 10 %", "last / first", "overall"):
+            table.add_column(column, justify="left" if column == "run" else "right")
+        for label, figures in (("with orders", self.with_orders), ("without", self.baseline)):
+            table.add_row(
+                label,
+                f"{figures.orders:,}",
+                f"{figures.first_per_s:,.0f}/s",
+                f"{figures.last_per_s:,.0f}/s",
+                f"{figures.ratio:.2f}",
+                f"{figures.per_s:,.0f}/s",
+            )
+        console.print(table)
+        run = self.with_orders
+        console.print(
+            f"fills {run.fills:,}, open at the end {run.open_orders_at_end}, orders examined by "
+            f"the venue's matching {run.orders_examined:,} over {run.quotes:,} quotes"
+        )
+        verdict = "[green]PASS[/green]" if self.steady else "[red]MISS[/red]"
+        console.print(f"last 10 % >= {STEADY_RATIO:.0%} of first 10 %: {verdict}")
+        console.print(", ".join(f"{k}={v}" for k, v in self.environment.items()))
+
+
+def bench_config() -> Config:
+    """Defaults, but no rate limit: one order per simulated second would half be refused."""
+    return config_from_mapping(
+        {
+            "liquidity": {"min_interval_s": 0},
+            "risk": {"accounts": [{"name": ACCOUNT, "equity": "1000000"}]},
+        }
+    )
+
+
+def quote_block(block: int, size: int, start_ns: int) -> list[QuoteUpdated]:
+    """``size`` quotes from ``start_ns``, the bid stepping over a few cents."""
+    quotes = []
+    for n in range(size):
+        bid = Decimal(100) + Decimal((block + n) % 7) / 100
+        quotes.append(
+            QuoteUpdated(
+                ts_event=start_ns + n * QUOTE_GAP_NS,
+                source="bench",
+                symbol=SYMBOL,
+                bid=bid,
+                ask=bid + Decimal("0.01"),
+                bid_size=500,
+                ask_size=500,
+                venue="XNAS",
+            )
+        )
+    return quotes
+
+
+def market_intent(block: int, ts_ns: int) -> IntentCreated:
+    return IntentCreated(
+        ts_event=ts_ns,
+        source="bench",
+        account=ACCOUNT,
+        idempotency_key=f"bench:{block}",
+        intent_id=f"bench-{block}",
+        symbol=SYMBOL,
+        side=Side.BUY if block % 2 == 0 else Side.SELL,
+        qty=ORDER_QTY,
+        order_type=OrderType.MARKET,
+        bucket=Bucket.LT,
+        mode=Mode.NORMAL,
+        reason="bench venue",
+    )
+
+
+async def run_once(options: VenueBenchOptions, *, orders: bool) -> RunFigures:
+    config = bench_config()
+    clock = SimulatedClock(START_NS)
+    bus = EventBus(MemoryTransport(), config=config.bus, names=StreamNames("bench-venue"))
+    venue = make_venue(config.execution)
+    execution = ExecutionService(config, registry_for(bus), venue)
+    rules, risk = load_risk_rules(config.risk.rules), config.risk
+    exposure = ExposureService(
+        risk.accounts,
+        risk.groups,
+        rules.buckets,
+        risk.exposure_interval_s,
+        timezone=config.session.timezone,
+    )
+    sim = await Simulation(bus, clock, [execution, exposure], config).start()
+    blocks = options.quotes // options.order_every
+    seconds: list[float] = []
+    try:
+        for block in range(blocks):
+            quotes = quote_block(block, options.order_every, clock.now_ns())
+            intent = market_intent(block, clock.now_ns()) if orders else None
+            started = time.perf_counter()
+            for at in range(0, len(quotes), PUBLISH_BATCH):
+                await bus.publish_batch(quotes[at : at + PUBLISH_BATCH])
+            if intent is not None:
+                await bus.publish(intent)
+            await sim.advance(BLOCK_S, step=BLOCK_S)
+            seconds.append(time.perf_counter() - started)
+    finally:
+        await sim.stop()
+    fills = sum(1 for e in await bus.read_events("trades.order") if e.kind.endswith(".filled"))
+    examined = venue.orders_examined if isinstance(venue, SimulatedVenue) else 0
+    return _figures(options, seconds, orders, fills, examined, len(execution.orders))
+
+
+def _figures(
+    options: VenueBenchOptions,
+    seconds: list[float],
+    orders: bool,
+    fills: int,
+    examined: int,
+    open_orders: int,
+) -> RunFigures:
+    tenth = len(seconds) // 10
+    block = options.order_every
+    return RunFigures(
+        orders=len(seconds) if orders else 0,
+        quotes=len(seconds) * block,
+        seconds=sum(seconds),
+        first_per_s=tenth * block / sum(seconds[:tenth]),
+        last_per_s=tenth * block / sum(seconds[-tenth:]),
+        fills=fills,
+        open_orders_at_end=open_orders,
+        orders_examined=examined,
+    )
+
+
+def _environment() -> dict[str, Any]:
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
+    }
+
+
+async def _bench(options: VenueBenchOptions) -> VenueBenchReport:
+    environment = _environment()
+    with_orders = await run_once(options, orders=True)
+    baseline = await run_once(options, orders=False)
+    environment["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)  # others' load skews rates
+    return VenueBenchReport(environment, with_orders, baseline)
+
+
+def run_venue_bench(options: VenueBenchOptions) -> VenueBenchReport:
+    report = asyncio.run(_bench(options))
+    if options.json_path is not None:
+        options.json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    return report
