@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from quantrail import cli_audit, cli_bus, cli_killswitch, cli_trace
+from quantrail import cli_audit, cli_bench_venue, cli_bus, cli_killswitch, cli_trace
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
@@ -51,6 +51,9 @@ def bench_transport(
 
     report = run_transport_bench(BenchOptions(quick=quick, json_path=json_path))
     report.render(console)
+
+
+bench_app.command("venue")(cli_bench_venue.bench_venue)
 
 
 @app.command("config")

@@ -12,6 +12,8 @@ Every rule here makes a redelivered or late event harmless:
 * ``OrderReplaced`` ends the old order and opens the successor (``new_order_id``) with
   ``new_qty`` left to work (the larger reading of the contract: potential is a worst case); the
   successor's own events then correct it.
+* Live orders are also indexed apart (``live_orders``): what a snapshot or a decision walks is
+  the orders working now, never the day's history (issue 14).
 * A fill whose bucket disagrees with the open position's is applied to the position as booked
   (the shares moved either way) and logged: refusing it would leave the book wrong.
 """
@@ -73,6 +75,7 @@ class AccountBook:
         self._last_fill: dict[str, Decimal] = {}
         self._fill_ids: set[str] = set()
         self._orders: dict[str, TrackedOrder] = {}
+        self._live: dict[str, TrackedOrder] = {}  # first seen first, as ``_orders``
         self._by_intent: dict[str, list[str]] = {}
 
     @classmethod
@@ -90,9 +93,13 @@ class AccountBook:
         """Live orders with shares left, in the order they were first seen."""
         return [
             OpenOrder(o.symbol, o.side, o.remaining, o.limit_price, o.bucket)
-            for o in self._orders.values()
-            if o.live and o.remaining > 0
+            for o in self._live.values()
+            if o.remaining > 0
         ]
+
+    def live_orders(self) -> list[TrackedOrder]:
+        """The live orders (shares left or not), in the order they were first seen."""
+        return list(self._live.values())
 
     def order(self, order_id: str) -> TrackedOrder | None:
         return self._orders.get(order_id)
@@ -148,7 +155,7 @@ class AccountBook:
         if isinstance(event, OrderFill):
             order.filled = max(order.filled, event.cum_qty)
         if event.status.is_terminal:
-            order.live = False
+            self._end(order)
         return before != order.terms() and (before[2] or order.live)
 
     def _replace(self, event: OrderReplaced) -> bool:
@@ -161,7 +168,7 @@ class AccountBook:
             # Modified in place: new total quantity (fills included) and price.
             old.qty, old.limit_price = event.new_qty, event.new_limit_price
             return True
-        old.live = False
+        self._end(old)
         successor = self._orders.get(event.new_order_id)
         if successor is None:
             successor = self._open(event.new_order_id, event, event.new_qty, event.new_limit_price)
@@ -180,6 +187,11 @@ class AccountBook:
             bucket=event.bucket,
         )
         self._orders[order_id] = order
+        self._live[order_id] = order
         if event.intent_id:
             self._by_intent.setdefault(event.intent_id, []).append(order_id)
         return order
+
+    def _end(self, order: TrackedOrder) -> None:
+        order.live = False
+        self._live.pop(order.order_id, None)

@@ -103,6 +103,11 @@ class _AccountDrift:
     latest: ExposureSnapshot | None = None
     planned_on: set[str] = field(default_factory=set)  # snapshot ids, from replayed intents
     own: dict[str, IntentCreated] = field(default_factory=dict)  # today's drift intents by id
+    rank: dict[str, int] = field(default_factory=dict)  # intent id -> its place in ``own``
+    # Intents with no order seen yet that may still be in flight: the only ones of ``own`` a
+    # cycle looks at one by one (the others through the book's live orders), so a cycle's work
+    # follows what is working, not the day's history.
+    awaiting: dict[str, IntentCreated] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)  # order ids a cancel was published for
 
 
@@ -230,30 +235,44 @@ class DriftCycle:
     def _pending(
         self, state: _AccountDrift, book: AccountBook, now_ns: int
     ) -> tuple[Decimal, set[str]]:
-        """LT gross notional the drift's working orders would move, and their symbols."""
+        """LT gross notional the drift's working orders would move, and their symbols: the
+        live orders of its intents, and its intents still in flight (no order seen yet)."""
+        working: list[tuple[IntentCreated, int, Decimal]] = []
+        for order in book.live_orders():
+            intent = state.own.get(order.intent_id)
+            if intent is not None and order.remaining:
+                limit = order.limit_price or intent.limit_price or ZERO
+                working.append((intent, order.remaining, limit))
+        working.extend(
+            (intent, intent.qty, intent.limit_price or ZERO)
+            for intent in self._in_flight(state, book, now_ns)
+        )
         change, symbols = ZERO, set()
-        for intent in state.own.values():
+        for intent, qty, price in working:
             held = book.positions.get(intent.symbol)
             before = 0 if held is None else held.qty
-            for qty, price in self._working(intent, book, now_ns):
-                after = before + (qty if intent.side is Side.BUY else -qty)
-                # Valued one order at a time against the position as it is now.
-                change += (abs(after) - abs(before)) * price
-                symbols.add(intent.symbol)
+            after = before + (qty if intent.side is Side.BUY else -qty)
+            # Valued one order at a time against the position as it is now.
+            change += (abs(after) - abs(before)) * price
+            symbols.add(intent.symbol)
         return change, symbols
 
-    def _working(
-        self, intent: IntentCreated, book: AccountBook, now_ns: int
-    ) -> list[tuple[int, Decimal]]:
-        """(shares left, limit) of an intent's live orders; the intent itself while in flight."""
-        limit = intent.limit_price or ZERO
-        orders = book.orders_of_intent(intent.intent_id)
-        if orders:
-            return [(o.remaining, o.limit_price or limit) for o in orders if o.live and o.remaining]
-        # No order yet: on its way, or vetoed (never gets one). Counted as long as its symbol
-        # is blocked by the controller anyway.
-        in_flight = now_ns - intent.ts_event < self._config.min_interval_ns
-        return [(intent.qty, limit)] if in_flight else []
+    def _in_flight(
+        self, state: _AccountDrift, book: AccountBook, now_ns: int
+    ) -> list[IntentCreated]:
+        """Intents with no order yet, younger than ``min_interval_s``: on their way, or vetoed
+        (never getting one), counted as long as the controller blocks their symbol anyway. An
+        intent whose order showed up, or that grew older, leaves ``awaiting`` for good (time
+        only moves on; its orders, if any come, count as live orders)."""
+        found: list[IntentCreated] = []
+        for intent_id, intent in list(state.awaiting.items()):
+            if book.orders_of_intent(intent_id) or (
+                now_ns - intent.ts_event >= self._config.min_interval_ns
+            ):
+                del state.awaiting[intent_id]
+            else:
+                found.append(intent)
+        return found
 
     def _positions(self, book: AccountBook, busy: set[str]) -> list[LtPosition]:
         found: list[LtPosition] = []
@@ -316,16 +335,15 @@ def _adding(state: _AccountDrift, book: AccountBook) -> list[TrackedOrder]:
     """
     ahead: dict[tuple[str, Side], int] = {}
     adding: list[TrackedOrder] = []
-    for intent_id in state.own:
-        for order in book.orders_of_intent(intent_id):
-            if not order.live or not order.remaining:
-                continue
-            key = (order.symbol, order.side)
-            before = book.positions.qty(order.symbol) + order.side.sign * ahead.get(key, 0)
-            effect, _crosses = order_effect(before, order.side, order.remaining)
-            ahead[key] = ahead.get(key, 0) + order.remaining
-            if effect is Effect.INCREASE:
-                adding.append(order)
+    live = [o for o in book.live_orders() if o.intent_id in state.own and o.remaining]
+    # Oldest intent first; an intent's orders as first seen (the sort is stable).
+    for order in sorted(live, key=lambda o: state.rank[o.intent_id]):
+        key = (order.symbol, order.side)
+        before = book.positions.qty(order.symbol) + order.side.sign * ahead.get(key, 0)
+        effect, _crosses = order_effect(before, order.side, order.remaining)
+        ahead[key] = ahead.get(key, 0) + order.remaining
+        if effect is Effect.INCREASE:
+            adding.append(order)
     return adding
 
 
@@ -341,9 +359,12 @@ def _derisk_busy(episode: DeriskEpisode, book: AccountBook) -> bool:
     """An active episode, or a live order of any of the day's de-risk intents."""
     if episode.active:
         return True
-    return any(o.live for intent_id in episode.intents for o in book.orders_of_intent(intent_id))
+    return any(order.intent_id in episode.intents for order in book.live_orders())
 
 
 def _keep(state: _AccountDrift, intent: IntentCreated) -> None:
+    if intent.intent_id not in state.own:
+        state.rank[intent.intent_id] = len(state.rank)
+        state.awaiting[intent.intent_id] = intent
     state.own[intent.intent_id] = intent
     state.controller.note(intent.symbol, intent.ts_event)

@@ -100,3 +100,34 @@ def test_a_new_symbol_is_booked_in_the_fills_bucket_and_marked_at_it() -> None:
 def test_an_event_of_another_account_is_refused_naming_both() -> None:
     with pytest.raises(ValueError, match="account: this book is 'ACC1', got 'ACC2'"):
         book().apply(order_working(account="ACC2"))
+
+
+def test_ended_orders_leave_the_live_index_so_open_orders_walks_only_live_ones() -> None:
+    made = book()
+    for n in range(300):  # a day of orders that ended: filled, canceled, replaced
+        oid = f"old-{n}"
+        made.apply(order_working(order_id=oid, intent_id=f"i-{n}", qty=100))
+        if n % 3 == 0:
+            made.apply(order_filled(order_id=oid, intent_id=f"i-{n}", fill_id=f"f-{n}"))
+        elif n % 3 == 1:
+            made.apply(order_canceled(order_id=oid, intent_id=f"i-{n}", qty=100))
+        else:
+            replaced = {"order_id": oid, "old_order_id": oid, "new_order_id": f"new-{n}"}
+            made.apply(order_replaced(intent_id=f"i-{n}", **replaced))
+            made.apply(order_canceled(order_id=f"new-{n}", intent_id=f"i-{n}", qty=100))
+    made.apply(order_working(order_id="live-1", intent_id="i-live", qty=200))
+    assert [o.order_id for o in made.live_orders()] == ["live-1"]
+    assert made.open_orders() == [OpenOrder("ACME", Side.BUY, 200, D("25.01"), Bucket.LT)]
+    # Ended orders are still known by id and by intent (late events, de-risk's lookups).
+    ended = made.order("old-0")
+    assert ended is not None and not ended.live
+    assert [o.order_id for o in made.orders_of_intent("i-2")] == ["old-2", "new-2"]
+
+
+def test_live_orders_keep_the_order_they_were_first_seen_in() -> None:
+    made = book()
+    for oid in ("a", "b", "c"):
+        made.apply(order_working(order_id=oid, intent_id=f"i-{oid}", qty=100))
+    made.apply(order_canceled(order_id="b", intent_id="i-b", qty=100))
+    made.apply(order_working(order_id="a", intent_id="i-a", qty=100))  # again: stays first
+    assert [o.order_id for o in made.live_orders()] == ["a", "c"]

@@ -26,7 +26,7 @@ from kit.position_events import bucket_exposure, exposure_snapshot
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.trades import CancelOrder, IntentCreated
-from quantrail.risk.account_book import AccountBook
+from quantrail.risk.account_book import AccountBook, TrackedOrder
 from quantrail.risk.baseline import BaselineRow
 from quantrail.risk.derisk_episode import DeriskEpisode
 from quantrail.risk.drift_cycle import DriftCycle, DriftStep
@@ -407,3 +407,55 @@ def test_a_restarted_cycle_takes_back_its_cancels_from_the_stream() -> None:
             restarted.drift.remember_cancel(event)
     # o-AAA was cancelled before the restart; o-BBB's only cancels were not ours.
     assert [c[0] for c in cancels(restarted.step(None, THROTTLED, now=T + 2 * S))] == ["o-BBB"]
+
+
+# --- the work of a decision follows what is working, not the day's history (issue 14) ------------
+class CountingBook(AccountBook):
+    """The real book, counting the per-intent lookups a decision makes."""
+
+    def __init__(self) -> None:
+        made = book()
+        super().__init__(made.account, [])
+        self.positions = made.positions
+        self.lookups = 0
+
+    def orders_of_intent(self, intent_id: str) -> list[TrackedOrder]:
+        self.lookups += 1
+        return super().orders_of_intent(intent_id)
+
+
+def ended_history(desk: Desk, count: int) -> None:
+    """``count`` drift intents and ``count`` de-risk intents of the day whose orders ended."""
+    early = T - 3600 * S
+    for n in range(count):
+        drift = intent(symbol="AAA", side=Side.SELL, intent_id=f"old-{n}", ts_event=early,
+                       idempotency_key=f"lt_band_drift:old-{n}")  # fmt: skip
+        key = f"derisk:ACC1:2024-03-15:SOFT_DERISK:{n + 1}:AAA"
+        derisk = intent(symbol="AAA", side=Side.SELL, intent_id=f"d-{n}", mode=Mode.SOFT_DERISK,
+                        step=n + 1, ts_event=early, idempotency_key=key)  # fmt: skip
+        desk.drift.remember(drift)
+        desk.episode.remember(derisk)
+        for made in (drift, derisk):
+            oid = f"o-{made.intent_id}"
+            lifecycle = {"order_id": oid, "intent_id": made.intent_id, "symbol": "AAA"}
+            desk.book.apply(order_working(side=Side.SELL, ts_event=early, **lifecycle))
+            desk.book.apply(order_canceled(side=Side.SELL, ts_event=early, **lifecycle))
+
+
+def lookups_of_decisions(history: int) -> tuple[int, list[str], list[str]]:
+    desk = Desk()
+    counting = desk.book = CountingBook()
+    ended_history(desk, history)
+    desk.published(snapshot(88.0, at=T - 60 * S), now=T - 60 * S)  # in-flight bookkeeping
+    counting.lookups = 0
+    planned = desk.published(snapshot(70.0, at=T), now=T)
+    working(desk, planned)
+    throttled = desk.step(None, THROTTLED, now=T + S)
+    assert throttled is not None
+    return counting.lookups, [i.symbol for i in planned], [c.order_id for c in throttled.cancels]
+
+
+def test_a_decision_walks_no_ended_drift_or_derisk_intent() -> None:
+    fresh, busy = lookups_of_decisions(0), lookups_of_decisions(300)
+    assert busy == fresh
+    assert fresh[1] == ["AAA", "BBB"] and fresh[2] == ["o-AAA", "o-BBB"]

@@ -6,7 +6,9 @@ prototype) fills an open order completely with a probability set by its risk mod
 and at each quote, drawn from ``random.Random(seed)``. The venue acts at call time; reports become
 visible through ``advance`` ``latency_ns`` later. Fees: ``fee_per_share`` with a per-order
 minimum, rounded to the cent. After our restart ``restore`` takes back an order as it was (its
-fills and fees carry on). ``docs/orders.md`` has the details.
+fills and fees carry on). A quote or a print touches only the orders still working in its
+symbol (``sim_orders.WorkingIndex``): the venue's cost does not grow with its history, and
+``orders_examined`` counts what matching looked at. ``docs/orders.md`` has the details.
 """
 
 from __future__ import annotations
@@ -39,12 +41,11 @@ from quantrail.execution.venues.base import (
     order_fee,
     tick_for,
 )
-from quantrail.money import ZERO
-from quantrail.vocab import Mode, OrderType, Side, TimeInForce
+from quantrail.execution.venues.sim_orders import Ended, SimOrder, State, WorkingIndex
+from quantrail.vocab import Side, TimeInForce
 
 FillModel = Literal["touch", "probabilistic"]
 FILL_MODELS: tuple[FillModel, ...] = ("touch", "probabilistic")
-_Closed = Literal["open", "filled", "canceled", "expired", "rejected"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -55,35 +56,6 @@ class _Book:
     ask: Decimal
     bid_size: int
     ask_size: int
-
-
-@dataclasses.dataclass(slots=True, kw_only=True)
-class _SimOrder:
-    order_id: str
-    venue_order_id: str
-    symbol: str
-    side: Side
-    order_type: OrderType
-    limit_price: Decimal | None
-    tif: TimeInForce
-    qty: int
-    mode: Mode
-    seq: int
-    filled_qty: int = 0
-    fees_paid: Decimal = ZERO
-    fill_count: int = 0
-    state: _Closed = "open"
-
-    @property
-    def leaves(self) -> int:
-        return self.qty - self.filled_qty
-
-    def priority(self) -> tuple[int, Decimal, int]:
-        """Market orders first, then best limit (highest buy, lowest sell), then arrival."""
-        if self.limit_price is None:
-            return (0, ZERO, self.seq)
-        price = -self.limit_price if self.side is Side.BUY else self.limit_price
-        return (1, price, self.seq)
 
 
 class SimulatedVenue:
@@ -113,7 +85,11 @@ class SimulatedVenue:
         self._probabilities = probabilities or FillProbabilities()
         self._rng = random.Random(seed)
         self._now_ns = 0
-        self._orders: dict[str, _SimOrder] = {}
+        self._working = WorkingIndex()  # all a quote or a print touches
+        self._ended: dict[str, Ended] = {}  # looked up by id only, never walked
+        self._seq = 0
+        self.orders_examined = 0
+        """Orders a quote or print looked at, ever: what a test counts instead of timing."""
         self._books: dict[str, _Book] = {}
         self._last_trade: dict[str, Decimal] = {}
         self._outbox: deque[tuple[int, VenueReport]] = deque()
@@ -126,7 +102,7 @@ class SimulatedVenue:
 
     def submit(self, order: Order, now_ns: int) -> None:
         self._set_time(now_ns)
-        if order.order_id in self._orders:
+        if self._knows(order.order_id):
             return  # a retried submit must not make a second order
         self._arrive(self._new_sim(order, order.unfilled_qty, f"SIM-{order.order_id}"), now_ns)
 
@@ -136,7 +112,7 @@ class SimulatedVenue:
         An order whose ack we never got is answered as on arrival (that answer died with the
         old venue); an acked IOC order had its remainder canceled then, so it is again."""
         self._set_time(now_ns)
-        if order.order_id in self._orders:
+        if self._knows(order.order_id):
             return
         sim = self._new_sim(order, order.qty, order.venue_order_id or f"SIM-{order.order_id}")
         sim.filled_qty, sim.fees_paid = order.filled_qty, order.fees
@@ -145,9 +121,11 @@ class SimulatedVenue:
             self._arrive(sim, now_ns)
         elif sim.tif is TimeInForce.IOC:
             self._close(sim, "canceled", now_ns, reason="IOC remainder")
+        else:
+            self._working.add(sim)
 
-    def _new_sim(self, order: Order, qty: int, venue_order_id: str) -> _SimOrder:
-        sim = _SimOrder(
+    def _new_sim(self, order: Order, qty: int, venue_order_id: str) -> SimOrder:
+        sim = SimOrder(
             order_id=order.order_id,
             venue_order_id=venue_order_id,
             symbol=order.symbol,
@@ -157,18 +135,22 @@ class SimulatedVenue:
             tif=order.tif,
             qty=qty,
             mode=order.mode,
-            seq=len(self._orders),
+            seq=self._seq,
         )
-        self._orders[sim.order_id] = sim
+        self._seq += 1
         return sim
 
-    def _arrive(self, sim: _SimOrder, now_ns: int) -> None:
+    def _knows(self, order_id: str) -> bool:
+        return self._working.get(order_id) is not None or order_id in self._ended
+
+    def _arrive(self, sim: SimOrder, now_ns: int) -> None:
         """Refused, or accepted and matched at once (an IOC remainder then canceled)."""
         refusal = _refusal(sim)
         if refusal:
-            sim.state = "rejected"
+            self._end(sim, "rejected")
             self._emit(VenueRejected(order_id=sim.order_id, reason=refusal, ts_ns=now_ns))
             return
+        self._working.add(sim)
         self._emit(
             VenueAccepted(order_id=sim.order_id, venue_order_id=sim.venue_order_id, ts_ns=now_ns)
         )
@@ -176,10 +158,11 @@ class SimulatedVenue:
 
     def cancel(self, order_id: str, now_ns: int) -> None:
         self._set_time(now_ns)
-        sim = self._orders.get(order_id)
-        if sim is None or sim.state != "open":
-            reason = "unknown order" if sim is None else f"order already {sim.state}"
-            venue_id = "" if sim is None else sim.venue_order_id
+        sim = self._working.get(order_id)
+        if sim is None:
+            ended = self._ended.get(order_id)
+            reason = "unknown order" if ended is None else f"order already {ended.state}"
+            venue_id = "" if ended is None else ended.venue_order_id
             self._emit(
                 VenueCancelRejected(
                     order_id=order_id, reason=reason, ts_ns=now_ns, venue_order_id=venue_id
@@ -190,7 +173,7 @@ class SimulatedVenue:
 
     def expire_all(self, now_ns: int) -> None:
         self._set_time(now_ns)
-        for sim in self._open():
+        for sim in self._working:
             if sim.tif is TimeInForce.DAY:
                 self._close(sim, "expired", now_ns)
 
@@ -215,12 +198,16 @@ class SimulatedVenue:
         self._set_time(now_ns)
         self._books[symbol] = _Book(bid, ask, bid_size, ask_size)
         if self._fill_model == "probabilistic":
-            for sim in self._open(symbol):
+            working = self._working.of_symbol(symbol)
+            self.orders_examined += len(working)
+            for sim in working:
                 self._draw(sim, now_ns)
             return
         for side in (Side.BUY, Side.SELL):
-            for sim in self._by_priority(symbol, side):
-                self._take_touch(sim, now_ns)
+            for sim in self._working.by_priority(symbol, side):
+                self.orders_examined += 1
+                if not self._take_touch(sim, now_ns):
+                    break  # the touch is gone, or this limit (so every one behind) misses it
 
     def on_trade(self, symbol: str, price: Decimal, size: int, now_ns: int) -> None:
         require_text("symbol", symbol)
@@ -254,12 +241,12 @@ class SimulatedVenue:
                 qty=sim.qty,
                 filled_qty=sim.filled_qty,
             )
-            for sim in self._open()
+            for sim in self._working
         ]
 
     # --- matching ------------------------------------------------------------------------
 
-    def _on_arrival(self, sim: _SimOrder, now_ns: int) -> None:
+    def _on_arrival(self, sim: SimOrder, now_ns: int) -> None:
         if self._fill_model == "touch":
             self._take_touch(sim, now_ns)
         else:
@@ -267,35 +254,44 @@ class SimulatedVenue:
         if sim.state == "open" and sim.tif is TimeInForce.IOC:
             self._close(sim, "canceled", now_ns, reason="IOC remainder")
 
-    def _take_touch(self, sim: _SimOrder, now_ns: int) -> None:
+    def _take_touch(self, sim: SimOrder, now_ns: int) -> bool:
+        """Take what the touch shows; False when it could not (nothing shown, or the limit
+        does not reach it): then no order behind this one in priority can take it either."""
         book = self._books.get(sim.symbol)
-        if book is None or sim.state != "open":
-            return
+        if book is None:
+            return False
+        limit = sim.limit_price
         if sim.side is Side.BUY:
-            if book.ask_size and (sim.limit_price is None or sim.limit_price >= book.ask):
-                qty = min(sim.leaves, book.ask_size)
-                book.ask_size -= qty
-                self._fill(sim, qty, book.ask, Liquidity.TAKER, now_ns)
-        elif book.bid_size and (sim.limit_price is None or sim.limit_price <= book.bid):
-            qty = min(sim.leaves, book.bid_size)
-            book.bid_size -= qty
-            self._fill(sim, qty, book.bid, Liquidity.TAKER, now_ns)
+            if not book.ask_size or (limit is not None and limit < book.ask):
+                return False
+            qty = min(sim.leaves, book.ask_size)
+            book.ask_size -= qty
+            self._fill(sim, qty, book.ask, Liquidity.TAKER, now_ns)
+            return True
+        if not book.bid_size or (limit is not None and limit > book.bid):
+            return False
+        qty = min(sim.leaves, book.bid_size)
+        book.bid_size -= qty
+        self._fill(sim, qty, book.bid, Liquidity.TAKER, now_ns)
+        return True
 
     def _match_print(self, symbol: str, side: Side, price: Decimal, size: int, now_ns: int) -> None:
         """Resting limits the print traded at or through fill at their limit, best first."""
         left = size
-        for sim in self._by_priority(symbol, side):
+        for sim in self._working.by_priority(symbol, side):
             limit = sim.limit_price
             if left == 0:
                 break
+            self.orders_examined += 1
             if limit is None:
                 continue  # market orders trade against quotes, not prints
-            if limit >= price if side is Side.BUY else limit <= price:
-                qty = min(sim.leaves, left)
-                left -= qty
-                self._fill(sim, qty, limit, Liquidity.MAKER, now_ns)
+            if limit < price if side is Side.BUY else limit > price:
+                break  # this limit misses the print, and every one behind it is worse
+            qty = min(sim.leaves, left)
+            left -= qty
+            self._fill(sim, qty, limit, Liquidity.MAKER, now_ns)
 
-    def _draw(self, sim: _SimOrder, now_ns: int) -> None:
+    def _draw(self, sim: SimOrder, now_ns: int) -> None:
         price = self._probabilistic_price(sim)
         if price is None:
             return  # a market order with no price to fill at yet: no step, no draw
@@ -303,7 +299,7 @@ class SimulatedVenue:
             liquidity = Liquidity.TAKER if sim.limit_price is None else Liquidity.MAKER
             self._fill(sim, sim.leaves, price, liquidity, now_ns)
 
-    def _probabilistic_price(self, sim: _SimOrder) -> Decimal | None:
+    def _probabilistic_price(self, sim: SimOrder) -> Decimal | None:
         if sim.limit_price is not None:
             return sim.limit_price
         book = self._books.get(sim.symbol)
@@ -312,14 +308,14 @@ class SimulatedVenue:
         return self._last_trade.get(sim.symbol)
 
     def _fill(
-        self, sim: _SimOrder, qty: int, price: Decimal, liquidity: Liquidity, now_ns: int
+        self, sim: SimOrder, qty: int, price: Decimal, liquidity: Liquidity, now_ns: int
     ) -> None:
         sim.filled_qty += qty
         sim.fill_count += 1
         fee = order_fee(sim.filled_qty, self._fee_per_share, self._min_fee) - sim.fees_paid
         sim.fees_paid += fee
         if sim.leaves == 0:
-            sim.state = "filled"
+            self._end(sim, "filled")
         self._emit(
             VenueFill(
                 order_id=sim.order_id,
@@ -337,8 +333,8 @@ class SimulatedVenue:
 
     # --- bookkeeping ---------------------------------------------------------------------
 
-    def _close(self, sim: _SimOrder, state: _Closed, now_ns: int, reason: str = "") -> None:
-        sim.state = state
+    def _close(self, sim: SimOrder, state: State, now_ns: int, reason: str = "") -> None:
+        self._end(sim, state)
         order_id, venue_id = sim.order_id, sim.venue_order_id
         if state == "expired":
             self._emit(VenueExpired(order_id=order_id, venue_order_id=venue_id, ts_ns=now_ns))
@@ -349,16 +345,11 @@ class SimulatedVenue:
                 )
             )
 
-    def _open(self, symbol: str | None = None) -> list[_SimOrder]:
-        return [
-            sim
-            for sim in self._orders.values()
-            if sim.state == "open" and (symbol is None or sim.symbol == symbol)
-        ]
-
-    def _by_priority(self, symbol: str, side: Side) -> list[_SimOrder]:
-        same_side = [sim for sim in self._open(symbol) if sim.side is side]
-        return sorted(same_side, key=_SimOrder.priority)
+    def _end(self, sim: SimOrder, state: State) -> None:
+        """The order leaves the working index at once; a small record of it stays."""
+        sim.state = state
+        self._working.remove(sim)
+        self._ended[sim.order_id] = Ended(state, sim.venue_order_id)
 
     def _emit(self, report: VenueReport) -> None:
         self._outbox.append((report.ts_ns + self._latency_ns, report))
@@ -370,7 +361,7 @@ class SimulatedVenue:
         self._now_ns = now_ns
 
 
-def _refusal(sim: _SimOrder) -> str:
+def _refusal(sim: SimOrder) -> str:
     """Why the venue refuses an order, or "" (the Order itself already checked its fields)."""
     if sim.leaves <= 0:
         return f"qty: nothing left to work on order {sim.order_id!r}"
