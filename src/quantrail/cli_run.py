@@ -118,7 +118,7 @@ def up(
     redis: Annotated[str | None, typer.Option("--redis", help="Redis URL (default: memory)")] = (
         None
     ),
-    market: Annotated[str, typer.Option(help="none | synthetic | a market file")] = "none",
+    market: Annotated[str, typer.Option(help="none | synthetic | ibkr | a market file")] = "none",
     instance: Annotated[str | None, typer.Option(help="instance name (default: host)")] = None,
 ) -> None:
     """Start every service in one process (memory bus, or Redis with --redis)."""
@@ -133,7 +133,7 @@ def service(
     ],
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
     redis: Annotated[str | None, typer.Option("--redis", help="Redis URL")] = None,
-    market: Annotated[str, typer.Option(help="for marketdata: synthetic | a file")] = "none",
+    market: Annotated[str, typer.Option(help="for marketdata: synthetic | ibkr | a file")] = "none",
     instance: Annotated[str | None, typer.Option(help="instance name (default: host)")] = None,
 ) -> None:
     """Run one service in this process (against Redis)."""

@@ -22,9 +22,11 @@ from decimal import Decimal
 
 from ib_async import IB, Ticker
 
+from quantrail.config import Config
 from quantrail.events import AlertTriggered, Event, QuoteUpdated, TradePrinted
 from quantrail.ibkr.config import IbkrConfig
 from quantrail.ibkr.contracts import ContractBook
+from quantrail.risk.baseline import load_baseline
 from quantrail.runtime.service import Service, Timer
 
 log = logging.getLogger("quantrail.ibkr")
@@ -33,6 +35,16 @@ NAME = "marketdata"
 MARKET_DATA_CLIENT_OFFSET = 100
 """The market data connection's client id is the execution's plus this (IB allows one
 connection per client id)."""
+
+
+def ibkr_symbols(config: Config) -> list[str]:
+    """What to subscribe: ``ibkr.contracts``, the symbol groups, the strategy's symbols and the
+    accounts' baseline positions, in that order, each once."""
+    symbols = [*config.ibkr.contracts, *config.risk.groups, *config.strategy.symbols]
+    for account in config.risk.accounts:
+        if account.baseline:
+            symbols.extend(row.symbol for row in load_baseline(account.baseline))
+    return list(dict.fromkeys(symbols))
 
 
 class IbkrMarketDataService(Service):

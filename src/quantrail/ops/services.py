@@ -65,4 +65,8 @@ def _market_service(config: Config, clock: Clock, market: str) -> Service:
         return MarketDataService(source.events_until(start + 24 * 3600 * NS_PER_SECOND))
     if market in ("", "none"):
         return MarketDataService(iter(()))
+    if market == "ibkr":
+        from quantrail.marketdata.ibkr_source import IbkrMarketDataService, ibkr_symbols
+
+        return IbkrMarketDataService(config.ibkr, ibkr_symbols(config))
     return MarketDataService(iter(read_market_file(Path(market))))

@@ -140,3 +140,46 @@ async def test_kill_9_after_place_order_went_out_sends_no_second_order_after_res
             process.terminate()
             await asyncio.to_thread(process.wait, 30)
         await bus.close()
+
+
+def _start_up(config: Path, redis_url: str, namespace: str, cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "quantrail.cli", "up", "-c", str(config), "--redis", redis_url,
+         "--market", "ibkr", "--instance", "dry"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**os.environ, "QUANTRAIL_NAMESPACE": namespace}, cwd=cwd,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+async def test_quantrail_up_runs_a_dry_run_against_the_simulator(
+    ibsim: IbGatewaySimulator, redis_url: str, tmp_path: Path
+) -> None:
+    """Every service in one process, IB market data and the IB venue: quotes from the gateway
+    reach the bus, and an order goes out and fills there."""
+    namespace = new_namespace()
+    config_path = tmp_path / "quantrail.yaml"
+    config_path.write_text(
+        "execution: {venue: ibkr}\n"
+        f"ibkr: {{port: {ibsim.port}, accounts: {{{ACCOUNT}: {IB_ACCOUNT}}}, "
+        "contracts: {AAPL: {}}}\n"
+        f"risk: {{accounts: [{{name: {ACCOUNT}, equity: '1000000'}}]}}\n"
+        f"db: {{url: 'sqlite:///{tmp_path / 'ledger.sqlite'}'}}\n"
+    )
+    process = _start_up(config_path, redis_url, namespace, tmp_path)
+    bus = make_bus("redis", redis_url, namespace)
+    try:
+        await eventually(lambda: bus.read_range("market.quote"), within=60, what="IB quotes")
+        await ibsim.set_quote("AAPL", Decimal("99.00"), Decimal("99.02"))  # a fresh touch
+        await eventually(
+            lambda: bus.read_range("market.quote"), lambda q: len(q) >= 2, within=30,
+            what="the new quote",
+        )  # fmt: skip
+        await bus.publish(_market_intent("int-dry"))  # type: ignore[arg-type]
+        await eventually(lambda: ibsim.book.executions, within=30, what="a fill at IB")
+        assert ibsim.book.executions[0].order_ref == order_id_for_intent("int-dry")
+    finally:
+        process.terminate()
+        code = await asyncio.to_thread(process.wait, 30)
+        await bus.close()
+    assert code == 0, process.stderr.read().decode() if process.stderr else ""
