@@ -89,8 +89,8 @@ def intent(ts_ns: int, intent_id: str, side: Side, **overrides: Any) -> IntentCr
     (a source execution lets add exposure without a risk approval)."""
     fields: dict[str, Any] = {
         "ts_event": ts_ns, "source": "decision-engine", "account": "BACKTEST",
-        "intent_id": intent_id, "symbol": "XYZ", "side": side, "qty": 100, "order_type": OrderType.MARKET, "bucket": Bucket.MM_PURE,
-        "mode": Mode.NORMAL,
+        "intent_id": intent_id, "symbol": "XYZ", "side": side, "qty": 100,
+        "order_type": OrderType.MARKET, "bucket": Bucket.MM_PURE, "mode": Mode.NORMAL,
     }  # fmt: skip
     fields.update(overrides)
     return IntentCreated(**fields)
