@@ -24,6 +24,7 @@ test: setup services
 
 lint: setup
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 type: setup
 	$(BIN)/mypy
