@@ -185,6 +185,9 @@ def bench_config() -> Config:
     return config_from_mapping(
         {
             "liquidity": {"min_interval_s": 0},
+            # The bench's orders stand for a source allowed to add exposure (execution's
+            # authority check would deny them otherwise).
+            "execution": {"exposure_sources": ["bench"]},
             "risk": {"accounts": [{"name": ACCOUNT, "equity": "1000000"}]},
         }
     )
