@@ -227,3 +227,24 @@ async def test_an_order_placed_by_hand_at_the_gateway_is_raised_as_external(
         assert any(n.key.startswith("external_order:") for n in venue.notices)
     finally:
         await venue.close()
+
+
+@pytest.mark.parametrize("exec_first", [True, False])
+async def test_an_execution_before_or_after_its_status_is_booked_once(
+    ibsim: IbGatewaySimulator, exec_first: bool
+) -> None:
+    ibsim.faults.exec_before_status = exec_first
+    venue = await _venue(ibsim)
+    reports = Reports(venue)
+    try:
+        market = order(
+            order_id="Oseq", symbol="MSFT", order_type=OrderType.MARKET, limit_price=None
+        )
+        venue.submit(market, T0)
+        await eventually(lambda: reports.poll() and reports.of(VenueFill))
+        await ibsim.set_quote("MSFT", Decimal("9.99"), Decimal("10.01"))  # later traffic
+        reports.poll()
+        kinds = [type(r).__name__ for r in reports.seen]
+        assert kinds == ["VenueAccepted", "VenueFill"]  # accepted first, whatever IB's order
+    finally:
+        await venue.close()
