@@ -158,3 +158,19 @@ async def test_one_evaluation_and_one_request_per_signal_across_duplicates_and_r
         (signal_id(3), "MAX_TRADES_PER_DAY", 0),  # the restarted kernel counted today's two
     ]
     assert ids(requests) == [f"req:eval:{signal_id(n)}" for n in (1, 2)]
+
+
+async def test_an_active_kill_switch_still_vetoes_after_the_kernel_restarts(
+    bus: EventBus,
+) -> None:
+    async with chain(bus, kernel_service()) as sim:
+        await sim.publish(quote(), kill_switch_activated(ts_event=T0), advisory(1))
+    async with chain(bus, kernel_service()) as sim:  # a new kernel: state from the streams
+        await sim.publish(quote(), advisory(2))
+        await sim.publish(kill_switch_reset(ts_event=T0), advisory(3))
+        result = await verdicts(sim)
+    assert [(signal, verdict) for signal, verdict, _qty in result] == [
+        (signal_id(1), "KILL_SWITCH_ACTIVE"),
+        (signal_id(2), "KILL_SWITCH_ACTIVE"),
+        (signal_id(3), "APPROVED"),
+    ]
