@@ -39,6 +39,9 @@ class IbkrConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     )
     max_messages_per_s: float = 50.0
     market_data_type: int = 1
+    tick_by_tick: bool = False
+    """Prints from IB's ``AllLast`` tick-by-tick data (with the exchange and the sale
+    conditions, for truth ticks) instead of L1's last price and size."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

@@ -62,6 +62,7 @@ class Session:
     sent: int = 0
     closed: bool = False
     market_data: dict[int, str] = field(default_factory=dict)  # reqId -> symbol
+    tick_by_tick: dict[int, str] = field(default_factory=dict)  # reqId -> symbol (AllLast)
 
 
 _Handler = Callable[[Session, list[str]], Awaitable[None]]
@@ -120,7 +121,23 @@ class IbGatewaySimulator:
         for session in self.sessions:
             for req_id, subscribed in session.market_data.items():
                 if subscribed == symbol:
-                    await self._send_quote(session, req_id, symbol)
+                    await self._send_quote(session, req_id, symbol, with_last=False)
+
+    async def print_trade(
+        self, symbol: str, price: Decimal, size: int, exchange: str = "NYSE", conditions: str = ""
+    ) -> None:
+        """A print on the tape: the last price moves, ``AllLast`` subscribers get it."""
+        quote = self.book.quote(symbol)
+        quote.last, quote.last_size = price, size
+        now_s = int(time.time())
+        for session in list(self.sessions):
+            for req_id, subscribed in session.tick_by_tick.items():
+                if subscribed == symbol:
+                    tick = msg.tick_by_tick_last(req_id, now_s, price, size, exchange, conditions)
+                    await self._send(session, tick)
+            for req_id, subscribed in session.market_data.items():
+                if subscribed == symbol:
+                    await self._send(session, msg.tick_price(req_id, LAST, price, size))
 
     async def fill(self, order_id: int, qty: int, price: Decimal) -> None:
         order = self.book.orders[order_id]
@@ -233,6 +250,8 @@ class IbGatewaySimulator:
             In.REQ_MARKET_DATA_TYPE: self._market_data_type,
             In.REQ_MANAGED_ACCTS: self._managed_accounts,
             In.REQ_CONTRACT_DETAILS: self._contract_details,
+            In.REQ_TICK_BY_TICK: self._tick_by_tick,
+            In.CANCEL_TICK_BY_TICK: self._cancel_tick_by_tick,
         }
 
     async def _place_order(self, session: Session, fields: list[str]) -> None:
@@ -342,17 +361,28 @@ class IbGatewaySimulator:
         session.market_data[req_id] = symbol
         await self._send_quote(session, req_id, symbol)
 
+    async def _tick_by_tick(self, session: Session, fields: list[str]) -> None:
+        """reqTickByTickData: reqId, then the contract (conId, symbol, ...), the tick type."""
+        session.tick_by_tick[int(fields[1])] = fields[3]
+
+    async def _cancel_tick_by_tick(self, session: Session, fields: list[str]) -> None:
+        session.tick_by_tick.pop(int(fields[1]), None)
+
     async def _cancel_market_data(self, session: Session, fields: list[str]) -> None:
         session.market_data.pop(int(fields[2]), None)
 
     async def _market_data_type(self, session: Session, fields: list[str]) -> None:
         await self._send(session, msg.market_data_type(-1, int(fields[2])))
 
-    async def _send_quote(self, session: Session, req_id: int, symbol: str) -> None:
+    async def _send_quote(
+        self, session: Session, req_id: int, symbol: str, *, with_last: bool = True
+    ) -> None:
+        """The touch; the last print too on a new subscription (a snapshot), not on every
+        quote change (a print is ``print_trade``'s)."""
         quote = self.book.quote(symbol)
         await self._send(session, msg.tick_price(req_id, BID, quote.bid, quote.bid_size))
         await self._send(session, msg.tick_price(req_id, ASK, quote.ask, quote.ask_size))
-        if quote.last is not None:
+        if with_last and quote.last is not None:
             await self._send(session, msg.tick_price(req_id, LAST, quote.last, quote.last_size))
 
 

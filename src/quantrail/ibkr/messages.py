@@ -37,6 +37,8 @@ class In(enum.IntEnum):
     CANCEL_POSITIONS = 64
     START_API = 71
     REQ_ACCOUNT_UPDATES_MULTI = 76
+    REQ_TICK_BY_TICK = 97
+    CANCEL_TICK_BY_TICK = 98
     REQ_COMPLETED_ORDERS = 99
 
 
@@ -61,6 +63,7 @@ class Out(enum.IntEnum):
     POSITION = 61
     POSITION_END = 62
     ACCOUNT_UPDATE_MULTI_END = 74
+    TICK_BY_TICK = 99
     COMPLETED_ORDERS_END = 102
 
 
@@ -263,6 +266,13 @@ def tick_price(req_id: int, tick_type: int, price: Decimal, size: int) -> list[F
 
 def tick_size(req_id: int, tick_type: int, size: int) -> list[Field]:
     return [Out.TICK_SIZE, 6, req_id, tick_type, size]
+
+
+def tick_by_tick_last(
+    req_id: int, time_s: int, price: Decimal, size: int, exchange: str, conditions: str
+) -> list[Field]:
+    """An ``AllLast`` print (tick type 2): time in whole seconds, a zero attribute mask."""
+    return [Out.TICK_BY_TICK, req_id, 2, time_s, price, size, 0, exchange, conditions]
 
 
 def market_data_type(req_id: int, data_type: int) -> list[Field]:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ib_async import IB, Ticker
+from ib_async.objects import TickByTickAllLast
 
 from quantrail.config import Config
 from quantrail.events import AlertTriggered, Event, QuoteUpdated, TradePrinted
@@ -58,7 +60,9 @@ class IbkrMarketDataService(Service):
         self._tickers: dict[str, Ticker] = {}
         self._contracts = ContractBook(config)
         self._last_seen: dict[str, tuple[object, ...]] = {}
-        self._changed: list[Ticker] = []
+        self._prints_from: dict[str, Ticker] = {}
+        self._quoted: set[str] = set()
+        self._prints: list[_Print] = []
         self.published = 0
         self.ib.pendingTickersEvent += self._on_tickers
         self.ib.disconnectedEvent += self._on_disconnected
@@ -85,51 +89,93 @@ class IbkrMarketDataService(Service):
         for symbol in self.symbols:
             contract = await self._contracts.qualified(self.ib, symbol)
             self._tickers[symbol] = self.ib.reqMktData(contract, "", False, False)
+            if self.config.tick_by_tick:
+                self._prints_from[symbol] = self.ib.reqTickByTickData(contract, "AllLast")
 
     def _on_tickers(self, tickers: set[Ticker]) -> None:
-        self._changed.extend(tickers)
+        """ib_async clears a ticker's ticks after this callback: the prints are taken now."""
+        for ticker in tickers:
+            symbol = self._symbol_of(ticker)
+            if any(known is ticker for known in self._prints_from.values()):
+                self._prints.extend(self._tick_by_tick_prints(symbol, ticker))
+            else:
+                self._quoted.add(symbol)
+                if not self.config.tick_by_tick:
+                    self._prints.extend(self._l1_prints(symbol, ticker))
+
+    def _symbol_of(self, ticker: Ticker) -> str:
+        for symbol, known in self._tickers.items():
+            if known is ticker:
+                return symbol
+        for symbol, known in self._prints_from.items():
+            if known is ticker:
+                return symbol
+        return ticker.contract.symbol if ticker.contract else ""
+
+    @staticmethod
+    def _l1_prints(symbol: str, ticker: Ticker) -> list[_Print]:
+        """L1 ``last`` ticks (4, delayed 68) with a size: a print each, no venue."""
+        return [
+            _Print(symbol, tick.price, int(tick.size), "IBKR", [])
+            for tick in ticker.ticks
+            if tick.tickType in (4, 68) and _valid(tick.price) and tick.size > 0
+        ]
+
+    @staticmethod
+    def _tick_by_tick_prints(symbol: str, ticker: Ticker) -> list[_Print]:
+        """``AllLast`` prints, with the exchange and the sale conditions (codes)."""
+        prints: list[_Print] = []
+        for tick in ticker.tickByTicks:
+            if not isinstance(tick, TickByTickAllLast) or not _valid(tick.price) or tick.size <= 0:
+                continue
+            conditions = [code for code in str(tick.specialConditions).split() if code]
+            venue = str(tick.exchange) or "IBKR"
+            prints.append(_Print(symbol, tick.price, int(tick.size), venue, conditions))
+        return prints
 
     async def publish_changes(self) -> int:
-        changed, self._changed = self._changed, []
+        quoted, self._quoted = self._quoted, set()
+        prints, self._prints = self._prints, []
         now = self.ctx.now_ns()
-        events: list[Event] = []
-        for ticker in changed:
-            events.extend(self._events(ticker, now))
+        events: list[Event] = [*self._quotes(sorted(quoted), now)]
+        events.extend(
+            TradePrinted(
+                ts_event=now,
+                source=NAME,
+                symbol=p.symbol,
+                price=_money(p.price),
+                size=p.size,
+                venue=p.venue,
+                conditions=p.conditions,
+            )
+            for p in prints
+        )
         if events:
             await self.ctx.publish_batch(events)
             self.published += len(events)
         return len(events)
 
-    def _events(self, ticker: Ticker, now: int) -> list[Event]:
-        symbol = ticker.contract.symbol if ticker.contract else ""
-        symbol = next((s for s, t in self._tickers.items() if t is ticker), symbol)
+    def _quotes(self, symbols: list[str], now: int) -> list[Event]:
+        """The latest top of book of each symbol that changed (conflated to the timer)."""
         events: list[Event] = []
-        quote = (ticker.bid, ticker.ask, ticker.bidSize, ticker.askSize)
-        if _valid(ticker.bid) and _valid(ticker.ask) and self._new(symbol, "quote", quote):
-            events.append(
-                QuoteUpdated(
-                    ts_event=now,
-                    source=NAME,
-                    symbol=symbol,
-                    bid=_money(ticker.bid),
-                    ask=_money(ticker.ask),
-                    bid_size=_size(ticker.bidSize),
-                    ask_size=_size(ticker.askSize),
-                    venue="IBKR",
+        for symbol in symbols:
+            ticker = self._tickers.get(symbol)
+            if ticker is None:
+                continue
+            quote = (ticker.bid, ticker.ask, ticker.bidSize, ticker.askSize)
+            if _valid(ticker.bid) and _valid(ticker.ask) and self._new(symbol, "quote", quote):
+                events.append(
+                    QuoteUpdated(
+                        ts_event=now,
+                        source=NAME,
+                        symbol=symbol,
+                        bid=_money(ticker.bid),
+                        ask=_money(ticker.ask),
+                        bid_size=_size(ticker.bidSize),
+                        ask_size=_size(ticker.askSize),
+                        venue="IBKR",
+                    )
                 )
-            )
-        last = (ticker.last, ticker.lastSize, ticker.time)
-        if _valid(ticker.last) and _size(ticker.lastSize) > 0 and self._new(symbol, "last", last):
-            events.append(
-                TradePrinted(
-                    ts_event=now,
-                    source=NAME,
-                    symbol=symbol,
-                    price=_money(ticker.last),
-                    size=_size(ticker.lastSize),
-                    venue="IBKR",
-                )
-            )
         return events
 
     def _new(self, symbol: str, what: str, value: tuple[object, ...]) -> bool:
@@ -169,6 +215,15 @@ class IbkrMarketDataService(Service):
 
     def health(self) -> dict[str, object]:
         return {"published": self.published, "connected": self.ib.isConnected()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Print:
+    symbol: str
+    price: float
+    size: int
+    venue: str
+    conditions: list[str]
 
 
 def _valid(value: float | None) -> bool:
