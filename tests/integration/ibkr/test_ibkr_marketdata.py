@@ -58,10 +58,11 @@ async def test_a_quote_change_is_not_a_print_and_a_print_is_one(
         prints = await eventually(
             lambda: bus.read_events("market.trade"), lambda found: len(found) >= 2
         )
+        top = Decimal("54")
         await eventually(
             lambda: bus.read_events("market.quote"),
-            lambda quotes: any(isinstance(q, QuoteUpdated) and q.bid == Decimal("54") for q in quotes),
-        )  # fmt: skip
+            lambda quotes: any(isinstance(q, QuoteUpdated) and q.bid == top for q in quotes),
+        )
     assert [(p.price, p.size) for p in prints if isinstance(p, TradePrinted)][1:] == [
         (Decimal("54.01"), 300)
     ]
