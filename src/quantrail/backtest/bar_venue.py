@@ -108,6 +108,10 @@ class BarVenue:
         self._working[order.order_id] = working
         return working
 
+    def modify(self, order_id: str, qty: int, limit_price: Decimal, now_ns: int) -> bool:
+        """No in-place modify here: a replace is cancel, then the successor as a new order."""
+        return False
+
     def cancel(self, order_id: str, now_ns: int) -> None:
         working = self._working.pop(order_id, None)
         if working is None:

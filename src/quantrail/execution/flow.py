@@ -168,7 +168,8 @@ class OrderFlow:
             return
         await self.orders.save(order)
         await self._publish([self.events.order(OrderPendingReplace, order, now, request)])
-        self.venue.cancel(order.order_id, now)
+        if not self.venue.modify(order.order_id, request.qty, request.limit_price, now):
+            self.venue.cancel(order.order_id, now)
 
     async def _open_or_refuse(
         self, request: CancelOrder | ReplaceOrder, order_id: str, what: str

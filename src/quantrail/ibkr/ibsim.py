@@ -50,6 +50,9 @@ class Faults:
     reject_code: int | None = None
     hold_fills: bool = False
     """Working orders do not fill at once (tests drive fills with ``fill``)."""
+    refuse_modify: int | None = None
+    """A modify (``placeOrder`` again with a working order's id) is refused with this error
+    code; the order works on unchanged."""
     silent: bool = False
     """New orders are taken into the book but not answered (a crash or a link loss right
     after ``placeOrder`` went out: did the order get there?)."""
@@ -256,6 +259,10 @@ class IbGatewaySimulator:
 
     async def _place_order(self, session: Session, fields: list[str]) -> None:
         request = msg.PlaceOrder.parse(fields)
+        code = self.faults.refuse_modify
+        if code is not None and request.order_id in self.book.orders:
+            await self._send(session, msg.error(request.order_id, code, "Order modify refused"))
+            return
         try:
             order, _modified = self.book.place(request, session.client_id)
         except OrderRefused as refused:

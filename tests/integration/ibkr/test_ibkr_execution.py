@@ -17,7 +17,7 @@ import pytest
 from kit.bus import make_bus, new_namespace
 from kit.ledger import running
 from kit.market_events import quote
-from kit.order_events import intent
+from kit.order_events import intent, replace_order
 from kit.poll import eventually
 from quantrail.bus.bus import EventBus
 from quantrail.config import Config, config_from_mapping
@@ -46,6 +46,7 @@ def _config(port: int, db_url: str = "sqlite:///:memory:") -> Config:
         "ibkr": {"port": port, "accounts": {ACCOUNT: IB_ACCOUNT}, "reconnect_backoff_s": [0.1]},
         "risk": {"accounts": [{"name": ACCOUNT, "equity": "1000000"}]},
         "db": {"url": db_url},
+        "liquidity": {"min_interval_s": 0},  # a replace right after its order is no spam here
     })  # fmt: skip
 
 
@@ -183,3 +184,45 @@ async def test_quantrail_up_runs_a_dry_run_against_the_simulator(
         code = await asyncio.to_thread(process.wait, 30)
         await bus.close()
     assert code == 0, process.stderr.read().decode() if process.stderr else ""
+
+
+@pytest.mark.parametrize("refused", [False, True])
+async def test_a_replace_modifies_at_ib_or_falls_back_to_cancel_then_new(
+    ibsim: IbGatewaySimulator, bus: EventBus, refused: bool
+) -> None:
+    ibsim.faults.hold_fills = True
+    ibsim.faults.refuse_modify = 201 if refused else None
+    config = _config(ibsim.port)
+    execution = build_execution_service(config, bus, WallClock())
+    async with running(bus, execution):
+        await bus.publish(_aapl_quote())  # type: ignore[arg-type]
+        await eventually(lambda: "AAPL" in execution.pretrade.quotes)  # type: ignore[attr-defined]
+        limit = intent(
+            side=Side.BUY, qty=500, intent_id="int-mod", symbol="AAPL", account=ACCOUNT,
+            limit_price=Decimal("90.00"),
+        )  # fmt: skip
+        await bus.publish(limit)
+        old_id = order_id_for_intent("int-mod")
+        registry = registry_for(bus)
+
+        async def status(order_id: str) -> OrderStatus | None:
+            order = await registry.get(order_id)
+            return None if order is None else order.status
+
+        await eventually(lambda: status(old_id), lambda s: s is OrderStatus.WORKING)
+        await bus.publish(replace_order(order_id=old_id, qty=300, limit_price="90.50"))
+        await eventually(lambda: status(old_id), lambda s: s is OrderStatus.CANCELED)
+        old = await registry.get(old_id)
+        assert old is not None and old.replaced_by_order_id
+        new_id = old.replaced_by_order_id
+        await eventually(lambda: status(new_id), lambda s: s is OrderStatus.WORKING)
+    placed = [fields[1] for fields in _placed(ibsim)]
+    if refused:  # canceled at IB, the successor placed as a new IB order
+        assert len(set(placed)) == 2
+        assert [f for _at, f in ibsim.received if f[0] == "4"]
+    else:  # one IB order, modified in place to 300 at 90.50
+        assert len(set(placed)) == 1 and len(placed) == 2
+        sim_order = ibsim.book.orders[int(placed[0])]
+        assert (sim_order.request.total_quantity, sim_order.request.lmt_price) == (
+            300, Decimal("90.50"),
+        )  # fmt: skip

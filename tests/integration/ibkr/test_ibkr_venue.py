@@ -248,3 +248,40 @@ async def test_an_execution_before_or_after_its_status_is_booked_once(
         assert kinds == ["VenueAccepted", "VenueFill"]  # accepted first, whatever IB's order
     finally:
         await venue.close()
+
+
+async def test_a_modify_keeps_the_ib_order_and_its_successor_takes_the_fills(
+    ibsim: IbGatewaySimulator,
+) -> None:
+    ibsim.faults.hold_fills = True
+    venue = await _venue(ibsim)
+    reports = Reports(venue)
+    try:
+        resting = order(order_id="Omod", symbol="MSFT", qty=500, limit_price=Decimal("5.00"))
+        venue.submit(resting, T0)
+        await eventually(lambda: reports.poll() and reports.of(VenueAccepted))
+        assert venue.modify("Omod", 300, Decimal("5.25"), T0)
+        await eventually(lambda: reports.poll() and reports.of(VenueCanceled))
+        ib_id = int(reports.of(VenueAccepted)[0].venue_order_id)  # type: ignore[attr-defined]
+        sim_order = ibsim.book.orders[ib_id]
+        assert (sim_order.request.total_quantity, sim_order.request.lmt_price) == (
+            300,
+            Decimal("5.25"),
+        )
+        successor = order(
+            order_id="Omod-2", symbol="MSFT", qty=300, limit_price=Decimal("5.25"),
+            replaces_order_id="Omod",
+        )  # fmt: skip
+        venue.submit(successor, T0)
+        await ibsim.fill(ib_id, 300, Decimal("5.25"))
+        await eventually(lambda: reports.poll() and reports.of(VenueFill))
+        kinds = [(type(r).__name__, r.order_id) for r in reports.seen]
+        assert kinds == [
+            ("VenueAccepted", "Omod"), ("VenueCanceled", "Omod"),
+            ("VenueAccepted", "Omod-2"), ("VenueFill", "Omod-2"),
+        ]  # fmt: skip
+        placed = [fields[1] for _at, fields in ibsim.received if fields[0] == "3"]
+        assert placed == [str(ib_id), str(ib_id)]  # one IB order, placed then modified
+        assert not [fields for _at, fields in ibsim.received if fields[0] == "4"]  # no cancel
+    finally:
+        await venue.close()

@@ -147,6 +147,14 @@ class Venue(Protocol):
     def cancel(self, order_id: str, now_ns: int) -> None:
         """Ask to cancel; answered by VenueCanceled or VenueCancelRejected."""
 
+    def modify(self, order_id: str, qty: int, limit_price: Decimal, now_ns: int) -> bool:
+        """Replace in place (a new total quantity and limit price, the venue's order kept):
+        True when sent, answered by a ``VenueCanceled`` of the old order once the venue has
+        taken the change (the service then submits the successor, which the venue attaches to
+        its same order). False when the venue does not modify: the service cancels, then sends
+        the successor as a new order."""
+        ...
+
     def on_quote(
         self,
         symbol: str,

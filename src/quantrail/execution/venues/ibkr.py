@@ -172,6 +172,8 @@ class IbkrVenue:
     def submit(self, order: Order, now_ns: int) -> None:
         if order.order_id in self.book.orders:
             return
+        if order.replaces_order_id and self.book.attach(order):
+            return  # the successor of an in-place modify: the same IB order, nothing to send
         refusal = self._refusal(order)
         self.book.track(Sent(order))
         if refusal:
@@ -194,6 +196,20 @@ class IbkrVenue:
         accepted = bool(order.venue_order_id)
         self.book.track(Sent(order, ib_id, accepted, reported_qty=order.filled_qty))
 
+    def modify(self, order_id: str, qty: int, limit_price: Decimal, now_ns: int) -> bool:
+        """IB modifies by ``placeOrder`` again with the same order id; False (cancel, then
+        new) when the order is not working at IB yet or was never sent here."""
+        sent = self.book.orders.get(order_id)
+        if sent is None or not sent.accepted or sent.ended or sent.contract is None:
+            return False
+        sent.modifying = (qty, limit_price)
+        ib_order = self._ib_order(sent)
+        ib_order.totalQuantity, ib_order.lmtPrice = qty, float(limit_price)
+        self.pacer.submit(
+            f"modify {order_id}", functools.partial(self._place, sent.contract, ib_order)
+        )
+        return True
+
     def cancel(self, order_id: str, now_ns: int) -> None:
         sent = self.book.orders.get(order_id)
         if sent is None or not sent.ib_order_id:
@@ -213,6 +229,9 @@ class IbkrVenue:
 
     def advance(self, now_ns: int) -> list[VenueReport]:
         self.book.now_ns = max(self.book.now_ns, now_ns)
+        refused, self.book.fallback_cancels = self.book.fallback_cancels, []
+        for order_id in refused:
+            self.cancel(order_id, now_ns)
         self._collect_fills()
         return self.book.drain()
 
@@ -257,6 +276,7 @@ class IbkrVenue:
             except ValueError as exc:
                 self.book.reject(sent, str(exc))
                 continue
+            sent.contract = contract
             ib_order = self._ib_order(sent)
             place = functools.partial(self._place, contract, ib_order)
             self.pacer.submit(f"place {order.order_id}", place)
@@ -312,8 +332,8 @@ class IbkrVenue:
             fill = fills.get(exec_id)
             if fill is None or fill.commissionReport.execId != exec_id:
                 continue  # the commission report (the fee) has not come yet
-            self._pending_execs.discard(exec_id)
-            self.book.book(fill)
+            if self.book.book(fill):
+                self._pending_execs.discard(exec_id)
 
     def _on_error(self, req_id: int, code: int, message: str, contract: Any = None) -> None:
         trade = self.ib.wrapper.trades.get((self.ib.wrapper.clientId, req_id))

@@ -69,6 +69,11 @@ class Sent:
     reported_qty: int = 0
     cancel_waiting: bool = False
     ib_filled: int = 0
+    filled_before: int = 0
+    """Shares IB filled on this IB order before it was modified into this one of ours."""
+    modifying: tuple[int, Decimal] | None = None
+    """A modify sent and not yet taken: the new total quantity and limit price."""
+    contract: Any = None
 
 
 class IbReports:
@@ -79,6 +84,9 @@ class IbReports:
         self.notices: list[Notice] = []
         self.emitted: dict[str, str] = {}  # exec base -> the execId booked for it
         self.now_ns = 0
+        self.modified: dict[str, Sent] = {}  # old order id -> its Sent, awaiting the successor
+        self.forward: dict[str, str] = {}  # old order id -> the successor on the same IB order
+        self.fallback_cancels: list[str] = []  # modifies IB refused: cancel, then new
 
     def track(self, sent: Sent) -> None:
         self.orders[sent.order.order_id] = sent
@@ -105,7 +113,9 @@ class IbReports:
         status = trade.orderStatus.status
         meaning = status_meaning(status)
         sent.ib_filled = max(sent.ib_filled, int(trade.orderStatus.filled))
-        if meaning is StatusMeaning.ACCEPTED:
+        if sent.modifying is not None and _takes(trade, sent.modifying):
+            self._modified_in_place(sent)
+        elif meaning is StatusMeaning.ACCEPTED:
             self.accept(sent, trade.order.orderId)
         elif meaning is StatusMeaning.CANCELED and not _from_error(trade):
             sent.cancel_waiting = True
@@ -129,8 +139,36 @@ class IbReports:
         sent.cancel_waiting = True
         self._maybe_cancel(sent, reason)
 
+    def _modified_in_place(self, sent: Sent) -> None:
+        """IB took the modify: the old order ends here (the service then submits its
+        successor, which ``attach`` puts on the same IB order)."""
+        sent.modifying, sent.ended = None, True
+        self.modified[sent.order.order_id] = sent
+        self.reports.append(
+            VenueCanceled(
+                order_id=sent.order.order_id,
+                venue_order_id=str(sent.ib_order_id),
+                ts_ns=self.now_ns,
+                reason="modified in place at IB",
+            )
+        )
+
+    def attach(self, successor: Order) -> bool:
+        """The successor of an order IB modified in place: the same IB order, accepted."""
+        old = self.modified.pop(successor.replaces_order_id, None)
+        if old is None:
+            return False
+        new = Sent(
+            successor, old.ib_order_id, ib_filled=old.ib_filled,
+            filled_before=old.filled_before + old.reported_qty, contract=old.contract,
+        )  # fmt: skip
+        self.forward[old.order.order_id] = successor.order_id
+        self.track(new)
+        self.accept(new, old.ib_order_id)
+        return True
+
     def _maybe_cancel(self, sent: Sent, reason: str) -> None:
-        if sent.cancel_waiting and sent.reported_qty >= sent.ib_filled:
+        if sent.cancel_waiting and sent.filled_before + sent.reported_qty >= sent.ib_filled:
             sent.cancel_waiting, sent.ended = False, True
             self.reports.append(
                 VenueCanceled(
@@ -173,6 +211,16 @@ class IbReports:
             self.notice(f"link:{code}", "ERROR", f"IB connectivity: {code} {message}")
         elif kind is ErrorKind.RESTORED:
             self.notice(f"link:{code}", "WARNING", f"IB connectivity back: {code} {message}")
+        elif (
+            sent is not None
+            and sent.modifying is not None
+            and (kind is ErrorKind.REJECTED or _killed(trade))
+        ):
+            sent.modifying = None  # IB refused the change: the order works on as it was
+            self.fallback_cancels.append(sent.order.order_id)
+            self.notice(f"modify:{sent.order.order_id}", "WARNING",
+                        f"IB refused to modify {sent.order.order_id} ({text}): "
+                        "canceling it, the replacement follows as a new order")  # fmt: skip
         elif sent is None or sent.ended:
             if kind is not ErrorKind.CANCELED:
                 self.notice(f"ib:{code}:{req_id}", "WARNING", text, {"req_id": req_id})
@@ -191,8 +239,9 @@ class IbReports:
 
     # --- executions ---------------------------------------------------------------------------
 
-    def book(self, fill: Fill) -> None:
-        """One execution with its commission report: a fill of ours, once."""
+    def book(self, fill: Fill) -> bool:
+        """One execution with its commission report: a fill of ours, once. False: not yet
+        (its order was just modified at IB and its successor is not attached yet)."""
         execution = fill.execution
         base = exec_base(execution.execId)
         booked = self.emitted.get(base)
@@ -203,7 +252,9 @@ class IbReports:
                     f"IB corrected execution {booked} as {execution.execId}; not booked twice",
                     {"exec_id": execution.execId, "earlier": booked},
                 )  # fmt: skip
-            return
+            return True
+        if self._awaiting_successor(execution.orderRef):
+            return False
         sent = self._sent(execution.orderRef, -1)
         if sent is None:
             self.notice(
@@ -212,7 +263,7 @@ class IbReports:
                 f"{fill.contract.symbol}) is of an order not ours: placed by hand?",
                 {"exec_id": execution.execId, "symbol": fill.contract.symbol},
             )  # fmt: skip
-            return
+            return True
         self.emitted[base] = execution.execId
         if not sent.accepted:  # an execution before any status: IB has the order
             self.accept(sent, execution.orderId)
@@ -220,6 +271,10 @@ class IbReports:
         sent.ib_filled = max(sent.ib_filled, int(execution.cumQty))
         self.reports.append(self.fill_report(sent, fill))
         self._maybe_cancel(sent, "")
+        return True
+
+    def _awaiting_successor(self, order_ref: str) -> bool:
+        return order_ref in self.modified
 
     def fill_report(self, sent: Sent, fill: Fill) -> VenueFill:
         execution = fill.execution
@@ -236,9 +291,11 @@ class IbReports:
         )  # fmt: skip
 
     def _sent(self, order_ref: str, ib_order_id: int) -> Sent | None:
-        if order_ref in self.orders:
-            return self.orders[order_ref]
-        our_id = self.by_ib_id.get(ib_order_id)
+        """Ours by ``orderRef`` (our order id), else by IB's order id; an order IB modified in
+        place answers for its successor (IB keeps the old ``orderRef``)."""
+        our_id = order_ref if order_ref in self.orders else self.by_ib_id.get(ib_order_id)
+        while our_id in self.forward:
+            our_id = self.forward[our_id]
         return self.orders.get(our_id) if our_id is not None else None
 
 
@@ -246,6 +303,13 @@ def _from_error(trade: Trade) -> bool:
     """ib_async set this status itself on an error: the error decides what it means."""
     entry = trade.log[-1] if trade.log else None
     return entry is not None and entry.errorCode != 0 and entry.status == trade.orderStatus.status
+
+
+def _takes(trade: Trade, change: tuple[int, Decimal]) -> bool:
+    """IB's view of the order shows the modify's quantity and limit price."""
+    qty, price = change
+    order = trade.order
+    return int(order.totalQuantity) == qty and Decimal(str(order.lmtPrice)) == price
 
 
 def _killed(trade: Trade | None) -> bool:

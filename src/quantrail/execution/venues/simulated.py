@@ -156,6 +156,10 @@ class SimulatedVenue:
         )
         self._on_arrival(sim, now_ns)
 
+    def modify(self, order_id: str, qty: int, limit_price: Decimal, now_ns: int) -> bool:
+        """No in-place modify here: a replace is cancel, then the successor as a new order."""
+        return False
+
     def cancel(self, order_id: str, now_ns: int) -> None:
         self._set_time(now_ns)
         sim = self._working.get(order_id)
