@@ -57,6 +57,10 @@ class Recovery:
         if not isinstance(self.venue, FillRecord):
             self._recorded.extend(r for r in reports if isinstance(r, VenueFill))
 
+    def fill_count(self) -> int:
+        """How many fills the venue made for us (for the heartbeat)."""
+        return len(self.venue.fills() if isinstance(self.venue, FillRecord) else self._recorded)
+
     def venue_fills(self) -> list[VenueFill]:
         if isinstance(self.venue, FillRecord):
             return self.venue.fills()

@@ -104,6 +104,7 @@ class ExecutionService(Service):
             "open_orders": len(self.orders),
             "kill_switch": bool(self.flow.kill.activations),
             **self.inbox.status(),
+            "venue_fills": self.recovery.fill_count(),
             "fills_republished": self.recovery.republished,
         }
         if linked(self.venue) and not self.venue.connected:
