@@ -22,6 +22,7 @@ from kit.market_events import quote, trade_print
 from kit.order_events import intent
 from kit.poll import eventually
 from quantrail.bus.bus import EventBus
+from quantrail.bus.redis import RedisTransport
 from quantrail.bus.transport import TransportError
 from quantrail.events import AlertTriggered, HealthHeartbeat, OrderFill
 from quantrail.vocab import OrderType, Side
@@ -139,6 +140,15 @@ class Flow:
         return await self.publish(
             trade_print(symbol=SYMBOL, price=price, size=1000, ts_event=time.time_ns())
         )
+
+
+async def forget_namespace(bus: EventBus) -> int:
+    """What a Redis restarted without persistence looks like to this test's namespace: every
+    key of it deleted (streams, groups, registry, state). Other tests' keys are left alone."""
+    assert isinstance(bus.transport, RedisTransport)
+    client: Any = bus.transport.client
+    keys = [key async for key in client.scan_iter(match=f"{bus.names.namespace}:*", count=1000)]
+    return int(await client.delete(*keys)) if keys else 0
 
 
 async def latest_health(bus: EventBus, service: str) -> dict[str, Any]:
