@@ -36,14 +36,21 @@ log = logging.getLogger("quantrail.execution")
 
 ORDERS_STREAM = "trades.order"
 FILL_KINDS = {OrderFilled.__struct_config__.tag, OrderPartiallyFilled.__struct_config__.tag}
+START, AFTER_OUTAGE = "start", "after a Redis outage"
+MEMORY_LOST = "Redis lost its memory (restarted empty?)"
+REGISTRY_LOST = "the order registry no longer knows orders this process holds"
 SHOWN = 20  # ids named in an alert message (the details hold them all)
 Publish = Callable[[list[Event]], Awaitable[None]]
 
 
 class Recovery:
-    def __init__(self, mirror: MirroredRegistry, venue: Venue) -> None:
+    def __init__(self, mirror: MirroredRegistry, venue: Venue, keep_s: int = 0) -> None:
+        """``keep_s``: how long ``trades.order`` keeps an entry (its ``max_age_s``; 0: for
+        ever): an older fill may have been trimmed from it, so it is not looked for."""
         self.mirror = mirror
         self.venue = venue
+        self.keep_ns = keep_s * 1_000_000_000 if keep_s else 1 << 80
+        self.stream = StreamFills()
         self.watch: MemoryWatch | None = None
         self.pending = ""  # why a reconciliation is due ("" when none)
         self.republished = 0
@@ -73,11 +80,11 @@ class Recovery:
         await self.watch.arm(bus, now_ns)
 
     async def due(self, bus: EventBus, now_ns: int) -> str:
-        """Why a reconciliation must run now ("" when none)."""
+        """Why a reconciliation must run now ("" when none); a loss outranks other reasons."""
         if self.watch is not None and await self.watch.lost(bus, now_ns):
-            self.pending = self.pending or "Redis lost its memory (restarted empty?)"
-        if self.mirror.missing and not self.pending:
-            self.pending = "the order registry no longer knows orders this process holds"
+            self.pending = MEMORY_LOST
+        if self.mirror.missing and self.pending in ("", AFTER_OUTAGE):
+            self.pending = REGISTRY_LOST
         return self.pending
 
     # --- reconciling --------------------------------------------------------------------------
@@ -89,15 +96,17 @@ class Recovery:
         never applied, and alert (ERROR) when anything was lost. May raise while Redis is away:
         ``pending`` stays set and the next tick tries again."""
         why = self.pending or "start"
+        if why not in (START, AFTER_OUTAGE):
+            self.stream.forget()
         lost = sorted(self.mirror.missing)
         restored = await self.mirror.restore()
-        fills = self.venue_fills()
+        fills = [f for f in self.venue_fills() if f.ts_ns >= now - self.keep_ns]
         gap = FillGap()
         if fills:
             waiting = {r.fill_id for r in inbox.reports if isinstance(r, VenueFill)}
             ours = {oid: order.fill_ids for oid in self.mirror.held_ids()
                     if (order := self.mirror.held(oid)) is not None}  # fmt: skip
-            on_stream = await fill_ids_on_stream(bus)
+            on_stream = await self.stream.read(bus)
             gap = compare_fills(fills, on_stream, waiting, ours, self.venue.open_orders())
             await publish(self._republished(gap, fills, events))
             inbox.extend(gap.apply)
@@ -105,7 +114,7 @@ class Recovery:
         self.republished += len(gap.republish)
         lost_anything = bool(restored or lost or not gap.clean)
         summary = _summary(why, sorted(set(restored) | set(lost)), gap)
-        if lost_anything or why != "start":
+        if lost_anything or why != START:
             log.log(logging.ERROR if lost_anything else logging.INFO, "%s", summary)
         if lost_anything:
             await publish([_alert(summary, why, restored, lost, gap, now)])
@@ -125,19 +134,32 @@ class Recovery:
         return out
 
 
-async def fill_ids_on_stream(bus: EventBus) -> set[str]:
-    """Every fill id on ``trades.order`` (only fill entries are decoded)."""
-    found: set[str] = set()
-    for entry in await bus.iter_range(ORDERS_STREAM):
-        if entry.fields.get(b"kind", b"").decode() not in FILL_KINDS:
-            continue
-        try:
-            event = bus.codec.from_fields(entry.fields)
-        except EventDecodeError:
-            continue
-        if isinstance(event, OrderFilled | OrderPartiallyFilled):
-            found.add(event.fill_id)
-    return found
+class StreamFills:
+    """The fill ids seen on ``trades.order``, read on from where the last look stopped (a
+    week of the stream is not read again at every outage). ``forget`` after a loss: the stream
+    was emptied and is read again from its start."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self._after = "-"
+
+    def forget(self) -> None:
+        self.ids, self._after = set(), "-"
+
+    async def read(self, bus: EventBus) -> set[str]:
+        entries = await bus.iter_range(ORDERS_STREAM, self._after)
+        for entry in entries:
+            if entry.fields.get(b"kind", b"").decode() not in FILL_KINDS:
+                continue
+            try:
+                event = bus.codec.from_fields(entry.fields)
+            except EventDecodeError:
+                continue
+            if isinstance(event, OrderFilled | OrderPartiallyFilled):
+                self.ids.add(event.fill_id)
+        if entries:
+            self._after = "(" + entries[-1].entry_id
+        return self.ids
 
 
 def _summary(why: str, orders: list[str], gap: FillGap) -> str:

@@ -34,7 +34,7 @@ from quantrail.execution.flow import OrderFlow
 from quantrail.execution.order import Order
 from quantrail.execution.order_events import alert
 from quantrail.execution.pretrade import PreTrade
-from quantrail.execution.recovery import Recovery
+from quantrail.execution.recovery import AFTER_OUTAGE, START, Recovery
 from quantrail.execution.registry import OrderRegistry
 from quantrail.execution.registry_mirror import MirroredRegistry
 from quantrail.execution.report_inbox import UNREACHABLE, ReportInbox
@@ -77,7 +77,8 @@ class ExecutionService(Service):
         self._lock = asyncio.Lock()
         self._starts: dict[str, str] = {}
         self.inbox = ReportInbox(attempts=REPORT_ATTEMPTS)
-        self.recovery = Recovery(self.mirror, self.venue)
+        keep_s = config.bus.retention_for("trades.order").max_age_s or 0
+        self.recovery = Recovery(self.mirror, self.venue, keep_s)
         self._now_ns = 0
 
     # --- wiring ----------------------------------------------------------------------------
@@ -139,7 +140,7 @@ class ExecutionService(Service):
             if linked(self.venue):  # before anything new goes out: what does the venue have?
                 await self.venue.reconcile(self._positions_at_venue())
             await self.recovery.start(bus, NAME, self.ctx.instance, self._now())
-            self.recovery.pending = "start"
+            self.recovery.pending = START
             await self.recovery.reconcile(
                 bus, self.flow.events, self.inbox, self._publish, self._now()
             )
@@ -250,7 +251,7 @@ class ExecutionService(Service):
             if not await self.inbox.drain(self.flow.apply, self._publish, now):
                 return
             if was_out:  # a fill saved just before Redis went away may not be on the stream
-                self.recovery.pending = "after a Redis outage"
+                self.recovery.pending = AFTER_OUTAGE
             await self.flow.release_parked()
             await self.flow.flatten(now)
 
