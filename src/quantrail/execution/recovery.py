@@ -56,6 +56,7 @@ class Recovery:
         self.republished = 0
         self.reconciliations = 0
         self._recorded: list[VenueFill] = []
+        self._written_back: set[str] = set()
 
     # --- the venue's fills --------------------------------------------------------------------
 
@@ -98,8 +99,11 @@ class Recovery:
         why = self.pending or "start"
         if why not in (START, AFTER_OUTAGE):
             self.stream.forget()
-        lost = sorted(self.mirror.missing)
-        restored = await self.mirror.restore()
+        # Kept until the alert is out: a reconciliation cut short by Redis going away again
+        # still names, when it completes, every order it wrote back.
+        self._written_back |= self.mirror.missing
+        self._written_back |= set(await self.mirror.restore())
+        orders = sorted(self._written_back)
         fills = [f for f in self.venue_fills() if f.ts_ns >= now - self.keep_ns]
         gap = FillGap()
         if fills:
@@ -108,16 +112,16 @@ class Recovery:
                     if (order := self.mirror.held(oid)) is not None}  # fmt: skip
             on_stream = await self.stream.read(bus)
             gap = compare_fills(fills, on_stream, waiting, ours, self.venue.open_orders())
-            await publish(self._republished(gap, fills, events))
-            inbox.extend(gap.apply)
-        self.reconciliations += 1
-        self.republished += len(gap.republish)
-        lost_anything = bool(restored or lost or not gap.clean)
-        summary = _summary(why, sorted(set(restored) | set(lost)), gap)
+        lost_anything = bool(orders or not gap.clean)
+        summary = _summary(why, orders, gap)
+        said: list[Event] = [_alert(summary, why, orders, gap, now)] if lost_anything else []
+        await publish([*self._republished(gap, fills, events), *said])  # one batch
+        inbox.extend(gap.apply)
         if lost_anything or why != START:
             log.log(logging.ERROR if lost_anything else logging.INFO, "%s", summary)
-        if lost_anything:
-            await publish([_alert(summary, why, restored, lost, gap, now)])
+        self.reconciliations += 1
+        self.republished += len(gap.republish)
+        self._written_back = set()
         self.pending = ""
         return gap
 
@@ -182,12 +186,10 @@ def _summary(why: str, orders: list[str], gap: FillGap) -> str:
     return ": ".join(parts[:1]) + ": " + "; ".join(parts[1:])
 
 
-def _alert(
-    summary: str, why: str, restored: list[str], lost: list[str], gap: FillGap, now: int
-) -> Event:
+def _alert(summary: str, why: str, orders: list[str], gap: FillGap, now: int) -> Event:
     details: dict[str, Any] = {
         "why": why,
-        "orders_written_back": sorted(set(restored) | set(lost)),
+        "orders_written_back": orders,
         "fills_published_again": _ids(gap.republish),
         "fills_queued": _ids(gap.apply),
         "fills_unknown": _ids(gap.unknown),
