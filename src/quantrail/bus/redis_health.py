@@ -49,9 +49,7 @@ async def persistence_warning(bus: EventBus) -> str | None:
         return None
     if persistence_of(found) != "none":
         return None
-    host = client.connection_pool.connection_kwargs.get("host", "?")
-    port = client.connection_pool.connection_kwargs.get("port", "?")
-    return NO_PERSISTENCE.format(where=f"{host}:{port}")
+    return NO_PERSISTENCE.format(where=_where(client.connection_pool.connection_kwargs))
 
 
 async def warn_if_not_persistent(bus: EventBus) -> None:
@@ -59,6 +57,13 @@ async def warn_if_not_persistent(bus: EventBus) -> None:
     warning = await persistence_warning(bus)
     if warning is not None:
         log.warning("%s", warning)
+
+
+def _where(kwargs: dict[str, Any]) -> str:
+    """Host and port (or the socket path), never the password the URL may carry."""
+    if kwargs.get("path"):
+        return str(kwargs["path"])
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
 
 
 def _text(value: bytes | str) -> str:
