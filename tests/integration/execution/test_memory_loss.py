@@ -18,13 +18,16 @@ from kit.bus import make_bus
 from kit.market_events import quote, trade_print
 from kit.memloss import forget_namespace
 from kit.order_events import intent
+from kit.outage import outage_bus, persistent_redis
 from quantrail.bus.bus import EventBus
 from quantrail.events import AlertTriggered, OrderFill
 from quantrail.execution.order import order_id_for_intent
 from quantrail.execution.registry import registry_for
+from quantrail.ops.redis_server import RedisServer
 from quantrail.vocab import OrderStatus, OrderType
 
 pytestmark = pytest.mark.redis
+__all__ = ["outage_bus", "persistent_redis"]  # fixtures
 
 
 async def _fills(bus: EventBus) -> list[OrderFill]:
@@ -105,3 +108,33 @@ async def test_a_redis_that_kept_everything_is_reconciled_with_nothing_to_do(
         assert not await _lost_alerts(bus)
     finally:
         await bus.close()
+
+
+async def test_after_an_outage_a_fill_saved_but_never_published_is_published(
+    persistent_redis: RedisServer, outage_bus: EventBus, tmp_path: Path
+) -> None:
+    """A fill saved in the registry whose event never reached the stream (Redis went away
+    between the two) is found by the reconciliation that follows every outage."""
+    driver = Driver(outage_bus, execution_config(tmp_path))
+    await driver.service.on_start()
+    await driver.feed(quote(bid="24.95", ask="25.05", bid_size=1000, ask_size=1000))
+    await driver.feed(intent(intent_id="resting", qty=200, limit_price="24.90"))
+    await driver.feed(trade_print(price="24.90", size=100))
+    [fill] = await _fills(outage_bus)
+    entries = await outage_bus.iter_range("trades.order")
+    [entry] = [e for e in entries if e.fields[b"kind"] == fill.kind.encode()]
+    key = outage_bus.names.key("trades.order")
+    assert await outage_bus.transport.delete(key, [entry.entry_id]) == 1  # never published
+
+    persistent_redis.kill()
+    await driver.feed(trade_print(price="24.90", size=100), ticks=2)  # its report is held
+    persistent_redis.start()
+    await driver.feed(ticks=60)  # the backoff is at most 5 s
+    resting = order_id_for_intent("resting")
+    assert [f.fill_id for f in await _fills(outage_bus)] == [
+        f"SIM-{resting}-F2", fill.fill_id,
+    ]  # fmt: skip
+    [alert] = await _lost_alerts(outage_bus)
+    assert alert.details["why"] == "after a Redis outage"
+    assert alert.details["fills_published_again"] == [fill.fill_id]
+    assert alert.details["orders_written_back"] == []
