@@ -145,6 +145,7 @@ def _serve(
     instance: str | None,
 ) -> int:  # fmt: skip
     from quantrail.bus.factory import open_bus
+    from quantrail.bus.redis_health import warn_if_not_persistent
     from quantrail.cli_options import load_cli_config
     from quantrail.ops.services import build_services
     from quantrail.runtime.clock import WallClock
@@ -157,6 +158,7 @@ def _serve(
 
     async def main() -> int:
         bus = open_bus(config, clock)
+        await warn_if_not_persistent(bus)
         try:
             services = build_services(config, bus, clock, names, market)
         except ValueError as exc:

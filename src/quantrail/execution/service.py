@@ -34,8 +34,10 @@ from quantrail.execution.flow import OrderFlow
 from quantrail.execution.order import Order
 from quantrail.execution.order_events import alert
 from quantrail.execution.pretrade import PreTrade
+from quantrail.execution.recovery import AFTER_OUTAGE, START, Recovery
 from quantrail.execution.registry import OrderRegistry
-from quantrail.execution.report_inbox import ReportInbox
+from quantrail.execution.registry_mirror import MirroredRegistry
+from quantrail.execution.report_inbox import UNREACHABLE, ReportInbox
 from quantrail.execution.venue_link import linked, notices_as_alerts, positions_by_venue_account
 from quantrail.execution.venues import Venue, make_venue
 from quantrail.execution.working import WorkingOrders, copy
@@ -65,7 +67,8 @@ class ExecutionService(Service):
         self._config = config
         self._tick_s = tick_s
         self.venue = venue or make_venue(config.execution)
-        self.orders = WorkingOrders(registry)
+        self.mirror = MirroredRegistry(registry)  # our copy: a Redis that forgets loses nothing
+        self.orders = WorkingOrders(self.mirror)
         self.pretrade = PreTrade(config.liquidity)
         self.approvals = Approvals(config)
         self.flow = OrderFlow(
@@ -74,6 +77,8 @@ class ExecutionService(Service):
         self._lock = asyncio.Lock()
         self._starts: dict[str, str] = {}
         self.inbox = ReportInbox(attempts=REPORT_ATTEMPTS)
+        keep_s = config.bus.retention_for("trades.order").max_age_s or 0
+        self.recovery = Recovery(self.mirror, self.venue, keep_s)
         self._now_ns = 0
 
     # --- wiring ----------------------------------------------------------------------------
@@ -100,6 +105,8 @@ class ExecutionService(Service):
             "open_orders": len(self.orders),
             "kill_switch": bool(self.flow.kill.activations),
             **self.inbox.status(),
+            "venue_fills": self.recovery.fill_count(),
+            "fills_republished": self.recovery.republished,
         }
         if linked(self.venue) and not self.venue.connected:
             figures["degraded"] = f"venue {self.venue.name} not connected"
@@ -132,6 +139,12 @@ class ExecutionService(Service):
             await self._reload(self._now())
             if linked(self.venue):  # before anything new goes out: what does the venue have?
                 await self.venue.reconcile(self._positions_at_venue())
+            await self.recovery.start(bus, NAME, self.ctx.instance, self._now())
+            self.recovery.pending = START
+            await self.recovery.reconcile(
+                bus, self.flow.events, self.inbox, self._publish, self._now()
+            )
+            if linked(self.venue):
                 self.venue.start_sending()
 
     async def _authorize(self, order: Order, cause: Event | None) -> str | None:
@@ -227,11 +240,18 @@ class ExecutionService(Service):
         once, then every 30 s); nothing is given up for an outage while the service runs."""
         async with self._lock:
             now = self._now()
-            self.inbox.extend(self.venue.advance(now))
+            reports = self.venue.advance(now)
+            self.recovery.record(reports)
+            self.inbox.extend(reports)
             if linked(self.venue) and self.venue.notices:
                 await self._publish(notices_as_alerts(self.venue, now))
+            if await self.recovery.due(self.ctx.bus, now) and not await self._reconcile(now):
+                return
+            was_out = self.inbox.outage_since_ns is not None
             if not await self.inbox.drain(self.flow.apply, self._publish, now):
                 return
+            if was_out:  # a fill saved just before Redis went away may not be on the stream
+                self.recovery.pending = AFTER_OUTAGE
             await self.flow.release_parked()
             await self.flow.flatten(now)
 
@@ -246,6 +266,17 @@ class ExecutionService(Service):
             await self.venue.close()
 
     # --- helpers ---------------------------------------------------------------------------
+
+    async def _reconcile(self, now: int) -> bool:
+        """The reconciliation ``recovery`` asks for; False while Redis is away (tried again)."""
+        try:
+            await self.recovery.reconcile(
+                self.ctx.bus, self.flow.events, self.inbox, self._publish, now
+            )
+        except UNREACHABLE as exc:
+            log.warning("reconciliation with the venue waits for Redis: %s", exc)
+            return False
+        return True
 
     def _now(self) -> int:
         """The service clock, never going back (the venue refuses time that does)."""

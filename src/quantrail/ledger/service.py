@@ -10,6 +10,11 @@ Subscriptions (group ``ledger``):
 * ``exposure.snapshot``: samples are thinned to the latest one per account per
   ``exposure_interval_s`` (60 s), so the last sample of the day is always kept.
 
+A Redis that lost its memory (``MemoryWatch``) is said with an ERROR alert: the SQL store is
+the record of what was booked, and its fills stay as they are (never deleted or booked again)
+whatever ``trades.order`` still holds; the fills whose events died with Redis come back from the
+execution service's reconciliation and are booked once (``docs/redis_persistence.md``).
+
 All database work runs on one worker thread, in order, so the event loop (heartbeats, other
 consumers) never waits on SQL and the store is used by one thread at a time. A database that
 cannot be reached surfaces as a ``TransportError``: the consumer waits and retries the event
@@ -30,21 +35,25 @@ from quantrail.bus.transport import TransportError
 from quantrail.config import AccountConfig, Config
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
-from quantrail.events.orders import OrderFill
+from quantrail.events.orders import OrderFill, OrderFilled, OrderPartiallyFilled
 from quantrail.events.risk import RiskModeChanged
+from quantrail.events.system import AlertTriggered
 from quantrail.ledger.booking import Booked, Booker, fill_from_event
 from quantrail.ledger.journal import ExposureSample, ModeChange
 from quantrail.ledger.sql import DatabaseUnavailableError
 from quantrail.ledger.store import LedgerStore
 from quantrail.money import to_money
 from quantrail.risk.baseline import load_baseline
-from quantrail.runtime.service import Service, Subscription
+from quantrail.runtime.memory_watch import MemoryWatch
+from quantrail.runtime.service import Service, Subscription, Timer
 
 T = TypeVar("T")
 
 ORDERS_STREAM = "trades.order"
 MODE_STREAM = "risk.mode"
 EXPOSURE_STREAM = "exposure.snapshot"
+MEMORY_CHECK_S = 1.0
+FILL_KINDS = {OrderFilled.__struct_config__.tag, OrderPartiallyFilled.__struct_config__.tag}
 
 
 class StoreUnavailableError(TransportError):
@@ -75,6 +84,7 @@ class LedgerService(Service):
         self._store: LedgerStore | None = None
         self._booker: Booker | None = None
         self._worker: ThreadPoolExecutor | None = None
+        self._watch: MemoryWatch | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> LedgerService:
@@ -100,6 +110,20 @@ class LedgerService(Service):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
         self._store = await self._in_db(LedgerStore.open, self.store_url)
         self._booker = Booker(self._store, timezone=self.timezone, baseline_files=files)
+        self._watch = MemoryWatch(self.name, self.ctx.instance, every_s=MEMORY_CHECK_S)
+        await self._watch.arm(self.ctx.bus, self.ctx.now_ns())
+
+    def timers(self) -> list[Timer]:
+        return [Timer(MEMORY_CHECK_S, self.check_memory, "memory")]
+
+    async def check_memory(self) -> None:
+        """Say it when Redis lost its memory: what the store keeps and what the stream has."""
+        if self._watch is None or not await self._watch.lost(self.ctx.bus, self.ctx.now_ns()):
+            return
+        booked = await self._in_db(self.store.count_fills)
+        entries = await self.ctx.bus.iter_range(ORDERS_STREAM)
+        on_stream = sum(1 for e in entries if e.fields.get(b"kind", b"").decode() in FILL_KINDS)
+        await self.ctx.publish(memory_lost_alert(booked, on_stream, self.ctx.now_ns()))
 
     async def on_stop(self) -> None:
         if self._store is not None:
@@ -176,6 +200,22 @@ def exposure_sample(event: ExposureSnapshot) -> ExposureSample:
         net_pct=_pct(event.net_exposure_pct),
         account=event.account,
     )
+
+
+def memory_lost_alert(booked: int, on_stream: int, now_ns: int) -> AlertTriggered:
+    """The ERROR alert of a ledger that found Redis emptied."""
+    message = (
+        f"Redis lost its memory (restarted empty?): {ORDERS_STREAM} now holds {on_stream} fill "
+        f"events and the ledger's group was re-created; the {booked} fills booked in SQL are "
+        "kept (SQL is the record, nothing is deleted or booked again); fills whose events were "
+        "lost are published again by the execution service and booked once"
+    )
+    alert_id = f"ledger:redis_memory_lost:{now_ns}"
+    details = {"fills_booked": booked, "fill_events_on_stream": on_stream}
+    return AlertTriggered(
+        ts_event=now_ns, alert_id=alert_id, idempotency_key=alert_id, source="ledger",
+        severity="ERROR", message=message, details=details,
+    )  # fmt: skip
 
 
 def _pct(value: float) -> Decimal:

@@ -9,6 +9,8 @@ date: the activation is written to SQL first (``kill_state``), then published wi
 alert and an audit record. On start it loads the SQL state, books today's fills from
 ``trades.order`` and publishes again the last activation or reset of an account that the stream
 no longer shows (Redis restarted empty, or the publish after the SQL write failed).
+While it runs, a Redis found emptied (``MemoryWatch``) gets the same repair at once, with an
+ERROR alert (``docs/redis_persistence.md``).
 ``docs/kill_switch.md`` has the rules.
 """
 
@@ -47,6 +49,7 @@ from quantrail.risk.kill_state import (
     KillStateStore,
     daily_loss_key,
 )
+from quantrail.runtime.memory_watch import MemoryWatch
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.session.calendar import local_date
 
@@ -57,6 +60,7 @@ KILL_STREAM = "risk.kill_switch"
 ORDERS_STREAM = "trades.order"
 MARKET_STREAMS = ("market.trade", "market.quote", "market.tick")
 POLICY = "docs/kill_switch.md"
+MEMORY_CHECK_S = 1.0
 
 
 class KillSwitchService(Service):
@@ -81,6 +85,7 @@ class KillSwitchService(Service):
         # Handlers of different streams run concurrently; the check-then-activate and the
         # publishing of what SQL holds must not interleave (one activation, published once).
         self._lock = asyncio.Lock()
+        self._watch: MemoryWatch | None = None
 
     # -- wiring ---------------------------------------------------------------------------------
 
@@ -97,7 +102,10 @@ class KillSwitchService(Service):
         ]
 
     def timers(self) -> list[Timer]:
-        return [Timer(self._config.kill_switch.status_interval_s, self.on_timer, "status")]
+        return [
+            Timer(self._config.kill_switch.status_interval_s, self.on_timer, "status"),
+            Timer(MEMORY_CHECK_S, self.check_memory, "memory"),
+        ]
 
     def health(self) -> dict[str, object]:
         active = [a for a in self.state.accounts() if self.state.active(a) is not None]
@@ -123,6 +131,30 @@ class KillSwitchService(Service):
         await self._republish_lost(shown)
         for account in sorted(self.days):
             await self._check(account, None)
+        self._watch = MemoryWatch(NAME, self.ctx.instance, every_s=MEMORY_CHECK_S)
+        await self._watch.arm(self.ctx.bus, self.ctx.now_ns())
+
+    async def check_memory(self) -> None:
+        """Redis forgot everything: the switch events SQL holds go back on the stream now (a
+        restarted execution service replays them), said with an ERROR alert."""
+        watch, now = self._watch, self.ctx.now_ns()
+        if watch is None or not await watch.lost(self.ctx.bus, now):
+            return
+        async with self._lock:
+            active = [a for a in self.state.accounts() if self.state.active(a) is not None]
+            message = (
+                "Redis lost its memory (restarted empty?): the kill switch state is kept in SQL; "
+                f"switch events published again for the accounts whose stream lost them "
+                f"(active: {', '.join(active) or 'none'})"
+            )
+            alert_id = f"{NAME}:redis_memory_lost:{now}"
+            await self.ctx.publish(
+                AlertTriggered(
+                    ts_event=now, alert_id=alert_id, idempotency_key=alert_id, source=NAME,
+                    severity="ERROR", message=message, details={"active": active},
+                )
+            )  # fmt: skip
+            await self._republish_lost(await self._replay(KILL_STREAM))
 
     async def on_stop(self) -> None:
         if self._store is not None:

@@ -12,7 +12,7 @@ from kit.orders import T0, new_order
 from kit.poll import eventually
 from quantrail.execution.order import Order
 from quantrail.execution.venues import VenueAccepted, VenueCanceled, VenueFill, VenueRejected
-from quantrail.execution.venues.base import VenueReport
+from quantrail.execution.venues.base import FillRecord, VenueReport
 from quantrail.execution.venues.ibkr import IbkrVenue, IdStore
 from quantrail.ibkr.config import IbkrConfig
 from quantrail.ibkr.ibsim import IbGatewaySimulator
@@ -120,6 +120,27 @@ async def test_the_same_exec_id_twice_is_booked_once(ibsim: IbGatewaySimulator) 
         await eventually(lambda: reports.poll() and reports.of(VenueFill))
         await ibsim.set_quote("MSFT", Decimal("9.99"), Decimal("10.01"))  # more traffic after it
         assert len([r for r in reports.poll() if isinstance(r, VenueFill)]) == 1
+    finally:
+        await venue.close()
+
+
+async def test_the_venue_keeps_a_record_of_the_fills_it_handed_out(
+    ibsim: IbGatewaySimulator,
+) -> None:
+    """``fills()`` (the reconciliation after Redis lost its memory): every fill ``advance``
+    handed out, as reported, and a repeated exec id still once."""
+    ibsim.faults.repeat_exec_id = True
+    venue = await _venue(ibsim)
+    reports = Reports(venue)
+    try:
+        assert isinstance(venue, FillRecord) and venue.fills() == []
+        venue.submit(
+            order(order_id="Orec", symbol="MSFT", order_type=OrderType.MARKET, limit_price=None), T0
+        )
+        await eventually(lambda: reports.poll() and reports.of(VenueFill))
+        await ibsim.set_quote("MSFT", Decimal("9.99"), Decimal("10.01"))
+        reports.poll()
+        assert venue.fills() == reports.of(VenueFill) and len(venue.fills()) == 1
     finally:
         await venue.close()
 

@@ -24,6 +24,7 @@ from kit.killswitch import (
     write_cli_config,
 )
 from kit.market_events import trade_print
+from kit.memloss import forget_namespace
 from kit.poll import eventually
 from kit.position_events import position_closed
 from kit.sql import sqlite_url
@@ -273,3 +274,28 @@ async def test_a_verb_that_wrote_sql_but_could_not_publish_is_completed_by_the_s
         assert len(await activated(rig)) == 1
     finally:
         await rig.close()
+
+
+async def test_a_redis_emptied_under_the_running_service_gets_the_switch_back_at_once(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """No restart needed: the service notices the emptied Redis (issue 15) and puts its active
+    switch back on the stream, where a restarted execution service will find it."""
+    bus = make_bus("redis", redis_url)
+    rig = Rig(bus, killswitch_config(tmp_path, sqlite_url(tmp_path)))
+    try:
+        await rig.start()
+        await lose_the_day(rig)
+        [original] = await activated(rig)
+        await forget_namespace(bus)
+        [again] = await eventually(lambda: activated(rig), lambda found: len(found) == 1)
+        assert again == original
+        said = await eventually(
+            lambda: rig.read("system.alert"),
+            lambda found: any("lost its memory" in a.message for a in found),
+        )
+        [lost] = [a for a in said if "lost its memory" in a.message]
+        assert lost.severity == "ERROR" and lost.details["active"] == [ACCOUNT]
+    finally:
+        await rig.close()
+        await bus.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from quantrail.execution.order import Order
 from quantrail.money import ZERO, cents
@@ -179,6 +179,19 @@ class Venue(Protocol):
 
     def expire_all(self, now_ns: int) -> None:
         """The session closed: expire every DAY order still working (GTC orders stay)."""
+
+
+@runtime_checkable
+class FillRecord(Protocol):
+    """A venue that can say which fills it made for us (for the reconciliation after Redis lost
+    its memory, ``quantrail.execution.fill_reconcile``). To become part of ``Venue`` once every
+    venue has it; until then the execution service records what ``advance`` hands out."""
+
+    def fills(self) -> list[VenueFill]:
+        """Every fill this venue has handed out through ``advance``, oldest first, each exactly
+        as it was reported (same fill id, quantity, price, fee and time): the simulated venue
+        since it started, IB this session's executions."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from quantrail.execution.order import Order
 from quantrail.execution.venues.base import (
     RestingOrder,
     VenueCancelRejected,
+    VenueFill,
     VenueReport,
 )
 from quantrail.execution.venues.ibkr_reports import IbReports, Notice, Sent
@@ -89,6 +90,7 @@ class IbkrVenue:
         self._reconnecting: asyncio.Task[None] | None = None
         self.connected = False
         self._pending_execs: set[str] = set()
+        self._fills: list[VenueFill] = []
         self._next_id = 0
         self._reserved = 0
         self._outbox: asyncio.Queue[Order] = asyncio.Queue()
@@ -233,7 +235,13 @@ class IbkrVenue:
         for order_id in refused:
             self.cancel(order_id, now_ns)
         self._collect_fills()
-        return self.book.drain()
+        reports = self.book.drain()
+        self._fills.extend(r for r in reports if isinstance(r, VenueFill))
+        return reports
+
+    def fills(self) -> list[VenueFill]:
+        """The executions of ours handed out this session (``FillRecord``), as reported."""
+        return list(self._fills)
 
     def open_orders(self) -> list[RestingOrder]:
         return [
