@@ -93,6 +93,7 @@ class SimulatedVenue:
         self._books: dict[str, _Book] = {}
         self._last_trade: dict[str, Decimal] = {}
         self._outbox: deque[tuple[int, VenueReport]] = deque()
+        self._handed_out: list[VenueFill] = []  # every fill advance() returned, for fills()
 
     @property
     def name(self) -> str:
@@ -230,7 +231,13 @@ class SimulatedVenue:
         due: list[VenueReport] = []
         while self._outbox and self._outbox[0][0] <= now_ns:
             due.append(self._outbox.popleft()[1])
+        self._handed_out.extend(report for report in due if isinstance(report, VenueFill))
         return due
+
+    def fills(self) -> list[VenueFill]:
+        """Every fill handed out through ``advance`` since this venue started, oldest first
+        (the record the reconciliation after a Redis memory loss compares with the stream)."""
+        return list(self._handed_out)
 
     def open_orders(self) -> list[RestingOrder]:
         return [
