@@ -58,8 +58,10 @@ def check_config(config: ConfigOption = None) -> None:
     """Validate the configuration and print it resolved."""
     import msgspec
 
+    from quantrail.redact import redact
+
     cfg = load_cli_config(config)
-    console.print_json(msgspec.json.encode(cfg).decode())
+    console.print_json(redact(msgspec.json.encode(cfg).decode()))
 
 
 # -- the ledger: BefDay snapshots, booking fill files, end-of-day reports ---------------------

@@ -50,7 +50,7 @@ def _redis_bus(config: Config) -> Any:
     from quantrail.events.streams import StreamNames
 
     return EventBus(
-        RedisTransport(config.redis.url, config.redis.socket_timeout_s),
+        RedisTransport(config.redis),
         config=config.bus,
         names=StreamNames(config.namespace),
     )

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from quantrail.redact import redact
+
 T = TypeVar("T")
 
 
@@ -26,7 +28,8 @@ class SettingsError(ValueError):
         self.value = value
         self.reason = message
         where = f" in {source}" if source else ""
-        super().__init__(f"{self.label} '{key}'{where}: {message} (value: {value!r})")
+        # A URL's password (redis.url) is never repeated in a message.
+        super().__init__(redact(f"{self.label} '{key}'{where}: {message} (value: {value!r})"))
 
 
 E = TypeVar("E", bound=SettingsError)
