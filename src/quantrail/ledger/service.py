@@ -10,6 +10,10 @@ Subscriptions (group ``ledger``):
 * ``exposure.snapshot``: samples are thinned to the latest one per account per
   ``exposure_interval_s`` (60 s), so the last sample of the day is always kept.
 
+An account with a baseline file in the config gets its day's BefDay snapshot from that file when
+the day first shows up (at start, or with a mode change or exposure sample), not only with its
+first fill: a day without fills still has its end-of-day report.
+
 All database work runs on one worker thread, in order, so the event loop (heartbeats, other
 consumers) never waits on SQL and the store is used by one thread at a time. A database that
 cannot be reached surfaces as a ``TransportError``: the consumer waits and retries the event
@@ -19,6 +23,7 @@ without counting a delivery, so fills are never dead-lettered because PostgreSQL
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +37,8 @@ from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.orders import OrderFill
 from quantrail.events.risk import RiskModeChanged
-from quantrail.ledger.booking import Booked, Booker, fill_from_event
+from quantrail.ledger.befday import ensure_snapshot
+from quantrail.ledger.booking import Booked, Booker, fill_from_event, session_day
 from quantrail.ledger.journal import ExposureSample, ModeChange
 from quantrail.ledger.sql import DatabaseUnavailableError
 from quantrail.ledger.store import LedgerStore
@@ -75,6 +81,7 @@ class LedgerService(Service):
         self._store: LedgerStore | None = None
         self._booker: Booker | None = None
         self._worker: ThreadPoolExecutor | None = None
+        self._days_with_befday: set[tuple[str, dt.date]] = set()
 
     @classmethod
     def from_config(cls, config: Config) -> LedgerService:
@@ -100,6 +107,19 @@ class LedgerService(Service):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
         self._store = await self._in_db(LedgerStore.open, self.store_url)
         self._booker = Booker(self._store, timezone=self.timezone, baseline_files=files)
+        for account in files:
+            await self._ensure_befday(account, self.ctx.now_ns())
+
+    async def _ensure_befday(self, account: str, ts_ns: int) -> None:
+        """The account's BefDay snapshot for the day of ``ts_ns``, from its configured baseline
+        file (audited ``befday.snapshot.auto``), so a day without fills still reports against
+        its real baseline. Accounts without a file are left to their first fill (empty)."""
+        baseline = next((a.baseline for a in self.accounts if a.name == account), None)
+        day = session_day(ts_ns, self.timezone)
+        if baseline is None or (account, day) in self._days_with_befday:
+            return
+        await self._in_db(ensure_snapshot, self.store, account, day, baseline, ts_ns)
+        self._days_with_befday.add((account, day))
 
     async def on_stop(self) -> None:
         if self._store is not None:
@@ -141,6 +161,7 @@ class LedgerService(Service):
     async def on_mode_change(self, event: Event, delivery: Delivery) -> None:
         if not isinstance(event, RiskModeChanged):
             return
+        await self._ensure_befday(event.account, event.ts_event)
         change = ModeChange(event.ts_event, event.mode, event.reason, event.account, event.event_id)
         if await self._in_db(self.store.journal.record_mode_change, change):
             self.counts["mode_changes"] += 1
@@ -148,6 +169,7 @@ class LedgerService(Service):
     async def on_exposure(self, event: Event, delivery: Delivery) -> None:
         if not isinstance(event, ExposureSnapshot):
             return
+        await self._ensure_befday(event.account, event.ts_event)
         sample = exposure_sample(event)
         record = self.store.journal.record_exposure_sample
         if await self._in_db(record, sample, self.exposure_interval_s):
