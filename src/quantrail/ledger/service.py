@@ -110,7 +110,7 @@ class LedgerService(Service):
         for account in files:
             await self._ensure_befday(account, self.ctx.now_ns())
 
-    async def _ensure_befday(self, account: str, ts_ns: int) -> None:
+    async def _ensure_befday(self, account: str | None, ts_ns: int) -> None:
         """The account's BefDay snapshot for the day of ``ts_ns``, from its configured baseline
         file (audited ``befday.snapshot.auto``), so a day without fills still reports against
         its real baseline. Accounts without a file are left to their first fill (empty)."""
