@@ -116,7 +116,7 @@ class LedgerService(Service):
         its real baseline. Accounts without a file are left to their first fill (empty)."""
         baseline = next((a.baseline for a in self.accounts if a.name == account), None)
         day = session_day(ts_ns, self.timezone)
-        if baseline is None or (account, day) in self._days_with_befday:
+        if account is None or baseline is None or (account, day) in self._days_with_befday:
             return
         await self._in_db(ensure_snapshot, self.store, account, day, baseline, ts_ns)
         self._days_with_befday.add((account, day))
