@@ -256,7 +256,7 @@ def dlq_list(
     --since/--until: by when the failed event happened (its ts_event), not when it failed.
     With a time bound, a dead letter whose original has no readable ts_event is left out.
     """
-    from quantrail.ops.inspect import dead_letter_table
+    from quantrail.ops.inspect import print_dead_letters
 
     cfg = load_cli_config(config, redis, namespace)
     window = event_time_window(since, until)
@@ -265,7 +265,7 @@ def dlq_list(
         letters = await bus.dead_letters(count if window.is_open else DLQ_SCAN_LIMIT)
         if not window.is_open:
             letters = [x for x in letters if window.contains_fields(x.original)][:count]
-        console.print(dead_letter_table(letters, await bus.dead_letter_bytes()))
+        print_dead_letters(console, letters, await bus.dead_letter_bytes())
 
     _run(_with_bus(cfg, work))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -57,24 +58,23 @@ def render_entry(console: Console, bus: EventBus, entry: Entry) -> None:
     )
 
 
-def dead_letter_table(letters: list[DeadLetter], held: tuple[int, int] | None = None) -> Table:
-    """The dead letters; ``held`` (count, bytes) of the whole stream goes in the caption."""
-    table = Table(title="dead letters (system.deadletter)")
-    for column in ("dlq id", "stream", "group", "kind", "deliveries", "bytes", "error"):
-        table.add_column(column)
+def print_dead_letters(
+    console: Console, letters: list[DeadLetter], held: tuple[int, int] | None = None
+) -> None:
+    """One line per dead letter, its id first and whole, then its error indented below.
+
+    Not a table: a table squeezes its columns to the terminal and cuts the ids, and an id must
+    be usable as shown (``dlq retry ID``). Lines are printed unwrapped (the terminal may wrap
+    them, never inside the id, which comes first)."""
+    count = f"; the stream holds {held[0]} dead letters, {held[1]:,} bytes" if held else ""
+    say = functools.partial(console.print, soft_wrap=True, highlight=False, markup=False)
+    say(f"dead letters (system.deadletter): {len(letters)} shown{count}")
     for letter in letters:
-        table.add_row(
-            letter.dlq_id,
-            letter.stream,
-            letter.group or "-",
-            letter.kind or "-",
-            str(letter.deliveries),
-            _size(letter),
-            f"{letter.error_type}: {letter.error}"[:120],
+        say(
+            f"{letter.dlq_id}  stream {letter.stream}  group {letter.group or '-'}  "
+            f"kind {letter.kind or '-'}  deliveries {letter.deliveries}  bytes {_size(letter)}"
         )
-    if held is not None:
-        table.caption = f"the stream holds {held[0]} dead letters, {held[1]:,} bytes"
-    return table
+        say(f"    {letter.error_type}: {letter.error}"[:240])
 
 
 def _size(letter: DeadLetter) -> str:
