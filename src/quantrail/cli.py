@@ -55,12 +55,22 @@ def bench_transport(
 
 @app.command("config")
 def check_config(config: ConfigOption = None) -> None:
-    """Validate the configuration and print it resolved."""
+    """Validate the configuration (all that `up` checks, every error at once) and print it
+    resolved."""
     import msgspec
 
+    from quantrail.config_check import check_config
     from quantrail.redact import redact
 
     cfg = load_cli_config(config)
+    default = Path("quantrail.yaml")
+    problems = check_config(cfg, str(config or (default if default.exists() else "")))
+    if problems:
+        for problem in problems:
+            err_console.print(
+                f"[red]invalid configuration:[/red] {problem}", soft_wrap=True, highlight=False
+            )
+        raise typer.Exit(2)
     console.print_json(redact(msgspec.json.encode(cfg).decode()))
 
 

@@ -33,7 +33,9 @@ def load_cli_config(
     try:
         config = load_config(path)
     except ConfigError as exc:
-        err_console.print(f"[red]invalid configuration:[/red] {exc}")
+        err_console.print(
+            f"[red]invalid configuration:[/red] {exc}", soft_wrap=True, highlight=False
+        )
         raise typer.Exit(2) from None
     overrides: dict[str, Any] = {}
     if redis:

@@ -278,14 +278,21 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     if path is not None:
         source = str(path)
         raw = _read_yaml(Path(path))
+    from_env: dict[str, str] = {}
     for var, key_path in ENV_OVERRIDES.items():
         if var in env:
             _set_path(raw, key_path, env[var])
-    return config_from_mapping(raw, source)
+            from_env[".".join(key_path)] = f"environment variable {var}"
+    return config_from_mapping(raw, source, from_env)
 
 
-def config_from_mapping(raw: Mapping[str, Any], source: str = "") -> Config:
-    return convert_settings(raw, Config, ConfigError, source)
+def config_from_mapping(
+    raw: Mapping[str, Any], source: str = "", from_env: Mapping[str, str] | None = None
+) -> Config:
+    """``raw`` as a Config; ``from_env`` names the variable behind each overridden key, so an
+    error in it blames the variable, not the file."""
+    env_keys = dict(from_env or {})
+    return convert_settings(raw, Config, ConfigError, source, lambda key: env_keys.get(key, source))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
