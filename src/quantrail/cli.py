@@ -9,11 +9,21 @@ from typing import Annotated, Any
 
 import typer
 
-from quantrail import cli_audit, cli_bus, cli_killswitch, cli_trace
+from quantrail import cli_audit, cli_bus, cli_errors, cli_killswitch, cli_trace
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, cls=cli_errors.QuantrailGroup,
+    pretty_exceptions_show_locals=False,  # a traceback (--debug) must not print a password
+)  # fmt: skip
+
+
+@app.callback()
+def _root(debug: cli_errors.DebugOption = False) -> None:
+    """An error ends in one line (exit 2 for bad input); --debug shows the traceback."""
+
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures as ratios to a baseline).")
 app.add_typer(cli_bus.dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
@@ -59,18 +69,9 @@ def check_config(config: ConfigOption = None) -> None:
     resolved."""
     import msgspec
 
-    from quantrail.config_check import check_config
     from quantrail.redact import redact
 
-    cfg = load_cli_config(config)
-    default = Path("quantrail.yaml")
-    problems = check_config(cfg, str(config or (default if default.exists() else "")))
-    if problems:
-        for problem in problems:
-            err_console.print(
-                f"[red]invalid configuration:[/red] {problem}", soft_wrap=True, highlight=False
-            )
-        raise typer.Exit(2)
+    cfg = load_cli_config(config, checked=True)
     console.print_json(redact(msgspec.json.encode(cfg).decode()))
 
 

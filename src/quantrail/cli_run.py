@@ -19,7 +19,7 @@ console = Console()
 def demo(
     seed: Annotated[int, typer.Option(help="random seed: same seed, same day")] = 7,
     core: Annotated[bool, typer.Option("--core", help="the event-core demo instead")] = False,
-    symbols: Annotated[int, typer.Option(help="symbols in the synthetic market")] = 24,
+    symbols: Annotated[int, typer.Option(min=6, help="symbols in the synthetic market")] = 24,
 ) -> None:
     """Play a simulated trading day on the in-process bus (no Redis needed)."""
     if core:
@@ -126,7 +126,7 @@ def _serve(
     from quantrail.runtime.logs import setup_logging
     from quantrail.runtime.runner import ServiceRunner
 
-    config = load_cli_config(config_path, redis)
+    config = load_cli_config(config_path, redis, checked=True)  # stops on what would fail
     setup_logging(config.log.level, config.log.format)
     clock = WallClock()
 
