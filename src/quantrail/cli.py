@@ -190,12 +190,14 @@ def report_eod(
 
     from quantrail.ledger import commands
     from quantrail.ledger.report import report_eod as build
+    from quantrail.risk.rules import load_risk_rules
 
     cfg = load_cli_config(config)
     with _ledger(cfg, db) as store:
         day = commands.parse_day(date, cfg.session.timezone, time.time_ns())
+        limits = commands.exposure_limits(load_risk_rules(cfg.risk.rules))
         report = build(store, account, day, dual, marks=_marks(marks),
-                       timezone=cfg.session.timezone)  # fmt: skip
+                       timezone=cfg.session.timezone, limits=limits)  # fmt: skip
         text = commands.render(report, fmt)
     if out is None:
         typer.echo(text, nl=False)

@@ -22,6 +22,8 @@ from quantrail.ledger.booking import Booker, FileFill, FillFileError, read_fill_
 from quantrail.ledger.books import BefDaySnapshot, LedgerInputError
 from quantrail.ledger.report import EodReport
 from quantrail.ledger.store import LedgerStore, SnapshotOutcome, SnapshotStatus
+from quantrail.risk.rules import RiskRules
+from quantrail.vocab import Phase
 
 FORMATS = ("json", "csv", "html")
 
@@ -174,6 +176,17 @@ def _snapshots_for(
         ensure_snapshot(store, account, day, baseline, ts_ns)
         taken.append((account, day, baseline))
     return tuple(taken)
+
+
+def exposure_limits(rules: RiskRules) -> tuple[tuple[str, Decimal], ...]:
+    """The gross limits the EOD exposure chart draws: the hard cap, MID's soft de-risk level
+    and the close (overnight) limit."""
+    mid = rules.phases.get(Phase.MID)
+    soft = mid.derisk_level_pct if mid is not None and mid.allow_derisk else None
+    limits = [("hard cap", rules.hard_cap_pct), ("close limit", rules.close_limit_pct)]
+    if soft is not None and soft not in (rules.hard_cap_pct, rules.close_limit_pct):
+        limits.insert(1, ("soft de-risk", soft))
+    return tuple(limits)
 
 
 def render(report: EodReport, fmt: str) -> str:

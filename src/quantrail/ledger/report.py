@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -109,10 +109,16 @@ class EodReport:
     pnl_points: tuple[PnlPoint, ...] = ()
     exposure: tuple[ExposureSample, ...] = ()
     mode_changes: tuple[ModeChange, ...] = ()
+    limits: tuple[tuple[str, Decimal], ...] = ()  # gross % limits drawn on the exposure chart
 
     @property
     def unrealized(self) -> Decimal:
         return self.unrealized_baseline + self.unrealized_intraday
+
+    @property
+    def total_pnl(self) -> Decimal:
+        """Net realized plus unrealized: again the sum of the rounded figures shown."""
+        return self.net_realized + cents(self.unrealized)
 
     @property
     def net_realized(self) -> Decimal:
@@ -164,8 +170,10 @@ def report_eod(
     *,
     marks: Mapping[str, Decimal] | None = None,
     timezone: str = "America/New_York",
+    limits: Sequence[tuple[str, Decimal]] = (),
 ) -> EodReport:
-    """The report of ``account`` on ``day`` from the store; ``marks`` are closing prices."""
+    """The report of ``account`` on ``day`` from the store; ``marks`` are closing prices;
+    ``limits`` (label, gross %) are drawn on the exposure chart."""
     stored = store.read_day(account, day)
     books = _replayed(stored)
     reconcile_day(stored, books)
@@ -173,7 +181,9 @@ def report_eod(
     since, until = day_window(day, timezone)
     exposure = store.journal.exposure_samples(account, since, until)
     modes = store.journal.mode_changes(account, since, until, with_global=True)
-    return replace(report, exposure=tuple(exposure), mode_changes=tuple(modes))
+    return replace(
+        report, exposure=tuple(exposure), mode_changes=tuple(modes), limits=tuple(limits)
+    )
 
 
 def build_report(
