@@ -177,7 +177,8 @@ def report_eod(
     stored = store.read_day(account, day)
     books = _replayed(stored)
     reconcile_day(stored, books)
-    report = build_report(books, marks, timezone=timezone, dual=dual)
+    live = {m.symbol: (m.ts_ns, m.price) for m in store.live_marks.for_day(day).values()}
+    report = build_report(books, marks, timezone=timezone, dual=dual, live=live)
     since, until = day_window(day, timezone)
     exposure = store.journal.exposure_samples(account, since, until)
     modes = store.journal.mode_changes(account, since, until, with_global=True)
@@ -192,9 +193,11 @@ def build_report(
     *,
     timezone: str = "America/New_York",
     dual: bool = False,
+    live: Mapping[str, tuple[int, Decimal]] | None = None,
 ) -> EodReport:
-    """The report's figures from an account-day's books (no journal: no exposure, no modes)."""
-    chosen = closing_marks(books, marks)
+    """The report's figures from an account-day's books (no journal: no exposure, no modes);
+    ``live``: the day's last quote per symbol (ts_ns, mid)."""
+    chosen = closing_marks(books, marks, live)
     totals = books.totals()
     unrealized = books.unrealized({symbol: mark.price for symbol, mark in chosen.items()})
     return EodReport(

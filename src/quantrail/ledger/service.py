@@ -7,6 +7,9 @@ Subscriptions (group ``ledger``):
   store already has is acked without booking. The books of an account-day live in memory and
   are reloaded from the store (``load_day``) after a restart or a failed write.
 * ``risk.mode``: every ``RiskModeChanged`` is stored (once per event id).
+* ``market.quote``: the latest quote mid per symbol and day is kept as its live mark
+  (``live_marks``; written at most once a minute per symbol, the rest by a timer and at stop),
+  so the EOD report marks open positions at the market, not the prior close.
 * ``exposure.snapshot``: samples are thinned to the latest one per account per
   ``exposure_interval_s`` (60 s), so the last sample of the day is always kept.
 
@@ -35,22 +38,26 @@ from quantrail.bus.transport import TransportError
 from quantrail.config import AccountConfig, Config
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
+from quantrail.events.market import QuoteUpdated
 from quantrail.events.orders import OrderFill
 from quantrail.events.risk import RiskModeChanged
 from quantrail.ledger.befday import ensure_snapshot
 from quantrail.ledger.booking import Booked, Booker, fill_from_event, session_day
 from quantrail.ledger.journal import ExposureSample, ModeChange
+from quantrail.ledger.live_marks import LiveMark, quote_mid
 from quantrail.ledger.sql import DatabaseUnavailableError
 from quantrail.ledger.store import LedgerStore
 from quantrail.money import to_money
 from quantrail.risk.baseline import load_baseline
-from quantrail.runtime.service import Service, Subscription
+from quantrail.runtime.service import Service, Subscription, Timer
 
 T = TypeVar("T")
 
 ORDERS_STREAM = "trades.order"
 MODE_STREAM = "risk.mode"
 EXPOSURE_STREAM = "exposure.snapshot"
+QUOTE_STREAM = "market.quote"
+MARK_INTERVAL_NS = 60 * 1_000_000_000
 
 
 class StoreUnavailableError(TransportError):
@@ -82,6 +89,11 @@ class LedgerService(Service):
         self._booker: Booker | None = None
         self._worker: ThreadPoolExecutor | None = None
         self._days_with_befday: set[tuple[str, dt.date]] = set()
+        self.quotes_seen = 0
+        # Live marks: the latest quote mid per symbol, written at most once per symbol per
+        # MARK_INTERVAL_NS of event time, the rest by the timer and at stop (nothing is lost).
+        self._marks_pending: dict[str, LiveMark] = {}
+        self._marks_written_ns: dict[str, int] = {}
 
     @classmethod
     def from_config(cls, config: Config) -> LedgerService:
@@ -92,7 +104,11 @@ class LedgerService(Service):
             Subscription(streams=[ORDERS_STREAM], handler=self.on_order_event, name="fills"),
             Subscription(streams=[MODE_STREAM], handler=self.on_mode_change, name="modes"),
             Subscription(streams=[EXPOSURE_STREAM], handler=self.on_exposure, name="exposure"),
+            Subscription(streams=[QUOTE_STREAM], handler=self.on_quote, name="marks"),
         ]
+
+    def timers(self) -> list[Timer]:
+        return [Timer(MARK_INTERVAL_NS / 1e9, self.flush_marks, "live-marks")]
 
     async def on_start(self) -> None:
         """Open the store (migrating it) and check every configured baseline file reads.
@@ -123,6 +139,7 @@ class LedgerService(Service):
 
     async def on_stop(self) -> None:
         if self._store is not None:
+            await self.flush_marks()
             await self._in_db(self._store.close)
         if self._worker is not None:
             self._worker.shutdown(wait=True)
@@ -174,6 +191,31 @@ class LedgerService(Service):
         record = self.store.journal.record_exposure_sample
         if await self._in_db(record, sample, self.exposure_interval_s):
             self.counts["exposure_samples"] += 1
+
+    async def on_quote(self, event: Event, delivery: Delivery) -> None:
+        """Keep the quote's mid as the symbol's latest live mark (the EOD report's mark)."""
+        if not isinstance(event, QuoteUpdated):
+            return
+        mid = quote_mid(event.bid, event.ask)
+        if mid is None:
+            return
+        self.quotes_seen += 1
+        held = self._marks_pending.get(event.symbol)
+        if held is None or event.ts_event >= held.ts_ns:
+            self._marks_pending[event.symbol] = LiveMark(event.symbol, event.ts_event, mid)
+        written = self._marks_written_ns.get(event.symbol)
+        if written is None or event.ts_event - written >= MARK_INTERVAL_NS:
+            await self.flush_marks([event.symbol])
+
+    async def flush_marks(self, symbols: Sequence[str] | None = None) -> None:
+        """Write the pending live marks (of ``symbols``, else all) to the store."""
+        for symbol in list(symbols if symbols is not None else self._marks_pending):
+            mark = self._marks_pending.pop(symbol, None)
+            if mark is None:
+                continue
+            day = session_day(mark.ts_ns, self.timezone)
+            await self._in_db(self.store.live_marks.record, day, mark)
+            self._marks_written_ns[symbol] = mark.ts_ns
 
     def health(self) -> dict[str, object]:
         return dict(self.counts)
