@@ -39,7 +39,7 @@ app.command()(cli_bus.publish)
 
 @app.command()
 def schema(
-    out: Annotated[Path, typer.Option(help="directory for the JSON Schemas")] = Path("schemas"),
+    out: Annotated[Path, typer.Option(help="directory to write the JSON Schemas into")],
 ) -> None:
     """Write a JSON Schema per event kind (and index.json)."""
     from quantrail.events.schema import write_schemas
