@@ -1,4 +1,4 @@
-"""The ``quantrail`` command. Each verb is thin: the work lives in the package's modules."""
+"""The ``quantrail`` command: the verbs, registered here (the work lives in the packages)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ from quantrail import cli_audit, cli_bus, cli_errors, cli_killswitch, cli_trace
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
+USER_HELP = (
+    "quantrail: trading and risk services on Redis Streams. Try `quantrail demo` for a simulated"
+    " day; `quantrail COMMAND --help` describes each command."
+)
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help=__doc__, cls=cli_errors.QuantrailGroup,
+    no_args_is_help=True, add_completion=False, help=USER_HELP, cls=cli_errors.QuantrailGroup,
     pretty_exceptions_show_locals=False,  # a traceback (--debug) must not print a password
 )  # fmt: skip
 

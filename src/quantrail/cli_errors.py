@@ -23,7 +23,14 @@ DebugOption = Annotated[
 
 
 class QuantrailGroup(TyperGroup):
-    """The top-level group: turns an escaping exception into one line and an exit code."""
+    """The top-level group: turns an escaping exception into one line and an exit code, and
+    gives shared options their description where a verb left it out (``cli_help``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from quantrail.cli_help import describe_options
+
+        super().__init__(*args, **kwargs)
+        describe_options(self)
 
     def invoke(self, ctx: Any) -> Any:
         try:
