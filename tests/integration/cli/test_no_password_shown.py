@@ -44,6 +44,16 @@ def test_a_wrong_password_in_the_url_is_not_shown(
     assert "quantrail-ops:***@127.0.0.1" in out
 
 
+def test_a_service_with_a_wrong_password_stops_in_one_line_without_it(
+    acl_server: RedisServer,  # noqa: F811
+) -> None:
+    url = f"redis://quantrail-engine:{WRONG}@127.0.0.1:{acl_server.port}/0"
+    code, out = run(["service", "engine", "--redis", url])
+    assert code == 1, out
+    assert WRONG not in out
+    assert "error: cannot reach Redis" in out and "quantrail-engine:***@" in out
+
+
 def test_a_wrong_password_from_the_variable_is_not_shown(
     acl_server: RedisServer,  # noqa: F811
 ) -> None:
