@@ -1,4 +1,4 @@
-"""The ``quantrail`` command. Each verb is thin: the work lives in the package's modules."""
+"""The ``quantrail`` command: the verbs, registered here (the work lives in the packages)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,25 @@ from typing import Annotated, Any
 
 import typer
 
-from quantrail import cli_audit, cli_bench_venue, cli_bus, cli_killswitch, cli_trace
+from quantrail import cli_audit, cli_bench_venue, cli_bus, cli_errors, cli_killswitch, cli_trace
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+USER_HELP = (
+    "quantrail: trading and risk services on Redis Streams. Try `quantrail demo` for a simulated"
+    " day; `quantrail COMMAND --help` describes each command."
+)
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=USER_HELP, cls=cli_errors.QuantrailGroup,
+    pretty_exceptions_show_locals=False,  # a traceback (--debug) must not print a password
+)  # fmt: skip
+
+
+@app.callback()
+def _root(debug: cli_errors.DebugOption = False) -> None:
+    """An error ends in one line (exit 2 for bad input); --debug shows the traceback."""
+
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures as ratios to a baseline).")
 app.add_typer(cli_bus.dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
@@ -29,7 +43,7 @@ app.command()(cli_bus.publish)
 
 @app.command()
 def schema(
-    out: Annotated[Path, typer.Option(help="directory for the JSON Schemas")] = Path("schemas"),
+    out: Annotated[Path, typer.Option(help="directory to write the JSON Schemas into")],
 ) -> None:
     """Write a JSON Schema per event kind (and index.json)."""
     from quantrail.events.schema import write_schemas
@@ -58,11 +72,14 @@ bench_app.command("venue")(cli_bench_venue.bench_venue)
 
 @app.command("config")
 def check_config(config: ConfigOption = None) -> None:
-    """Validate the configuration and print it resolved."""
+    """Validate the configuration (all that `up` checks, every error at once) and print it
+    resolved."""
     import msgspec
 
-    cfg = load_cli_config(config)
-    console.print_json(msgspec.json.encode(cfg).decode())
+    from quantrail.redact import redact
+
+    cfg = load_cli_config(config, checked=True)
+    console.print_json(redact(msgspec.json.encode(cfg).decode()))
 
 
 # -- the ledger: BefDay snapshots, booking fill files, end-of-day reports ---------------------
@@ -180,12 +197,14 @@ def report_eod(
 
     from quantrail.ledger import commands
     from quantrail.ledger.report import report_eod as build
+    from quantrail.risk.rules import load_risk_rules
 
     cfg = load_cli_config(config)
     with _ledger(cfg, db) as store:
         day = commands.parse_day(date, cfg.session.timezone, time.time_ns())
+        limits = commands.exposure_limits(load_risk_rules(cfg.risk.rules))
         report = build(store, account, day, dual, marks=_marks(marks),
-                       timezone=cfg.session.timezone)  # fmt: skip
+                       timezone=cfg.session.timezone, limits=limits)  # fmt: skip
         text = commands.render(report, fmt)
     if out is None:
         typer.echo(text, nl=False)

@@ -33,6 +33,9 @@ T = TypeVar("T")
 
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, retry, drop.")
 
+JsonOutputOption = Annotated[
+    bool, typer.Option("--json", help="print each event as raw JSON (one line) instead")
+]
 DeadLetterIds = Annotated[list[str] | None, typer.Argument(help="dead-letter ids")]
 AllOption = Annotated[bool, typer.Option("--all", help="every dead letter")]
 DLQ_SCAN_LIMIT = 100_000
@@ -50,7 +53,7 @@ def _redis_bus(config: Config) -> Any:
     from quantrail.events.streams import StreamNames
 
     return EventBus(
-        RedisTransport(config.redis.url, config.redis.socket_timeout_s),
+        RedisTransport(config.redis),
         config=config.bus,
         names=StreamNames(config.namespace),
     )
@@ -87,11 +90,12 @@ def tail(
     stream: Annotated[str, typer.Argument(help="logical stream, e.g. trades.order")],
     from_start: Annotated[bool, typer.Option("--from-start", help="show history first")] = False,
     limit: Annotated[int, typer.Option(help="stop after N entries (0 = run until Ctrl-C)")] = 0,
+    raw: JsonOutputOption = False,
     config: ConfigOption = None,
     redis: RedisOption = None,
     namespace: NamespaceOption = None,
 ) -> None:
-    """Follow a stream live, pretty-printed."""
+    """Follow a stream live: one line per event (exchange time, kind, its fields)."""
     from quantrail.ops.inspect import render_entry
 
     cfg = load_cli_config(config, redis, namespace)
@@ -103,7 +107,7 @@ def tail(
         while limit == 0 or shown < limit:
             entries = await bus.transport.read({key: position}, 100, 1000)
             for entry in entries:
-                render_entry(console, bus, entry)
+                render_entry(console, bus, entry, timezone=cfg.session.timezone, raw=raw)
                 position = entry.entry_id
                 shown += 1
                 if limit and shown >= limit:
@@ -171,6 +175,7 @@ def replay(
     into: Annotated[
         str | None, typer.Option(help="republish into this namespace instead of printing")
     ] = None,
+    raw: JsonOutputOption = False,
     config: ConfigOption = None,
     redis: RedisOption = None,
     namespace: NamespaceOption = None,
@@ -200,7 +205,9 @@ def replay(
             else:
                 from quantrail.bus.transport import Entry
 
-                render_entry(console, bus, Entry(stream, "-", bus.codec.to_fields(event)))
+                fields = bus.codec.to_fields(event)
+                render_entry(console, bus, Entry(stream, "-", fields),
+                             timezone=cfg.session.timezone, raw=raw)  # fmt: skip
 
         try:
             result = await replay_stream(
@@ -256,7 +263,7 @@ def dlq_list(
     --since/--until: by when the failed event happened (its ts_event), not when it failed.
     With a time bound, a dead letter whose original has no readable ts_event is left out.
     """
-    from quantrail.ops.inspect import dead_letter_table
+    from quantrail.ops.inspect import print_dead_letters
 
     cfg = load_cli_config(config, redis, namespace)
     window = event_time_window(since, until)
@@ -265,7 +272,7 @@ def dlq_list(
         letters = await bus.dead_letters(count if window.is_open else DLQ_SCAN_LIMIT)
         if not window.is_open:
             letters = [x for x in letters if window.contains_fields(x.original)][:count]
-        console.print(dead_letter_table(letters, await bus.dead_letter_bytes()))
+        print_dead_letters(console, letters, await bus.dead_letter_bytes())
 
     _run(_with_bus(cfg, work))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from quantrail.config import Config, ConfigError, load_config
+from quantrail.config import DEFAULT_CONFIG_FILE, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from quantrail.bus.replay import TimeWindow
@@ -27,20 +27,41 @@ NamespaceOption = Annotated[
 
 
 def load_cli_config(
-    path: Path | None, redis: str | None = None, namespace: str | None = None
+    path: Path | None,
+    redis: str | None = None,
+    namespace: str | None = None,
+    *,
+    checked: bool = False,
 ) -> Config:
-    """Load the config, or stop with the key named (exit 2)."""
+    """Load the config, or stop with the key named (exit 2). ``checked``: also everything
+    ``up`` would refuse (``config_check``), every problem listed at once."""
     try:
         config = load_config(path)
     except ConfigError as exc:
-        err_console.print(f"[red]invalid configuration:[/red] {exc}")
-        raise typer.Exit(2) from None
+        stop_on_config_errors(exc.errors)
     overrides: dict[str, Any] = {}
     if redis:
         overrides = {"redis": {"url": redis}, "bus": {"transport": "redis"}}
     if namespace is not None:
         overrides["namespace"] = namespace
-    return with_overrides(config, overrides) if overrides else config
+    config = with_overrides(config, overrides) if overrides else config
+    if checked:
+        from quantrail.config_check import check_config
+
+        default = Path(DEFAULT_CONFIG_FILE)
+        problems = check_config(config, str(path or (default if default.exists() else "")))
+        if problems:
+            stop_on_config_errors(problems)
+    return config
+
+
+def stop_on_config_errors(errors: list[Any]) -> NoReturn:
+    """Print each problem on a line of its own (never wrapped mid-word) and exit 2."""
+    for error in errors:
+        err_console.print(
+            f"[red]invalid configuration:[/red] {error}", soft_wrap=True, highlight=False
+        )
+    raise typer.Exit(2)
 
 
 def with_overrides(config: Config, overrides: dict[str, Any]) -> Config:

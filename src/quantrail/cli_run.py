@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from quantrail.ops.service_names import SERVICE_NAMES
 
@@ -19,7 +18,7 @@ console = Console()
 def demo(
     seed: Annotated[int, typer.Option(help="random seed: same seed, same day")] = 7,
     core: Annotated[bool, typer.Option("--core", help="the event-core demo instead")] = False,
-    symbols: Annotated[int, typer.Option(help="symbols in the synthetic market")] = 24,
+    symbols: Annotated[int, typer.Option(min=6, help="symbols in the synthetic market")] = 24,
 ) -> None:
     """Play a simulated trading day on the in-process bus (no Redis needed)."""
     if core:
@@ -39,68 +38,10 @@ def demo(
             progress.update(task, completed=step, total=steps)
 
         summary = asyncio.run(run_demo_day(DemoOptions(seed=seed, symbols=symbols), on_step))
-    _render_day(summary)
+    from quantrail.ops.demo_render import render_day
+
+    render_day(console, summary)
     raise typer.Exit(0 if summary.flat_enough and summary.accounted else 1)
-
-
-def _render_day(summary: object) -> None:
-    from quantrail.ops.demo_day import DemoSummary
-    from quantrail.session.phases import exchange_time
-
-    assert isinstance(summary, DemoSummary)
-    modes = Table(title=f"mode changes on {summary.day} (HAMMER)")
-    # No "from" column: the row above says it, and 80 columns then fit every mode and reason.
-    for column in ("New York", "mode", "reason", "gross %"):
-        modes.add_column(column, no_wrap=True)
-    for change in summary.mode_changes:
-        gross = change.inputs.get("gross_pct", "")
-        modes.add_row(
-            exchange_time(change.ts_event, "America/New_York").strftime("%H:%M:%S"),
-            change.mode.value, change.reason, f"{float(gross):.2f}" if gross else "-",
-        )  # fmt: skip
-    console.print(modes)
-    orders = Table(title="orders")
-    orders.add_column("what")
-    orders.add_column("count", justify="right")
-    orders.add_row("de-risk intents", str(summary.intents))
-    for status, count in sorted(summary.order_status.items()):
-        orders.add_row(f"  orders ending {status}", str(count))
-    orders.add_row("fills", str(summary.fills))
-    orders.add_row("fees", f"{summary.fees:.2f}")
-    console.print(orders)
-    opening = f"{summary.open_gross_pct:.2f}%" if summary.open_gross_pct is not None else "-"
-    closing = f"{summary.close_gross_pct:.2f}%" if summary.close_gross_pct is not None else "-"
-    console.print(f"gross exposure at the open {opening}, at the close {closing}")
-    ok = "[green]yes[/green]"
-    no = "[red]no[/red]"
-    console.print(f"at or under 100% at the close: {ok if summary.flat_enough else no}")
-    accounted = ok if summary.accounted else f"{no}: {', '.join(summary.unaccounted[:5])}"
-    console.print(f"every de-risk intent accounted for: {accounted}")
-    _render_strategy(summary.strategy)
-
-
-def _render_strategy(strategy: object) -> None:
-    """The breakout desk: the risk kernel's decisions by reason, its trades, both days' P&L."""
-    from quantrail.ops.demo_strategy import STRATEGY_ACCOUNT, StrategySummary
-
-    assert isinstance(strategy, StrategySummary)
-    kernel = Table(title=f"breakout ({STRATEGY_ACCOUNT}): the risk kernel's decisions")
-    kernel.add_column("decision")
-    kernel.add_column("count", justify="right")
-    kernel.add_row("advisories", str(strategy.signals))
-    for decision, count in sorted(strategy.decisions.items()):
-        kernel.add_row(decision, str(count))
-    for reason, count in strategy.vetoes.most_common():
-        kernel.add_row(f"  vetoed {reason}", str(count))
-    console.print(kernel)
-    exits = ", ".join(f"{reason} {count}" for reason, count in sorted(strategy.exits.items()))
-    console.print(
-        f"positions opened {strategy.opened}, closed {strategy.closed}"
-        + (f" ({exits})" if exits else "")
-        + f"; realized P&L {strategy.realized_pnl:,.2f} USD before {strategy.fees:,.2f} USD fees"
-    )
-    for account, (usd, pct) in sorted(strategy.daily_pnl.items()):
-        console.print(f"day's P&L {account}: {usd:,.2f} USD ({pct:+.3f}% of equity)")
 
 
 def scenario_run(
@@ -152,7 +93,7 @@ def _serve(
     from quantrail.runtime.logs import setup_logging
     from quantrail.runtime.runner import ServiceRunner
 
-    config = load_cli_config(config_path, redis)
+    config = load_cli_config(config_path, redis, checked=True)  # stops on what would fail
     setup_logging(config.log.level, config.log.format)
     clock = WallClock()
 

@@ -35,6 +35,8 @@ from quantrail.strategy.config import (
 
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "QUANTRAIL_REDIS_URL": ("redis", "url"),
+    "QUANTRAIL_REDIS_USERNAME": ("redis", "username"),
+    "QUANTRAIL_REDIS_PASSWORD_FILE": ("redis", "password_file"),
     "QUANTRAIL_NAMESPACE": ("namespace",),
     "QUANTRAIL_DB_URL": ("db", "url"),
     "QUANTRAIL_TRANSPORT": ("bus", "transport"),
@@ -52,10 +54,31 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     pass
 
 
+class RedisTlsConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """TLS for a ``rediss://`` URL: the CA that signed the server, and a client certificate
+    when the server asks for one (``tls-auth-clients yes``). See docs/security.md."""
+
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    check_hostname: bool = True
+
+    def __post_init__(self) -> None:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file: cert_file and key_file go together")
+
+
 class RedisConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Where Redis is and how to log in. The password is never needed in this file: it is read
+    from the variable ``password_env`` names or from ``password_file`` (docs/security.md)."""
+
     url: str = "redis://127.0.0.1:6379/0"
     socket_timeout_s: float = 10.0
     reconnect_backoff_ms: list[int] = msgspec.field(default_factory=lambda: [100, 500, 2000, 5000])
+    username: str | None = None  # an ACL user, e.g. quantrail-engine
+    password_env: str = "QUANTRAIL_REDIS_PASSWORD"
+    password_file: str | None = None
+    tls: RedisTlsConfig = RedisTlsConfig()
 
 
 class Retention(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -255,14 +278,21 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     if path is not None:
         source = str(path)
         raw = _read_yaml(Path(path))
+    from_env: dict[str, str] = {}
     for var, key_path in ENV_OVERRIDES.items():
         if var in env:
             _set_path(raw, key_path, env[var])
-    return config_from_mapping(raw, source)
+            from_env[".".join(key_path)] = f"environment variable {var}"
+    return config_from_mapping(raw, source, from_env)
 
 
-def config_from_mapping(raw: Mapping[str, Any], source: str = "") -> Config:
-    return convert_settings(raw, Config, ConfigError, source)
+def config_from_mapping(
+    raw: Mapping[str, Any], source: str = "", from_env: Mapping[str, str] | None = None
+) -> Config:
+    """``raw`` as a Config; ``from_env`` names the variable behind each overridden key, so an
+    error in it blames the variable, not the file."""
+    env_keys = dict(from_env or {})
+    return convert_settings(raw, Config, ConfigError, source, lambda key: env_keys.get(key, source))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

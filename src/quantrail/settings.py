@@ -8,12 +8,17 @@ msgspec reports where conversion failed as a path (``$.bus.consumer.batch_size``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import msgspec
 
+from quantrail.redact import redact
+
 T = TypeVar("T")
+
+
+E = TypeVar("E", bound="SettingsError")
 
 
 class SettingsError(ValueError):
@@ -25,11 +30,27 @@ class SettingsError(ValueError):
         self.key = key
         self.value = value
         self.reason = message
-        where = f" in {source}" if source else ""
-        super().__init__(f"{self.label} '{key}'{where}: {message} (value: {value!r})")
+        self.source = source
+        self.errors: list[SettingsError] = [self]
+        # An environment variable is where the value came *from*; a file is where it is *in*.
+        where = (
+            f" {'from' if source.startswith('environment') else 'in'} {source}" if source else ""
+        )
+        # A URL's password (redis.url) is never repeated in a message.
+        super().__init__(redact(f"{self.label} '{key}'{where}: {message} (value: {value!r})"))
 
+    @classmethod
+    def combine(cls: type[E], errors: list[E]) -> E:
+        """One error that carries several (``.errors``): its message has one line each."""
+        if len(errors) == 1:
+            return errors[0]
+        first = errors[0]
+        combined = cls(first.key, first.reason, first.value, first.source)
+        combined.errors = list(errors)
+        lines = "\n".join(f"  {error}" for error in errors)
+        combined.args = (f"{len(errors)} problems:\n{lines}",)
+        return combined
 
-E = TypeVar("E", bound=SettingsError)
 
 _AT_PATH = re.compile(r" - at `\$([^`]*)`$")
 _AT_KEY = re.compile(r" - at `key` in `\$([^`]*)`$")
@@ -39,12 +60,24 @@ _UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
 
 
-def convert_settings(raw: Mapping[str, Any], root: type[T], error: type[E], source: str = "") -> T:
-    """Convert a loose mapping (parsed YAML) into ``root``, or raise ``error`` naming the key."""
+def convert_settings(
+    raw: Mapping[str, Any],
+    root: type[T],
+    error: type[E],
+    source: str = "",
+    source_of: Callable[[str], str] | None = None,
+) -> T:
+    """Convert a loose mapping (parsed YAML) into ``root``, or raise ``error`` naming the key;
+    with several errors, one ``error`` carrying them all (``.errors``), each naming its key and
+    where it came from (``source_of(key)``, else ``source``)."""
+    from quantrail.settings_errors import collect_errors
+
     try:
         return msgspec.convert(raw, root, strict=False)
     except msgspec.ValidationError as exc:
-        raise explain(str(exc), raw, root, error, source) from None
+        first = explain(str(exc), raw, root, error, source)
+        found = collect_errors(raw, root, error, source_of or (lambda _key: source))
+        raise error.combine(found or [first]) from None
 
 
 def explain(

@@ -223,18 +223,21 @@ class ConsumerBase:
         group = delivery.group or ""
         retention = await self._retrying(self._dlq_retention.retention)
         # NoGroupError: the dead letter is written; the group (and its pending list) is gone.
+        dlq_id = "?"  # the group vanished with the write: the letter is there, its id unknown
         with contextlib.suppress(NoGroupError):
-            await self._retrying(
+            dlq_id = await self._retrying(
                 lambda: self._transport.dead_letter(
                     entry.stream, group, entry.entry_id, self._dlq_key, fields, retention
                 )
             )
         self.stats.dead_lettered += 1
         error_type, message = describe_error(error)
+        # The dead letter's id first: it is what `quantrail dlq retry/drop` take.
         log.error(
-            "dead-lettered %s after %d deliveries: %s: %s",
+            "dead-lettered entry %s after %d deliveries as dead letter %s: %s: %s",
             entry.entry_id,
             deliveries,
+            dlq_id,
             error_type,
             message,
             extra={"consumer": self.name, "stream": entry.stream},

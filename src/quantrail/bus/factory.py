@@ -14,7 +14,7 @@ def make_transport(config: Config, clock: Clock | None = None) -> Transport:
     if config.bus.transport == "redis":
         from quantrail.bus.redis import RedisTransport
 
-        return RedisTransport(config.redis.url, config.redis.socket_timeout_s)
+        return RedisTransport(config.redis)
     now = (clock or WallClock()).now_ns
     return MemoryTransport(now_ns=now, mark_capacity=config.bus.consumer.idempotency_lru_size)
 

@@ -16,6 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+from quantrail.bus.redis_connect import redis_client
 from quantrail.bus.transport import (
     ConsumerInfo,
     Entry,
@@ -26,7 +27,8 @@ from quantrail.bus.transport import (
     Transport,
     TransportError,
 )
-from quantrail.config import Retention
+from quantrail.config import RedisConfig, Retention
+from quantrail.redact import redact
 
 _CONNECTION_ERRORS = (
     redis_errors.ConnectionError,
@@ -38,16 +40,15 @@ _CONNECTION_ERRORS = (
 
 
 class RedisTransport(Transport):
-    def __init__(self, url: str, socket_timeout_s: float = 10.0) -> None:
-        self.url = url
-        # Typed as Any: redis-py's stubs disagree with its bytes replies (decode_responses=False).
-        self._client: Any = aioredis.Redis.from_url(
-            url,
-            decode_responses=False,
-            socket_timeout=socket_timeout_s,
-            socket_connect_timeout=min(socket_timeout_s, 5.0),
-            health_check_interval=15,
-        )
+    def __init__(self, url: str | RedisConfig, socket_timeout_s: float = 10.0) -> None:
+        """``url``: a URL (tests, the private server) or the config's ``redis`` section, which
+        carries the ACL user, the password's variable or file and TLS (bus/redis_connect.py)."""
+        settings = url if isinstance(url, RedisConfig) else RedisConfig(
+            url=url, socket_timeout_s=socket_timeout_s
+        )  # fmt: skip
+        # Only ever shown redacted: a message or a log line never carries the password.
+        self.url = redact(settings.url)
+        self._client: Any = redis_client(settings)
 
         self._ack_script: Any = self._client.register_script(_ACK_AND_MARK)
 
@@ -66,7 +67,7 @@ class RedisTransport(Transport):
                 raise NoGroupError(str(exc)) from exc
             raise
         except _CONNECTION_ERRORS as exc:
-            raise TransportError(f"redis at {self.url}: {exc}") from exc
+            raise TransportError(redact(f"redis at {self.url}: {exc}")) from exc
 
     # --- writing ------------------------------------------------------------------------
     async def add(

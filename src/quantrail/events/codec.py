@@ -70,11 +70,35 @@ class Codec:
         """Validate a loose mapping (CLI, scenario files) into the event of ``kind``."""
         if kind not in self.by_kind:
             raise EventDecodeError("unknown event kind", "$.kind", kind)
-        return self.decode(msgspec.json.encode({**payload, "kind": kind}))
+        event = self.decode(msgspec.json.encode({**payload, "kind": kind}))
+        # Decoding ignores fields the event does not have (newer producers may add some); a
+        # person's input must not lose a misspelt field silently.
+        unknown = _unknown_field(payload, msgspec.to_builtins(event), "$")
+        if unknown is not None:
+            path, value = unknown
+            raise EventDecodeError("unknown field (not in this event)", path, value, kind)
+        return event
 
     def schema(self, kind: str) -> dict[str, Any]:
         schema: dict[str, Any] = msgspec.json.schema(self.by_kind[kind])
         return schema
+
+
+def _unknown_field(given: Any, built: Any, path: str) -> tuple[str, Any] | None:
+    """The first key of ``given`` that ``built`` (the event, as builtins) does not have."""
+    if isinstance(given, Mapping) and isinstance(built, dict):
+        for key, value in given.items():
+            if key not in built:
+                return f"{path}.{key}", value
+            found = _unknown_field(value, built[key], f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(given, list) and isinstance(built, list):
+        for index, (item, built_item) in enumerate(zip(given, built, strict=False)):
+            found = _unknown_field(item, built_item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _explain(message: str, data: bytes | str) -> EventDecodeError:

@@ -3,8 +3,9 @@
 The ledger does not see market data, so a closing mark comes from, in order:
 
 1. a price given by the caller (a marks file ``symbol,price``: the official closes);
-2. the last fill of the day in that symbol (the last price the ledger saw trade);
-3. the symbol's prior close from the BefDay snapshot (nothing traded today).
+2. the later of the last live quote's mid (``live_marks``, fed by ``market.quote``) and the
+   last fill of the day in that symbol (the last price the ledger saw trade);
+3. the symbol's prior close from the BefDay snapshot (nothing traded or quoted today).
 
 Each mark says which of these it came from, and reports print it.
 """
@@ -24,6 +25,7 @@ from quantrail.ledger.books import AccountDay
 class MarkSource(enum.StrEnum):
     GIVEN = "given"
     LAST_FILL = "last_fill"
+    LAST_QUOTE = "last_quote"
     PRIOR_CLOSE = "prior_close"
 
 
@@ -40,14 +42,24 @@ class MarksFileError(ValueError):
         super().__init__(f"{path}, line {line}, column {column!r}: {reason} (value: {value!r})")
 
 
-def closing_marks(books: AccountDay, given: Mapping[str, Decimal] | None = None) -> dict[str, Mark]:
-    """A mark for every symbol the day touched (baseline or fills), by the rule above."""
+def closing_marks(
+    books: AccountDay,
+    given: Mapping[str, Decimal] | None = None,
+    live: Mapping[str, tuple[int, Decimal]] | None = None,
+) -> dict[str, Mark]:
+    """A mark for every symbol the day touched (baseline or fills), by the rule above;
+    ``live`` maps a symbol to its last quote (ts_ns, mid)."""
     given = given or {}
     marks: dict[str, Mark] = {}
+    last_ts: dict[str, int] = {}
     for position in books.snapshot.positions:
         marks[position.symbol] = Mark(position.prior_close, MarkSource.PRIOR_CLOSE)
     for result in books.results():  # booking order: the last fill of a symbol wins
         marks[result.fill.symbol] = Mark(result.fill.price, MarkSource.LAST_FILL)
+        last_ts[result.fill.symbol] = result.fill.ts_ns
+    for symbol, (ts_ns, price) in (live or {}).items():
+        if symbol in marks and ts_ns >= last_ts.get(symbol, ts_ns):
+            marks[symbol] = Mark(price, MarkSource.LAST_QUOTE)
     for symbol in marks.keys() & given.keys():
         marks[symbol] = Mark(given[symbol], MarkSource.GIVEN)
     return dict(sorted(marks.items()))

@@ -190,10 +190,21 @@ _V3_KILL_SWITCH_AND_AUDIT = (
     "CREATE INDEX audit_records_by_ts ON audit_records (ts_ns)",
 )
 
+_V4_LIVE_MARKS = (
+    """CREATE TABLE live_marks (
+        day TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        ts_ns BIGINT NOT NULL,
+        price {money} NOT NULL,
+        PRIMARY KEY (day, symbol)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger tables", _V1_TABLES),
     Migration(2, "journal indexes and mode change event ids", _V2_JOURNAL),
     Migration(3, "kill switch state and the audit chain", _V3_KILL_SWITCH_AND_AUDIT),
+    Migration(4, "the latest live mark per symbol and day", _V4_LIVE_MARKS),
 )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -109,10 +109,16 @@ class EodReport:
     pnl_points: tuple[PnlPoint, ...] = ()
     exposure: tuple[ExposureSample, ...] = ()
     mode_changes: tuple[ModeChange, ...] = ()
+    limits: tuple[tuple[str, Decimal], ...] = ()  # gross % limits drawn on the exposure chart
 
     @property
     def unrealized(self) -> Decimal:
         return self.unrealized_baseline + self.unrealized_intraday
+
+    @property
+    def total_pnl(self) -> Decimal:
+        """Net realized plus unrealized: again the sum of the rounded figures shown."""
+        return self.net_realized + cents(self.unrealized)
 
     @property
     def net_realized(self) -> Decimal:
@@ -164,16 +170,21 @@ def report_eod(
     *,
     marks: Mapping[str, Decimal] | None = None,
     timezone: str = "America/New_York",
+    limits: Sequence[tuple[str, Decimal]] = (),
 ) -> EodReport:
-    """The report of ``account`` on ``day`` from the store; ``marks`` are closing prices."""
+    """The report of ``account`` on ``day`` from the store; ``marks`` are closing prices;
+    ``limits`` (label, gross %) are drawn on the exposure chart."""
     stored = store.read_day(account, day)
     books = _replayed(stored)
     reconcile_day(stored, books)
-    report = build_report(books, marks, timezone=timezone, dual=dual)
+    live = {m.symbol: (m.ts_ns, m.price) for m in store.live_marks.for_day(day).values()}
+    report = build_report(books, marks, timezone=timezone, dual=dual, live=live)
     since, until = day_window(day, timezone)
     exposure = store.journal.exposure_samples(account, since, until)
     modes = store.journal.mode_changes(account, since, until, with_global=True)
-    return replace(report, exposure=tuple(exposure), mode_changes=tuple(modes))
+    return replace(
+        report, exposure=tuple(exposure), mode_changes=tuple(modes), limits=tuple(limits)
+    )
 
 
 def build_report(
@@ -182,9 +193,11 @@ def build_report(
     *,
     timezone: str = "America/New_York",
     dual: bool = False,
+    live: Mapping[str, tuple[int, Decimal]] | None = None,
 ) -> EodReport:
-    """The report's figures from an account-day's books (no journal: no exposure, no modes)."""
-    chosen = closing_marks(books, marks)
+    """The report's figures from an account-day's books (no journal: no exposure, no modes);
+    ``live``: the day's last quote per symbol (ts_ns, mid)."""
+    chosen = closing_marks(books, marks, live)
     totals = books.totals()
     unrealized = books.unrealized({symbol: mark.price for symbol, mark in chosen.items()})
     return EodReport(

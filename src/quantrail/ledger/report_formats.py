@@ -1,8 +1,10 @@
 """The EOD report as JSON and as CSV. Money is a decimal string rounded to the cent.
 
 JSON: one object (keys below, in this order). CSV: one long table ``section,key,field,value``
-(``summary,,fees,1.75``; ``class,LT_LONG_INCREASE,shares,600``; ``position,XYZ,end,500``), so a
-spreadsheet or a script reads any figure without knowing the layout.
+(``summary,,fees,1.75``; ``class,LT_LONG_INCREASE,shares,600``; ``position,XYZ,end,500``;
+``pnl,<time>,cumulative_net_pnl,78.25``; ``mode_change,<time>,mode,SOFT_DERISK``), so a
+spreadsheet or a script reads any figure without knowing the layout. Machine formats keep plain
+numbers; the HTML adds thousands separators.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ def money_text(value: Decimal) -> str:
     return str(rounded.copy_abs() if rounded == 0 else rounded)
 
 
+def money_display(value: Decimal) -> str:
+    """A money figure to the cent with thousands separators, for people (HTML, the terminal)."""
+    rounded = cents(value)
+    return f"{rounded.copy_abs() if rounded == 0 else rounded:,}"
+
+
 def pct_text(value: Decimal) -> str:
     rounded = value.quantize(_PCT)
     return str(rounded.copy_abs() if rounded == 0 else rounded)
@@ -46,6 +54,7 @@ def report_dict(report: EodReport) -> dict[str, object]:
         "unrealized_pnl": money_text(report.unrealized),
         "unrealized_baseline_pnl": money_text(report.unrealized_baseline),
         "unrealized_intraday_pnl": money_text(report.unrealized_intraday),
+        "total_pnl": money_text(report.total_pnl),
         "by_class": {
             name: {
                 "count": figures.count,
@@ -106,7 +115,7 @@ def _csv_rows(report: EodReport) -> Iterator[list[object]]:
     data = report_dict(report)
     for name in ("account", "date", "fill_count", "realized_intraday_pnl", "baseline_realized_pnl",
                  "fees", "net_realized_pnl", "unrealized_pnl", "unrealized_baseline_pnl",
-                 "unrealized_intraday_pnl"):  # fmt: skip
+                 "unrealized_intraday_pnl", "total_pnl"):  # fmt: skip
         yield ["summary", "", name, data[name]]
     yield ["summary", "", "reconciliation", f"ok: {RECONCILE_RULE}"]
     for name, figures in report.by_class.items():
@@ -123,10 +132,15 @@ def _csv_rows(report: EodReport) -> Iterator[list[object]]:
     close = data["exposure_close"]
     if isinstance(close, dict):
         yield from (["exposure_close", "", field, value] for field, value in close.items())
+    for point in report.pnl_points:
+        when = _time(report, point.ts_ns)
+        yield ["pnl", when, "fill_id", point.fill_id]
+        yield ["pnl", when, "cumulative_net_pnl", money_text(point.cumulative_net)]
     for change in report.mode_changes:
         when = _time(report, change.ts_ns)
         yield ["mode_change", when, "mode", change.mode.value]
         yield ["mode_change", when, "reason", change.reason]
+        yield ["mode_change", when, "account", change.account or "all"]
     if report.dual:
         for line in report.symbols:
             for side, numbers in _sides(line).items():

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from quantrail.ledger.report import RECONCILE_RULE, EodReport
-from quantrail.ledger.report_formats import money_text, report_dict
+from quantrail.ledger.report_formats import money_display, report_dict
 from quantrail.session.phases import exchange_time
 
 _WIDTH, _HEIGHT = 760, 260
@@ -52,7 +52,7 @@ def report_html(report: EodReport) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
         f"<p>Times in {_e(report.timezone)}. Money in account currency, to the cent.</p>",
-        _summary(data),
+        _summary(report, data),
         f"<p class='ok'>Reconciled: {_e(RECONCILE_RULE)} "
         f"({len(report.symbols)} symbols; stored snapshot + stored fills = stored lots).</p>",
         "<h2>Exposure through the day (% of equity)</h2>",
@@ -79,6 +79,7 @@ def exposure_chart(report: EodReport) -> str:
         report.timezone,
         unit="%",
         empty="no exposure samples stored for this day",
+        limits=[(label, float(pct)) for label, pct in report.limits],
     )
 
 
@@ -92,8 +93,16 @@ def pnl_chart(report: EodReport) -> str:
     )
 
 
-def line_chart(series: Sequence[Series], timezone: str, *, unit: str, empty: str) -> str:
-    """An SVG line chart of ``series`` against exchange-local time; a note when empty."""
+def line_chart(
+    series: Sequence[Series],
+    timezone: str,
+    *,
+    unit: str,
+    empty: str,
+    limits: Sequence[tuple[str, float]] = (),
+) -> str:
+    """An SVG line chart of ``series`` against exchange-local time; a note when empty.
+    ``limits`` are dashed horizontal lines, labelled (the risk rules' gross limits)."""
     points = [point for line in series for point in line.points]
     head = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{_WIDTH}' height='{_HEIGHT}' "
             f"viewBox='0 0 {_WIDTH} {_HEIGHT}' role='img'>")  # fmt: skip
@@ -103,9 +112,11 @@ def line_chart(series: Sequence[Series], timezone: str, *, unit: str, empty: str
     x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
     if x1 - x0 < _NS_PER_MINUTE:  # one instant: widen so the point sits mid-chart
         x0, x1 = x0 - _NS_PER_MINUTE, x1 + _NS_PER_MINUTE
-    ticks = nice_ticks(min(0.0, *(p[1] for p in points)), max(0.0, *(p[1] for p in points)))
+    values = [p[1] for p in points] + [value for _, value in limits]
+    ticks = nice_ticks(min(0.0, *values), max(0.0, *values))
     frame = _Frame(x0, x1, ticks[0], ticks[-1])
     body = [_axes(frame, ticks, timezone, unit)]
+    body += [_limit_line(frame, label, value, unit) for label, value in limits]
     for index, line in enumerate(series):
         body.append(_polyline(frame, line))
         body.append(_legend(index, line))
@@ -159,6 +170,14 @@ def _axes(frame: _Frame, ticks: list[float], timezone: str, unit: str) -> str:
     return "".join(out)
 
 
+def _limit_line(frame: _Frame, label: str, value: float, unit: str) -> str:
+    y = frame.y(value)
+    return (f"<line x1='{_LEFT}' y1='{y:.1f}' x2='{_WIDTH - _RIGHT}' y2='{y:.1f}' "
+            f"stroke='#b42318' stroke-dasharray='6 4'/>"
+            f"<text x='{_WIDTH - _RIGHT - 4}' y='{y - 4:.1f}' text-anchor='end' font-size='11' "
+            f"fill='#b42318'>{_e(label)} {value:g}{_e(unit)}</text>")  # fmt: skip
+
+
 def _polyline(frame: _Frame, line: Series) -> str:
     coords: list[tuple[float, float]] = []
     for index, (ts, value) in enumerate(line.points):
@@ -178,30 +197,32 @@ def _legend(index: int, line: Series) -> str:
             f"<text x='{x + 18}' y='18' font-size='12'>{_e(line.label)}</text>")  # fmt: skip
 
 
-def _summary(data: dict[str, object]) -> str:
-    names = (
-        "realized_intraday_pnl",
-        "baseline_realized_pnl",
-        "fees",
-        "net_realized_pnl",
-        "unrealized_baseline_pnl",
-        "unrealized_intraday_pnl",
-        "unrealized_pnl",
-        "fill_count",
+def _summary(report: EodReport, data: dict[str, object]) -> str:
+    figures = (
+        ("realized intraday P&L", report.realized_intraday),
+        ("baseline realized P&L", report.baseline_realized),
+        ("fees", report.fees),
+        ("net realized P&L", report.net_realized),
+        ("unrealized baseline P&L", report.unrealized_baseline),
+        ("unrealized intraday P&L", report.unrealized_intraday),
+        ("unrealized P&L", report.unrealized),
+        ("total P&L", report.total_pnl),
     )
-    rows = [(name.replace("_", " "), str(data[name])) for name in names]
+    rows = [(name, money_display(value)) for name, value in figures]
+    rows.append(("fills", f"{data['fill_count']:,}"))
     return _table(["figure", "value"], rows)
 
 
 def _positions(report: EodReport) -> str:
-    rows = [(line.symbol, line.start, line.filled, line.end, line.mark.price,
-             line.mark.source.value) for line in report.symbols]  # fmt: skip
+    rows = [(line.symbol, f"{line.start:,}", f"{line.filled:,}", f"{line.end:,}",
+             f"{line.mark.price:,}", line.mark.source.value)
+            for line in report.symbols]  # fmt: skip
     return _table(["symbol", "start", "fills", "end", "mark", "mark from"], rows)
 
 
 def _classes(report: EodReport) -> str:
-    rows = [(name, f.count, f.shares, money_text(f.notional), money_text(f.fees))
-            for name, f in report.by_class.items()]  # fmt: skip
+    rows = [(name, f"{f.count:,}", f"{f.shares:,}", money_display(f.notional),
+             money_display(f.fees)) for name, f in report.by_class.items()]  # fmt: skip
     return _table(["class", "count", "shares", "notional", "fees"], rows)
 
 
@@ -209,11 +230,11 @@ def _dual(report: EodReport) -> str:
     head = ["symbol", "start", "prior close", "baseline closed", "baseline realized",
             "baseline open", "baseline unrealized", "bought", "sold", "intraday realized",
             "intraday open", "intraday unrealized"]  # fmt: skip
-    rows = [(line.symbol, line.start, line.prior_close or "", line.baseline_closed,
-             money_text(line.baseline_realized), line.baseline_open,
-             money_text(line.unrealized_baseline), line.bought, line.sold,
-             money_text(line.realized_intraday), line.intraday_open,
-             money_text(line.unrealized_intraday)) for line in report.symbols]  # fmt: skip
+    rows = [(line.symbol, f"{line.start:,}", line.prior_close or "", f"{line.baseline_closed:,}",
+             money_display(line.baseline_realized), f"{line.baseline_open:,}",
+             money_display(line.unrealized_baseline), f"{line.bought:,}", f"{line.sold:,}",
+             money_display(line.realized_intraday), f"{line.intraday_open:,}",
+             money_display(line.unrealized_intraday)) for line in report.symbols]  # fmt: skip
     return _table(head, rows)
 
 

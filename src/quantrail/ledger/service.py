@@ -7,6 +7,9 @@ Subscriptions (group ``ledger``):
   store already has is acked without booking. The books of an account-day live in memory and
   are reloaded from the store (``load_day``) after a restart or a failed write.
 * ``risk.mode``: every ``RiskModeChanged`` is stored (once per event id).
+* ``market.quote``: the latest quote mid per symbol and day is kept as its live mark
+  (``live_marks``; written at most once a minute per symbol, the rest by a timer and at stop),
+  so the EOD report marks open positions at the market, not the prior close.
 * ``exposure.snapshot``: samples are thinned to the latest one per account per
   ``exposure_interval_s`` (60 s), so the last sample of the day is always kept.
 
@@ -14,6 +17,9 @@ A Redis that lost its memory (``MemoryWatch``) is said with an ERROR alert: the 
 the record of what was booked, and its fills stay as they are (never deleted or booked again)
 whatever ``trades.order`` still holds; the fills whose events died with Redis come back from the
 execution service's reconciliation and are booked once (``docs/redis_persistence.md``).
+An account with a baseline file in the config gets its day's BefDay snapshot from that file when
+the day first shows up (at start, or with a mode change or exposure sample), not only with its
+first fill: a day without fills still has its end-of-day report.
 
 All database work runs on one worker thread, in order, so the event loop (heartbeats, other
 consumers) never waits on SQL and the store is used by one thread at a time. A database that
@@ -24,6 +30,7 @@ without counting a delivery, so fills are never dead-lettered because PostgreSQL
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,11 +42,14 @@ from quantrail.bus.transport import TransportError
 from quantrail.config import AccountConfig, Config
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
+from quantrail.events.market import QuoteUpdated
 from quantrail.events.orders import OrderFill, OrderFilled, OrderPartiallyFilled
 from quantrail.events.risk import RiskModeChanged
 from quantrail.events.system import AlertTriggered
-from quantrail.ledger.booking import Booked, Booker, fill_from_event
+from quantrail.ledger.befday import ensure_snapshot
+from quantrail.ledger.booking import Booked, Booker, fill_from_event, session_day
 from quantrail.ledger.journal import ExposureSample, ModeChange
+from quantrail.ledger.live_marks import LiveMark, quote_mid
 from quantrail.ledger.sql import DatabaseUnavailableError
 from quantrail.ledger.store import LedgerStore
 from quantrail.money import to_money
@@ -54,6 +64,8 @@ MODE_STREAM = "risk.mode"
 EXPOSURE_STREAM = "exposure.snapshot"
 MEMORY_CHECK_S = 1.0
 FILL_KINDS = {OrderFilled.__struct_config__.tag, OrderPartiallyFilled.__struct_config__.tag}
+QUOTE_STREAM = "market.quote"
+MARK_INTERVAL_NS = 60 * 1_000_000_000
 
 
 class StoreUnavailableError(TransportError):
@@ -85,6 +97,12 @@ class LedgerService(Service):
         self._booker: Booker | None = None
         self._worker: ThreadPoolExecutor | None = None
         self._watch: MemoryWatch | None = None
+        self._days_with_befday: set[tuple[str, dt.date]] = set()
+        self.quotes_seen = 0
+        # Live marks: the latest quote mid per symbol, written at most once per symbol per
+        # MARK_INTERVAL_NS of event time, the rest by the timer and at stop (nothing is lost).
+        self._marks_pending: dict[str, LiveMark] = {}
+        self._marks_written_ns: dict[str, int] = {}
 
     @classmethod
     def from_config(cls, config: Config) -> LedgerService:
@@ -95,6 +113,13 @@ class LedgerService(Service):
             Subscription(streams=[ORDERS_STREAM], handler=self.on_order_event, name="fills"),
             Subscription(streams=[MODE_STREAM], handler=self.on_mode_change, name="modes"),
             Subscription(streams=[EXPOSURE_STREAM], handler=self.on_exposure, name="exposure"),
+            Subscription(streams=[QUOTE_STREAM], handler=self.on_quote, name="marks"),
+        ]
+
+    def timers(self) -> list[Timer]:
+        return [
+            Timer(MARK_INTERVAL_NS / 1e9, self.flush_marks, "live-marks"),
+            Timer(MEMORY_CHECK_S, self.check_memory, "memory"),
         ]
 
     async def on_start(self) -> None:
@@ -112,9 +137,8 @@ class LedgerService(Service):
         self._booker = Booker(self._store, timezone=self.timezone, baseline_files=files)
         self._watch = MemoryWatch(self.name, self.ctx.instance, every_s=MEMORY_CHECK_S)
         await self._watch.arm(self.ctx.bus, self.ctx.now_ns())
-
-    def timers(self) -> list[Timer]:
-        return [Timer(MEMORY_CHECK_S, self.check_memory, "memory")]
+        for account in files:
+            await self._ensure_befday(account, self.ctx.now_ns())
 
     async def check_memory(self) -> None:
         """Say it when Redis lost its memory: what the store keeps and what the stream has."""
@@ -125,8 +149,20 @@ class LedgerService(Service):
         on_stream = sum(1 for e in entries if e.fields.get(b"kind", b"").decode() in FILL_KINDS)
         await self.ctx.publish(memory_lost_alert(booked, on_stream, self.ctx.now_ns()))
 
+    async def _ensure_befday(self, account: str | None, ts_ns: int) -> None:
+        """The account's BefDay snapshot for the day of ``ts_ns``, from its configured baseline
+        file (audited ``befday.snapshot.auto``), so a day without fills still reports against
+        its real baseline. Accounts without a file are left to their first fill (empty)."""
+        baseline = next((a.baseline for a in self.accounts if a.name == account), None)
+        day = session_day(ts_ns, self.timezone)
+        if account is None or baseline is None or (account, day) in self._days_with_befday:
+            return
+        await self._in_db(ensure_snapshot, self.store, account, day, baseline, ts_ns)
+        self._days_with_befday.add((account, day))
+
     async def on_stop(self) -> None:
         if self._store is not None:
+            await self.flush_marks()
             await self._in_db(self._store.close)
         if self._worker is not None:
             self._worker.shutdown(wait=True)
@@ -165,6 +201,7 @@ class LedgerService(Service):
     async def on_mode_change(self, event: Event, delivery: Delivery) -> None:
         if not isinstance(event, RiskModeChanged):
             return
+        await self._ensure_befday(event.account, event.ts_event)
         change = ModeChange(event.ts_event, event.mode, event.reason, event.account, event.event_id)
         if await self._in_db(self.store.journal.record_mode_change, change):
             self.counts["mode_changes"] += 1
@@ -172,10 +209,36 @@ class LedgerService(Service):
     async def on_exposure(self, event: Event, delivery: Delivery) -> None:
         if not isinstance(event, ExposureSnapshot):
             return
+        await self._ensure_befday(event.account, event.ts_event)
         sample = exposure_sample(event)
         record = self.store.journal.record_exposure_sample
         if await self._in_db(record, sample, self.exposure_interval_s):
             self.counts["exposure_samples"] += 1
+
+    async def on_quote(self, event: Event, delivery: Delivery) -> None:
+        """Keep the quote's mid as the symbol's latest live mark (the EOD report's mark)."""
+        if not isinstance(event, QuoteUpdated):
+            return
+        mid = quote_mid(event.bid, event.ask)
+        if mid is None:
+            return
+        self.quotes_seen += 1
+        held = self._marks_pending.get(event.symbol)
+        if held is None or event.ts_event >= held.ts_ns:
+            self._marks_pending[event.symbol] = LiveMark(event.symbol, event.ts_event, mid)
+        written = self._marks_written_ns.get(event.symbol)
+        if written is None or event.ts_event - written >= MARK_INTERVAL_NS:
+            await self.flush_marks([event.symbol])
+
+    async def flush_marks(self, symbols: Sequence[str] | None = None) -> None:
+        """Write the pending live marks (of ``symbols``, else all) to the store."""
+        for symbol in list(symbols if symbols is not None else self._marks_pending):
+            mark = self._marks_pending.pop(symbol, None)
+            if mark is None:
+                continue
+            day = session_day(mark.ts_ns, self.timezone)
+            await self._in_db(self.store.live_marks.record, day, mark)
+            self._marks_written_ns[symbol] = mark.ts_ns
 
     def health(self) -> dict[str, object]:
         return dict(self.counts)

@@ -24,6 +24,7 @@ from quantrail.ledger.books import (
     FillConflictError,
 )
 from quantrail.ledger.journal import AuditRecord, Journal, insert_audit
+from quantrail.ledger.live_marks import LiveMarks
 from quantrail.ledger.lots import Lot, LotClose, Origin, baseline_lot_id
 from quantrail.ledger.migrations import apply_migrations, current_version
 from quantrail.ledger.sql import Backend, Tx, connect
@@ -77,6 +78,7 @@ class LedgerStore:
     def __init__(self, backend: Backend) -> None:
         self._db = backend
         self.journal = Journal(backend)
+        self.live_marks = LiveMarks(backend)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> LedgerStore:

@@ -21,13 +21,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import redis
-import redis.asyncio as aioredis
-
 from quantrail.bus.bus import EventBus
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.redis import RedisTransport
-from quantrail.config import BusConfig, ConsumerConfig, Retention
+from quantrail.bus.redis_connect import redis_client
+from quantrail.config import BusConfig, ConsumerConfig, RedisConfig, Retention
 from quantrail.events.base import Event
 from quantrail.events.codec import Fields, default_codec
 from quantrail.events.market import QuoteUpdated
@@ -89,7 +87,7 @@ async def raw_xadd(client: Any, entries: Sequence[Fields]) -> Throughput:
 
 def raw_xadd_sync(url: str, entries: Sequence[Fields]) -> Throughput:
     """The same with the blocking client, for reference: it parses replies in a tight loop."""
-    client: Any = redis.Redis.from_url(url)
+    client: Any = redis_client(RedisConfig(url=url), asynchronous=False)
     try:
         client.ping()
         watch = Stopwatch()
@@ -272,7 +270,7 @@ async def _produce(mode: str, url: str, namespace: str, rate: int, seconds: floa
 
         connect, close = bus.transport.ping, bus.close
     else:
-        client: Any = aioredis.Redis.from_url(url)
+        client: Any = redis_client(RedisConfig(url=url))
         key, template = StreamNames(namespace).key(STREAM), entry_fields(sample_quote(0))
 
         async def send(count: int) -> None:

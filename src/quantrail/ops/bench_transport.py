@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 from redis.utils import HIREDIS_AVAILABLE
 from rich.console import Console
 
+from quantrail.bus.redis_connect import redis_client
+from quantrail.config import RedisConfig
 from quantrail.events.market import QuoteUpdated
 from quantrail.events.streams import StreamNames
 from quantrail.ops import bench_producer as load
@@ -95,7 +96,7 @@ def run_transport_bench(options: BenchOptions) -> BenchReport:
 
 
 async def _measure(url: str, options: BenchOptions) -> BenchReport:
-    client: Any = aioredis.Redis.from_url(url)
+    client: Any = redis_client(RedisConfig(url=url))
     bus = load.bench_bus(url, "bench-tp")
     try:
         env = await _environment(client)

@@ -36,6 +36,7 @@ from quantrail.events.trades import IntentCreated
 from quantrail.execution.services import build_execution_service
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SymbolSpec, SyntheticMarket, default_universe
+from quantrail.ops.demo_pnl import DemoPnl, book_demo_fills
 from quantrail.ops.demo_strategy import (
     CHAIN_SERVICES,
     STRATEGY_ACCOUNT,
@@ -82,7 +83,12 @@ class DemoSummary:
     fees: Decimal = Decimal(0)
     open_gross_pct: float | None = None
     close_gross_pct: float | None = None
+    open_ts_ns: int | None = None  # when the open and close figures were measured
+    close_ts_ns: int | None = None
     unaccounted: list[str] = field(default_factory=list)
+    orders_with_fills: Counter[str] = field(default_factory=Counter)  # by final status
+    pnl: DemoPnl | None = None
+    currency: str = "USD"  # the simulated XNYS account's
     strategy: StrategySummary = field(default_factory=StrategySummary)
 
     @property
@@ -167,6 +173,12 @@ async def run_demo_day(
         await simulation.stop()
         summary = await _summarize(simulation, options.day, session.open_ns, session.close_ns)
         summary.strategy = await summarize_strategy(simulation)
+        fills = [
+            e for e in await simulation.stream_events("trades.order")
+            if isinstance(e, OrderFilled | OrderPartiallyFilled) and e.account == ACCOUNT
+        ]  # fmt: skip
+        summary.pnl = book_demo_fills(ACCOUNT, options.day, baseline, fills,
+                                      config.session.timezone)  # fmt: skip
         return summary
 
 
@@ -179,6 +191,7 @@ async def _summarize(sim: Simulation, day: date, open_ns: int, close_ns: int) ->
     summary.intents = len(intents)
     last_status: dict[str, str] = {}
     by_intent: dict[str, str] = {}
+    filled_orders: set[str] = set()
     order_events = [
         e for e in await sim.stream_events("trades.order")
         if isinstance(e, OrderEvent) and e.account == ACCOUNT
@@ -193,9 +206,11 @@ async def _summarize(sim: Simulation, day: date, open_ns: int, close_ns: int) ->
         if isinstance(event, OrderFilled | OrderPartiallyFilled):
             summary.fills += 1
             summary.fees += event.fees
+            filled_orders.add(event.order_id)
         if isinstance(event, OrderDenied):
             last_status[event.order_id] = "DENIED"
     summary.order_status = Counter(last_status.values())
+    summary.orders_with_fills = Counter(last_status[o] for o in filled_orders if o in last_status)
     for intent in intents:
         order_id = by_intent.get(intent.intent_id)
         status = last_status.get(order_id or "")
@@ -204,6 +219,14 @@ async def _summarize(sim: Simulation, day: date, open_ns: int, close_ns: int) ->
     snapshots = [s for s in await sim.events(ExposureSnapshot) if s.account == ACCOUNT]
     opening = [s for s in snapshots if s.ts_event >= open_ns]
     closing = [s for s in snapshots if s.ts_event <= close_ns]
-    summary.open_gross_pct = opening[0].gross_exposure_pct if opening else None
-    summary.close_gross_pct = closing[-1].gross_exposure_pct if closing else None
+    if opening:
+        summary.open_gross_pct, summary.open_ts_ns = (
+            opening[0].gross_exposure_pct,
+            opening[0].ts_event,
+        )
+    if closing:
+        summary.close_gross_pct, summary.close_ts_ns = (
+            closing[-1].gross_exposure_pct,
+            closing[-1].ts_event,
+        )
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from quantrail.bus.deadletter import DeadLetter
 from quantrail.bus.transport import Entry, StreamInfo
 from quantrail.events.errors import EventDecodeError
 from quantrail.events.streams import DEADLETTER
+from quantrail.session.phases import exchange_time
 
 
 async def stream_infos(bus: EventBus) -> list[StreamInfo]:
@@ -39,42 +41,69 @@ def streams_table(bus: EventBus, infos: list[StreamInfo]) -> Table:
     return table
 
 
-def render_entry(console: Console, bus: EventBus, entry: Entry) -> None:
+_ENVELOPE = frozenset({"kind", "event_id", "ts_event", "idempotency_key", "source",
+                       "correlation_id", "causation_id", "schema_version", "account"})  # fmt: skip
+
+
+def render_entry(
+    console: Console,
+    bus: EventBus,
+    entry: Entry,
+    *,
+    timezone: str = "America/New_York",
+    raw: bool = False,
+) -> None:
+    """One event on one line, never wrapped by us: its exchange time, kind, account and its own
+    fields (``name=value``; ``*_ns`` times as exchange times); ``raw``: the event as JSON."""
+    say = functools.partial(console.print, soft_wrap=True, highlight=False, markup=False)
     try:
         event = bus.codec.from_fields(entry.fields)
     except EventDecodeError as exc:
-        console.print(f"[red]{entry.entry_id} undecodable: {exc}[/red]")
+        say(f"{entry.entry_id} undecodable: {exc}")
+        return
+    if raw:
+        say(bus.codec.encode(event).decode())
         return
     payload: dict[str, Any] = json.loads(bus.codec.encode(event))
-    envelope = {"kind", "event_id", "ts_event", "idempotency_key", "source", "correlation_id",
-                "causation_id", "schema_version", "account"}  # fmt: skip
-    body = {k: v for k, v in payload.items() if k not in envelope and v not in (None, "", {}, [])}
-    account = f" [cyan]{event.account}[/cyan]" if event.account else ""
-    console.print(
-        f"[dim]{entry.entry_id}[/dim] [bold]{event.kind}[/bold]{account} "
-        f"{json.dumps(body, separators=(',', ':'))}",
-        highlight=False,
+    body = {k: v for k, v in payload.items() if k not in _ENVELOPE and v not in (None, "", {}, [])}
+    fields = " ".join(
+        f"{name}={_field_text(name, value, timezone)}" for name, value in body.items()
     )
+    account = f" {event.account}" if event.account else ""
+    say(f"{_clock(event.ts_event, timezone)} {event.kind}{account} {fields}".rstrip())
 
 
-def dead_letter_table(letters: list[DeadLetter], held: tuple[int, int] | None = None) -> Table:
-    """The dead letters; ``held`` (count, bytes) of the whole stream goes in the caption."""
-    table = Table(title="dead letters (system.deadletter)")
-    for column in ("dlq id", "stream", "group", "kind", "deliveries", "bytes", "error"):
-        table.add_column(column)
+def _clock(ts_ns: int, timezone: str) -> str:
+    """``09:31:02.500`` at the exchange (the day is the operator's context, not each line's)."""
+    local = exchange_time(ts_ns, timezone)
+    return f"{local:%H:%M:%S}.{ts_ns % 1_000_000_000 // 1_000_000:03d}"
+
+
+def _field_text(name: str, value: Any, timezone: str) -> str:
+    if name.endswith("_ns") and isinstance(value, int) and value > 0:
+        return _clock(value, timezone)
+    if isinstance(value, str):
+        return value if value and " " not in value and "=" not in value else repr(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def print_dead_letters(
+    console: Console, letters: list[DeadLetter], held: tuple[int, int] | None = None
+) -> None:
+    """One line per dead letter, its id first and whole, then its error indented below.
+
+    Not a table: a table squeezes its columns to the terminal and cuts the ids, and an id must
+    be usable as shown (``dlq retry ID``). Lines are printed unwrapped (the terminal may wrap
+    them, never inside the id, which comes first)."""
+    count = f"; the stream holds {held[0]} dead letters, {held[1]:,} bytes" if held else ""
+    say = functools.partial(console.print, soft_wrap=True, highlight=False, markup=False)
+    say(f"dead letters (system.deadletter): {len(letters)} shown{count}")
     for letter in letters:
-        table.add_row(
-            letter.dlq_id,
-            letter.stream,
-            letter.group or "-",
-            letter.kind or "-",
-            str(letter.deliveries),
-            _size(letter),
-            f"{letter.error_type}: {letter.error}"[:120],
+        say(
+            f"{letter.dlq_id}  stream {letter.stream}  group {letter.group or '-'}  "
+            f"kind {letter.kind or '-'}  deliveries {letter.deliveries}  bytes {_size(letter)}"
         )
-    if held is not None:
-        table.caption = f"the stream holds {held[0]} dead letters, {held[1]:,} bytes"
-    return table
+        say(f"    {letter.error_type}: {letter.error}"[:240])
 
 
 def _size(letter: DeadLetter) -> str:

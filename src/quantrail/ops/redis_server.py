@@ -13,6 +13,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 INSTALL_HINT = (
@@ -23,6 +25,17 @@ INSTALL_HINT = (
 
 class RedisServerError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """TLS for a private server: its certificate and key, and the CA clients are checked
+    against (``auth_clients``: ``yes`` asks every client for a certificate, ``no`` none)."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+    auth_clients: str = "no"
 
 
 def free_port() -> int:
@@ -36,8 +49,16 @@ class RedisServer:
     """Start, kill -9, restart and stop a private redis-server."""
 
     def __init__(
-        self, port: int | None = None, binary: str = "redis-server", *, persistent: bool = False
+        self,
+        port: int | None = None,
+        binary: str = "redis-server",
+        *,
+        persistent: bool = False,
+        tls: ServerTls | None = None,
+        acl: Sequence[str] = (),
     ) -> None:
+        """``tls``: also listen with TLS on ``tls_port`` (``--tls-port``); ``acl``: the lines
+        of an ACL file (``user NAME on >password ~keys +commands``) the server starts with."""
         found = shutil.which(binary)
         if found is None:
             raise RedisServerError(INSTALL_HINT)
@@ -48,10 +69,19 @@ class RedisServer:
         # persistent: an append-only file synced on every write, so a kill -9 and start is an
         # outage that loses nothing (what a production Redis with AOF does).
         self.persistent = persistent
+        self.tls = tls
+        self.tls_port = free_port() if tls is not None else None
+        self.acl = tuple(acl)
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def tls_url(self) -> str:
+        if self.tls_port is None:
+            raise RedisServerError("this server was started without TLS")
+        return f"rediss://127.0.0.1:{self.tls_port}/0"
 
     @property
     def pid(self) -> int | None:
@@ -68,16 +98,37 @@ class RedisServer:
             "--dir", str(self._dir),
             "--protected-mode", "no",
             "--logfile", str(self._dir / "redis.log"),
+            *self._tls_args(), *self._acl_args(),
         ]  # fmt: skip
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_until_ready(timeout_s)
         return self
+
+    def _tls_args(self) -> list[str]:
+        if self.tls is None:
+            return []
+        return [
+            "--tls-port", str(self.tls_port),
+            "--tls-cert-file", str(self.tls.cert_file),
+            "--tls-key-file", str(self.tls.key_file),
+            "--tls-ca-cert-file", str(self.tls.ca_file),
+            "--tls-auth-clients", self.tls.auth_clients,
+        ]  # fmt: skip
+
+    def _acl_args(self) -> list[str]:
+        if not self.acl:
+            return []
+        acl_file = self._dir / "users.acl"
+        acl_file.write_text("".join(f"{line}\n" for line in self.acl))
+        return ["--aclfile", str(acl_file)]
 
     def _wait_until_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 err = self._process.stderr.read().decode() if self._process.stderr else ""
+                log = self._dir / "redis.log"
+                err += log.read_text()[-2000:] if log.exists() else ""
                 raise RedisServerError(f"redis-server exited at start on port {self.port}: {err}")
             if _answers_ping(self.port):
                 return
@@ -116,5 +167,6 @@ class RedisServer:
 def _answers_ping(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2) as s:
         s.sendall(b"PING\r\n")
-        return s.recv(16).startswith(b"+PONG")
+        # NOAUTH: the default user needs a password (an ACL file); the server is up all the same.
+        return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
     return False

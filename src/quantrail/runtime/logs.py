@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any
 
+from quantrail.redact import redact
+
 current_service: contextvars.ContextVar[str] = contextvars.ContextVar("service", default="-")
 
 _CONTEXT_FIELDS = ("consumer", "event_id", "kind", "stream", "group")
@@ -21,6 +23,7 @@ class _ServiceFilter(logging.Filter):
         return True
 
 
+# Every line goes through ``redact``: a URL's password or a registered secret never reaches a log.
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -37,7 +40,7 @@ class JsonFormatter(logging.Formatter):
                 line[name] = value
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return redact(json.dumps(line, default=str))
 
 
 class TextFormatter(logging.Formatter):
@@ -54,7 +57,7 @@ class TextFormatter(logging.Formatter):
         text = f"{base}  {context}" if context else base
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
-        return text
+        return redact(text)
 
 
 def setup_logging(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:

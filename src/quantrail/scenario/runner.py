@@ -129,6 +129,7 @@ async def _play(
             return await observe(bus, scenario.account, executed)
         finally:
             await execution.stop()
+            await _drop_namespace(bus)
             await bus.close()
 
 
@@ -155,6 +156,19 @@ def _bus(redis_url: str | None) -> EventBus:
 
         return EventBus(RedisTransport(redis_url), config=config, names=names)
     return EventBus(MemoryTransport(), config=config, names=names)
+
+
+async def _drop_namespace(bus: EventBus) -> None:
+    """On Redis, delete every key of the scenario's own namespace: a run leaves nothing."""
+    from quantrail.bus.redis import RedisTransport
+
+    if not isinstance(bus.transport, RedisTransport):
+        return
+    client: Any = bus.transport.client
+    pattern = f"{bus.names.namespace}:*"
+    keys = [key async for key in client.scan_iter(match=pattern, count=500)]
+    for start in range(0, len(keys), 500):
+        await client.unlink(*keys[start : start + 500])
 
 
 async def _phase(bus: EventBus, at_ns: int, services: list[Any]) -> None:

@@ -112,7 +112,7 @@ def test_replay_prints_a_range(redis_url: str, ns: str) -> None:
             "--redis", redis_url, "-n", ns)  # fmt: skip
     code, out = cli("replay", "system.alert", "--speed", "max", "--redis", redis_url, "-n", ns)
     assert code == 0, out
-    assert "replayed 4 events" in out and out.index('"r0"') < out.index('"r3"')
+    assert "replayed 4 events" in out and out.index("alert_id=r0") < out.index("alert_id=r3")
     code, out = cli("replay", "system.alert", "--since", "2026-01-01T00:00:00",
                     "--redis", redis_url, "-n", ns)  # fmt: skip
     assert code == 2 and "needs a zone" in out

@@ -44,6 +44,9 @@ def stored(store_url: str) -> int:
 def test_a_file_with_a_conflicting_later_row_books_nothing_and_says_so(
     store_url: str, config: str, tmp_path: Path
 ) -> None:
+    # The day needs its baseline before any fill is booked (ledger book refuses otherwise).
+    cli(config, "snapshot", "befday", "HAMMER", "--date", "2025-03-03", "--from", BEFDAY,
+        "--db", store_url)  # fmt: skip
     first = tmp_path / "first.csv"
     first.write_text(HEADER + fill_row("f9", 100, "11:00:00"))
     code, out = cli(config, "ledger", "book", str(first), "--db", store_url)

@@ -223,4 +223,5 @@ def test_build_ledger_service_reads_the_config(tmp_path: Path) -> None:
         ["trades.order"],
         ["risk.mode"],
         ["exposure.snapshot"],
+        ["market.quote"],
     ]

@@ -1,0 +1,69 @@
+"""How the ``quantrail`` command ends on an error: one line, no traceback (unless ``--debug``).
+
+A user error (a bad value, a missing file: ``ValueError``, ``OSError``) prints ``error: <what>``
+and exits 2; Redis unreachable or refusing the login prints ``error: cannot reach Redis: ...``
+and exits 1; anything else prints ``internal error: <what>`` with a pointer to ``--debug`` and
+exits 1. ``--debug`` lets the exception through with its traceback (without local variables,
+which could hold a password). Every line goes through ``redact``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from quantrail.redact import redact
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError)
+
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="show the full traceback when a command fails")
+]
+
+
+class QuantrailGroup(TyperGroup):
+    """The top-level group: turns an escaping exception into one line and an exit code, and
+    gives shared options their description where a verb left it out (``cli_help``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from quantrail.cli_help import describe_options
+
+        super().__init__(*args, **kwargs)
+        describe_options(self)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if ctx.params.get("debug") or _is_cli_signal(exc):
+                raise
+            if _is_unreachable(exc):  # Redis down or the login refused: not a bug, not input
+                typer.echo(redact(f"error: cannot reach Redis: {_flat(exc)}"), err=True)
+                raise typer.Exit(1) from None
+            user_error = isinstance(exc, USER_ERRORS)
+            typer.echo(one_line(exc, user_error), err=True)
+            raise typer.Exit(2 if user_error else 1) from None
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    from quantrail.bus.transport import TransportError
+
+    return isinstance(exc, TransportError)
+
+
+def _flat(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _is_cli_signal(exc: BaseException) -> bool:
+    """typer's own exits and usage errors (its vendored click's carry an ``exit_code``)."""
+    return isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "exit_code")
+
+
+def one_line(exc: BaseException, user_error: bool) -> str:
+    text = _flat(exc)
+    if user_error:
+        return redact(f"error: {text}")
+    return redact(f"internal error: {type(exc).__name__}: {text} (run with --debug for details)")
