@@ -91,7 +91,7 @@ def _clock(ts_ns: int) -> str:
 
 def _strategy(console: Console, strategy: StrategySummary) -> None:
     """The breakout desk: the risk kernel's decisions by reason, its trades, both days' P&L."""
-    kernel = Table(title=f"breakout ({STRATEGY_ACCOUNT}): the risk kernel's decisions")
+    kernel = Table(title=f"breakout trading {STRATEGY_ACCOUNT}: risk kernel decisions")
     kernel.add_column("decision")
     kernel.add_column("count", justify="right")
     kernel.add_row("advisories", str(strategy.signals))
@@ -102,10 +102,12 @@ def _strategy(console: Console, strategy: StrategySummary) -> None:
     console.print(kernel)
     exits = ", ".join(f"{reason} {count}" for reason, count in sorted(strategy.exits.items()))
     console.print(
-        f"positions opened {strategy.opened}, closed {strategy.closed}"
-        + (f" ({exits})" if exits else "")
-        + f"; realized P&L {strategy.realized_pnl:,.2f} USD before {strategy.fees:,.2f} USD fees",
+        f"breakout positions opened {strategy.opened}, closed {strategy.closed}"
+        + (f" ({exits})" if exits else ""),
         markup=False,
     )
+    realized, fees = _money("USD", strategy.realized_pnl), _money("USD", strategy.fees)
+    console.print(f"breakout realized P&L {realized}, fees {fees}", markup=False)
     for account, (usd, pct) in sorted(strategy.daily_pnl.items()):
-        console.print(f"day's P&L {account}: {usd:,.2f} USD ({pct:+.3f}% of equity)")
+        day = f"day's P&L {account}: {_money('USD', usd)} ({pct:+.3f}% of equity)"
+        console.print(day, markup=False)
