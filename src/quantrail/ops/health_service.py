@@ -91,7 +91,7 @@ class HealthService(Service):
         edges = self.episodes.update(observations, now)
         if edges:
             await self.ctx.publish_batch(edges)
-        self._families = self._build_families(now)
+        self._families = self.families_at(now)
         return len(edges)
 
     async def _stream_infos(self) -> list[tuple[str, StreamInfo]]:
@@ -106,7 +106,7 @@ class HealthService(Service):
     def metric_families(self) -> Iterable[Metric]:
         return self._families
 
-    def _build_families(self, now_ns: int) -> list[Metric]:
+    def families_at(self, now_ns: int) -> list[Metric]:
         length = GaugeMetricFamily(
             "quantrail_stream_length_entries", "entries in the stream", labels=("stream",)
         )
