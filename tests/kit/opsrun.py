@@ -27,14 +27,17 @@ SOURCE = str(Path(quantrail.__file__).resolve().parents[1])  # this checkout's, 
 DAY_START = dt.datetime(2026, 11, 20, 14, 35, tzinfo=dt.UTC)  # 09:35 New York
 DAY_START_NS = int(DAY_START.timestamp()) * NS_PER_SECOND
 SYMBOL = "ACME"
+DAY_END_NS = DAY_START_NS + 380 * NS_PER_SECOND  # the market's last event (+320 s) + 60 s
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def short_day_market(path: Path) -> Path:
-    """Four minutes of ACME, a quote and a print every 10 s: 24.99/25.01 (print 25.00) for
-    150 s, then 24.40/24.42 (print 24.41), through the scripted advisory's 24.50 stop."""
+    """330 s of ACME, a quote and a print every 10 s: 24.99/25.01 (print 25.00) for 240 s,
+    then 24.40/24.42 (print 24.41), through the scripted advisory's 24.50 stop. The calm lasts
+    150 replayed seconds after the advisory (+90 s): 2.5 s of wall time at 60x for processes
+    that follow the clock a little late to fill the entry at the same price."""
     events: list[Any] = []
-    for second in range(0, 240, 10):
+    for second in range(0, 330, 10):
         bid, ask, last = (
             ("24.99", "25.01", "25.00") if second < 150 else ("24.40", "24.42", "24.41")
         )
@@ -50,11 +53,15 @@ def short_day_settings(tmp_path: Path, name: str) -> dict[str, Any]:
     its own per run (``name``)."""
     row_ts = (DAY_START + dt.timedelta(seconds=90)).isoformat()
     signals = script(tmp_path / "signals.csv", [f"{row_ts},{SYMBOL},LONG,80,0.8,24.50,seen"])
+    # At 60x, 100 ms of wall delay between processes is 6 replayed seconds: wider staleness
+    # limits than the shipped 5 s (session) and 60 s (exposure), as docs/operations.md says.
+    rules = write_config(tmp_path / "rules.yaml",
+                         {"session_stale_after_s": 120, "stale_after_s": 600})  # fmt: skip
     return {
         "bus": {"consumer": {"block_ms": 20, "claim_interval_ms": 200}},
         "runtime": {"heartbeat_s": 30, "shutdown_grace_s": 5},
         "strategy": {"name": "scripted", "params": {"path": str(signals)}, "account": ACCOUNT},
-        "risk": {"accounts": [{"name": ACCOUNT, "equity": "100000"}]},
+        "risk": {"accounts": [{"name": ACCOUNT, "equity": "100000"}], "rules": str(rules)},
         "liquidity": {"min_interval_s": 0},
         "execution": {"latency_ms": 20},
         "positions": {"update_interval_s": 1},

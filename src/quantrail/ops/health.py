@@ -199,8 +199,11 @@ class AlertEpisodes:
         self.active: dict[str, Finding] = {}
 
     def restore(self, events: Iterable[Event]) -> None:
-        """Rebuild the active set from ``system.alert`` (a restart neither repeats nor loses)."""
+        """Rebuild the active set from ``system.alert`` (a restart neither repeats nor loses).
+        Only the monitor's own alerts have episodes; other services' alerts are one-off."""
         for event in events:
+            if event.source != SOURCE:
+                continue
             if isinstance(event, AlertTriggered):
                 self.active[event.alert_id] = Finding(event.severity, event.message)
             elif isinstance(event, AlertCleared):

@@ -54,7 +54,9 @@ async def test_health_prints_each_service_and_the_active_alerts(redis_url: str) 
     await bus.publish_batch([
         heartbeat("ledger", instance="h1", ts_event=now),
         heartbeat("audit", instance="h1", ts_event=now - 120 * 1_000_000_000),
-        alert(alert_id="consumer_lag:trades.order:ledger", message="ledger is behind"),
+        alert(alert_id="consumer_lag:trades.order:ledger", message="ledger is behind",
+              source="health"),
+        alert(alert_id="engine-alert", message="a one-off alert of another service"),
     ])  # fmt: skip
     args = ["health", "--redis", redis_url, "-n", namespace]
     try:
@@ -62,6 +64,7 @@ async def test_health_prints_each_service_and_the_active_alerts(redis_url: str) 
         assert result.exit_code == 1, result.output
         assert "MISSING" in result.output and "HEALTHY" in result.output
         assert "consumer_lag:trades.order:ledger" in result.output
+        assert "engine-alert" not in result.output  # one-off alerts have no episode
         await bus.publish(heartbeat("audit", instance="h1", ts_event=now))
         healthy = await run_cli(args)
         assert healthy.exit_code == 0, healthy.output

@@ -15,6 +15,7 @@ from subprocess import Popen
 
 from kit.bus import make_bus, new_namespace
 from kit.opsrun import (
+    DAY_END_NS,
     DAY_START_NS,
     all_running,
     logs_of,
@@ -33,11 +34,10 @@ from quantrail.events.streams import StreamNames
 from quantrail.events.system import ClockTicked
 from quantrail.ops.service_names import SERVICE_NAMES
 from quantrail.ops.services import build_services
-from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
+from quantrail.runtime.clock import SimulatedClock
 from quantrail.runtime.simulation import Simulation
 
 FOLLOWERS = ("execution", "positions", "exit_brain")
-END_NS = DAY_START_NS + 290 * NS_PER_SECOND  # the market file's last event + 60 s
 Fill = tuple[str, str, str, int, Decimal]
 
 
@@ -57,7 +57,7 @@ async def memory_fills(tmp_path: Path, market: Path) -> list[Fill]:
     services = build_services(config, bus, clock, list(SERVICE_NAMES), str(market))
     sim = await Simulation(bus, clock, services, config).start()
     try:
-        await sim.advance_to(END_NS, step=1)
+        await sim.advance_to(DAY_END_NS, step=1)
     finally:
         await sim.stop()
     return fills_of(await bus.read_events("trades.order"))
@@ -95,13 +95,16 @@ async def test_a_replayed_day_on_redis_in_separate_processes_fills_as_on_the_mem
             "--metrics-port", "0", *skips, cwd=tmp_path, namespace=namespace,
         ))  # fmt: skip
         await eventually(
-            lambda: _last_tick(bus, processes, tmp_path), lambda ts: ts >= END_NS, within=60,
+            lambda: _last_tick(bus, processes, tmp_path), lambda ts: ts >= DAY_END_NS, within=60,
             what="the replayed clock at the day's end",
         )  # fmt: skip
-        got = await eventually(
-            lambda: _fills(bus), lambda fills: len(fills) >= len(expected), within=20,
-            what="the fills on Redis",
-        )  # fmt: skip
+        try:
+            got = await eventually(
+                lambda: _fills(bus), lambda fills: len(fills) >= len(expected), within=20,
+                what="the fills on Redis",
+            )  # fmt: skip
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{await _story(bus)}\n{logs_of(tmp_path)}") from None
         assert got == expected, logs_of(tmp_path)
         assert all(process.poll() is None for process in processes), logs_of(tmp_path)
     finally:
@@ -120,6 +123,15 @@ async def _last_tick(bus: EventBus, processes: list[Popen[bytes]], folder: Path)
     all_running(processes, folder)
     events = await bus.read_events("system.clock")
     return max((e.ts_event for e in events if isinstance(e, ClockTicked)), default=0)
+
+
+async def _story(bus: EventBus) -> str:
+    """What the chain did on Redis, for a failure message."""
+    lines = []
+    for stream in ("trades.request", "trades.order", "system.alert", "risk.evaluation"):
+        for event in await bus.read_events(stream):
+            lines.append(f"{stream} {event.kind} {event.ts_event} {getattr(event, 'message', '')}")
+    return "\n".join(lines)
 
 
 async def _fills(bus: EventBus) -> list[Fill]:

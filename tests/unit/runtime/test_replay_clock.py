@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kit.bus import make_bus
-from kit.opsrun import DAY_START_NS, short_day_market
+from kit.opsrun import DAY_END_NS, DAY_START_NS, short_day_market
 from kit.poll import eventually
 from quantrail.config import Config
 from quantrail.events.system import ClockTicked
@@ -39,7 +39,7 @@ def test_the_window_of_a_date_a_market_file_and_a_holiday(tmp_path: Path) -> Non
     assert day.start_ns == opens - 300 * S
     market = short_day_market(tmp_path / "m.csv")
     span = replay_window(Config(), str(market), None, dt.date(2026, 12, 1))
-    assert (span.start_ns, span.end_ns) == (DAY_START_NS, DAY_START_NS + 290 * S)
+    assert (span.start_ns, span.end_ns) == (DAY_START_NS, DAY_END_NS)
     with pytest.raises(ValueError, match="date: 2026-11-26 is not a XNYS trading day"):
         replay_window(Config(), "synthetic", dt.date(2026, 11, 26), dt.date(2026, 12, 1))
     yesterday = replay_window(Config(), "none", None, dt.date(2026, 11, 23))  # a Monday
