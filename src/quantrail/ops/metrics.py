@@ -103,7 +103,13 @@ class ProcessMetrics:
     def serve(self, port: int, addr: str = "127.0.0.1") -> int:
         """Start ``/metrics`` on ``port`` (0 is no server); returns the port."""
         if port:
-            server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+            try:
+                server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+            except OSError as exc:
+                raise ValueError(
+                    f"metrics-port: cannot serve on {addr}:{port} ({exc.strerror or exc}); "
+                    "pick another --metrics-port, or 0 for none"
+                ) from None
             self._server, self.port = server, port
             log.info("metrics on http://%s:%d/metrics", addr, port)
         return self.port

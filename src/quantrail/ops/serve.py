@@ -85,88 +85,88 @@ async def serve(config: Config, options: ServeOptions) -> int:
         clock = SimulatedClock(0)
     else:
         clock = WallClock()
-    bus = open_bus(config, clock)
+    metrics = ProcessMetrics(config.bus.consumer.max_deliveries, clock.now_ns)
+    metrics.serve(options.metrics_port)  # first: a taken port stops us before anything starts
+    host = _Host(config, options, open_bus(config, clock), clock, metrics)
     try:
         if options.clock == "replay" and options.follow:
-            assert isinstance(clock, SimulatedClock)
-            return await _serve_following(config, options, bus, clock)
+            return await _serve_following(host)
         if options.clock == "replay":
-            assert isinstance(clock, SimulatedClock)
-            return await _serve_owning(config, options, bus, clock, window)
-        return await _serve_with(config, options, bus, clock)
+            return await _serve_owning(host, window)
+        return await _serve_with(host)
     finally:
-        await bus.close()
+        metrics.close()
+        await host.bus.close()
 
 
-def _metrics(config: Config, clock: Clock, options: ServeOptions) -> ProcessMetrics:
-    metrics = ProcessMetrics(config.bus.consumer.max_deliveries, clock.now_ns)
-    metrics.serve(options.metrics_port)
-    return metrics
+@dataclass(frozen=True, slots=True)
+class _Host:
+    """What hosting needs, whichever the clock."""
+
+    config: Config
+    options: ServeOptions
+    bus: EventBus
+    clock: Clock
+    metrics: ProcessMetrics
+
+    @property
+    def replayed(self) -> SimulatedClock:
+        assert isinstance(self.clock, SimulatedClock)
+        return self.clock
+
+    def services(self) -> list[Service]:
+        return build_services(self.config, self.bus, self.clock, self.options.names,
+                              self.options.market)  # fmt: skip
 
 
-async def _serve_with(
-    config: Config, options: ServeOptions, bus: EventBus, clock: Clock,
-    extra: asyncio.Task[None] | None = None,
-) -> int:  # fmt: skip
-    services = build_services(config, bus, clock, options.names, options.market)
-    metrics = _metrics(config, clock, options)
-    runner = ServiceRunner(
-        bus, services, config, clock=clock, instance=options.instance, metrics=metrics
-    )
+async def _serve_with(host: _Host, extra: asyncio.Task[None] | None = None) -> int:
+    runner = ServiceRunner(host.bus, host.services(), host.config, clock=host.clock,
+                           instance=host.options.instance, metrics=host.metrics)  # fmt: skip
     try:
         return await runner.run()
     finally:
-        metrics.close()
         if extra is not None:
             extra.cancel()
             await asyncio.gather(extra, return_exceptions=True)
 
 
-async def _serve_following(
-    config: Config, options: ServeOptions, bus: EventBus, clock: SimulatedClock
-) -> int:
-    follower = ClockFollower(bus, clock)
+async def _serve_following(host: _Host) -> int:
+    follower = ClockFollower(host.bus, host.replayed)
     await follower.first_tick()
-    task = asyncio.create_task(follower.run())
-    return await _serve_with(config, options, bus, clock, task)
+    return await _serve_with(host, asyncio.create_task(follower.run()))
 
 
-async def _serve_owning(
-    config: Config, options: ServeOptions, bus: EventBus, clock: SimulatedClock,
-    window: ReplayWindow,
-) -> int:  # fmt: skip
+async def _serve_owning(host: _Host, window: ReplayWindow) -> int:
+    speed = host.options.speed
     log.info("replaying %s to %s at %s", _utc(window.start_ns), _utc(window.end_ns),
-             "max speed" if options.speed == MAX_SPEED else f"{options.speed:g}x")  # fmt: skip
-    if options.speed != MAX_SPEED:
-        driver = ReplayDriver(bus, clock, window, options.speed)
-        return await _serve_with(config, options, bus, clock, asyncio.create_task(driver.run()))
-    services = build_services(config, bus, clock, options.names, options.market)
-    return await _run_settled(config, options, bus, clock, window, services)
+             "max speed" if speed == MAX_SPEED else f"{speed:g}x")  # fmt: skip
+    if speed != MAX_SPEED:
+        driver = ReplayDriver(host.bus, host.replayed, window, speed)
+        return await _serve_with(host, asyncio.create_task(driver.run()))
+    return await _run_settled(host, window)
 
 
-async def _run_settled(
-    config: Config, options: ServeOptions, bus: EventBus, clock: SimulatedClock,
-    window: ReplayWindow, services: list[Service],
-) -> int:  # fmt: skip
+async def _run_settled(host: _Host, window: ReplayWindow) -> int:
     """``--speed max``: the hosted services settle after every replayed second (Simulation)."""
-    sim = Simulation(bus, clock, services, config, instance=options.instance or "replay",
-                     heartbeats=True, settle_timeout_s=300.0)  # fmt: skip
-    sim.runner.metrics = metrics = _metrics(config, clock, options)
-    metrics.watch(lambda: sim.runner.consumers, services)
+    services = host.services()
+    sim = Simulation(host.bus, host.replayed, services, host.config,
+                     instance=host.options.instance or "replay", heartbeats=True,
+                     settle_timeout_s=300.0)  # fmt: skip
+    sim.runner.metrics = host.metrics
+    host.metrics.watch(lambda: sim.runner.consumers, services)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     await sim.start()
-    driver = asyncio.create_task(ReplayDriver(bus, clock, window, MAX_SPEED,
-                                              settle=sim.settle).run())  # fmt: skip
+    driver = ReplayDriver(host.bus, host.replayed, window, MAX_SPEED, settle=sim.settle)
+    task = asyncio.create_task(driver.run())
     try:
         await stop.wait()
     finally:
-        driver.cancel()
-        await asyncio.gather(driver, return_exceptions=True)
-        metrics.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
     return await sim.stop()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -71,3 +72,15 @@ async def test_health_prints_each_service_and_the_active_alerts(redis_url: str) 
         assert "MISSING" not in healthy.output
     finally:
         await bus.close()
+
+
+async def test_a_metrics_port_in_use_is_named(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "quantrail.yaml", {})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = await run_cli(["service", "session", "-c", str(config),
+                                "--metrics-port", str(port)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"metrics-port: cannot serve on 127.0.0.1:{port}" in result.output.replace("\n", "")
