@@ -124,6 +124,10 @@ def up(
     ] = DEFAULT_UP_METRICS_PORT,
 ) -> None:
     """Start every service in one process (memory bus, or Redis with --redis)."""
+    unknown = [name for name in skip or [] if name not in SERVICE_NAMES]
+    if unknown:
+        console.print(f"[red]skip: unknown {unknown[0]!r}; known: {', '.join(SERVICE_NAMES)}[/red]")
+        raise typer.Exit(2)
     names = [name for name in SERVICE_NAMES if name not in (skip or [])]
     raise typer.Exit(
         _serve(config, redis, names, market, instance,

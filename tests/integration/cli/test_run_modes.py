@@ -34,6 +34,12 @@ async def test_a_bad_run_flag_is_named_and_exits_2(
     assert message in result.output.replace("\n", "")
 
 
+async def test_up_names_an_unknown_skip() -> None:
+    result = await run_cli(["up", "--skip", "ledgerr"])
+    assert result.exit_code == 2
+    assert "skip: unknown 'ledgerr'" in result.output
+
+
 async def test_a_config_without_accounts_warns_at_start(redis_url: str, tmp_path: Path) -> None:
     config = write_config(tmp_path / "quantrail.yaml", {})
     process = start_cli("service", "session", "-c", str(config), "--redis", redis_url,
