@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from quantrail import cli_audit, cli_bench_venue, cli_bus, cli_errors, cli_killswitch, cli_trace
+from quantrail import (
+    cli_audit,
+    cli_bench_venue,
+    cli_bus,
+    cli_errors,
+    cli_killswitch,
+    cli_ops,
+    cli_trace,
+)
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
@@ -34,6 +42,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(cli_killswitch.killswitch_app, name="killswitch")
 app.add_typer(cli_audit.audit_app, name="audit")
 app.command("trace")(cli_trace.trace)
+app.command("health")(cli_ops.health)
 
 # The stream verbs live in cli_bus; registered here, around `schema`, in their --help order.
 app.command()(cli_bus.streams)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from quantrail.ops.metrics_port import DEFAULT_UP_METRICS_PORT
 from quantrail.ops.service_names import SERVICE_NAMES
+
+if TYPE_CHECKING:
+    from quantrail.ops.serve import ServeOptions
 
 console = Console()
 
@@ -54,17 +59,48 @@ def scenario_run(
     raise typer.Exit(asyncio.run(run_paths(paths, console, redis)))
 
 
+ClockOption = Annotated[
+    str, typer.Option("--clock", help="wall | replay (a past or synthetic day)")
+]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="replay: the day, YYYY-MM-DD (default: see docs)")
+]
+SpeedOption = Annotated[str, typer.Option("--speed", help="replay: N x wall speed, or max")]
+FollowOption = Annotated[
+    bool, typer.Option("--follow", help="replay: follow the clock another process owns")
+]
+
+
 def up(
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
     redis: Annotated[str | None, typer.Option("--redis", help="Redis URL (default: memory)")] = (
         None
     ),
-    market: Annotated[str, typer.Option(help="none | synthetic | ibkr | a market file")] = "none",
+    market: Annotated[str, typer.Option(help="none | synthetic | ibkr | a market file")] = (
+        "synthetic"
+    ),
     instance: Annotated[str | None, typer.Option(help="instance name (default: host)")] = None,
+    clock: ClockOption = "wall",
+    date: DateOption = None,
+    speed: SpeedOption = "1",
+    follow: FollowOption = False,
+    skip: Annotated[
+        list[str] | None, typer.Option("--skip", help="a service run elsewhere (repeatable)")
+    ] = None,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", help="serve /metrics here (0 = off)")
+    ] = DEFAULT_UP_METRICS_PORT,
 ) -> None:
     """Start every service in one process (memory bus, or Redis with --redis)."""
-
-    raise typer.Exit(_serve(config, redis, list(SERVICE_NAMES), market, instance))
+    unknown = [name for name in skip or [] if name not in SERVICE_NAMES]
+    if unknown:
+        console.print(f"[red]skip: unknown {unknown[0]!r}; known: {', '.join(SERVICE_NAMES)}[/red]")
+        raise typer.Exit(2)
+    names = [name for name in SERVICE_NAMES if name not in (skip or [])]
+    raise typer.Exit(
+        _serve(config, redis, names, market, instance,
+               _RunFlags(clock, date, speed, follow, metrics_port))
+    )  # fmt: skip
 
 
 def service(
@@ -76,39 +112,66 @@ def service(
     redis: Annotated[str | None, typer.Option("--redis", help="Redis URL")] = None,
     market: Annotated[str, typer.Option(help="for marketdata: synthetic | ibkr | a file")] = "none",
     instance: Annotated[str | None, typer.Option(help="instance name (default: host)")] = None,
+    clock: ClockOption = "wall",
+    date: DateOption = None,
+    speed: SpeedOption = "1",
+    follow: FollowOption = False,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", help="serve /metrics here (0 = off)")
+    ] = 0,
 ) -> None:
     """Run one service in this process (against Redis)."""
-    raise typer.Exit(_serve(config, redis, [name], market, instance))
+    raise typer.Exit(
+        _serve(config, redis, [name], market, instance,
+               _RunFlags(clock, date, speed, follow, metrics_port))
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _RunFlags:
+    clock: str
+    date: str | None
+    speed: str
+    follow: bool
+    metrics_port: int
 
 
 def _serve(
     config_path: Path | None, redis: str | None, names: list[str], market: str,
-    instance: str | None,
+    instance: str | None, flags: _RunFlags,
 ) -> int:  # fmt: skip
-    from quantrail.bus.factory import open_bus
-    from quantrail.bus.redis_health import warn_if_not_persistent
     from quantrail.cli_options import load_cli_config
-    from quantrail.ops.services import build_services
-    from quantrail.runtime.clock import WallClock
+    from quantrail.ops.serve import serve
     from quantrail.runtime.logs import setup_logging
-    from quantrail.runtime.runner import ServiceRunner
 
     config = load_cli_config(config_path, redis, checked=True)  # stops on what would fail
     setup_logging(config.log.level, config.log.format)
-    clock = WallClock()
+    try:
+        options = _options(names, market, instance, flags)
+        return asyncio.run(serve(config, options))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
 
-    async def main() -> int:
-        bus = open_bus(config, clock)
-        await warn_if_not_persistent(bus)
-        try:
-            services = build_services(config, bus, clock, names, market)
-        except ValueError as exc:
-            console.print(f"[red]{exc}[/red]")
-            return 2
-        runner = ServiceRunner(bus, services, config, clock=clock, instance=instance)
-        try:
-            return await runner.run()
-        finally:
-            await bus.close()
 
-    return asyncio.run(main())
+def _options(names: list[str], market: str, instance: str | None, flags: _RunFlags) -> ServeOptions:
+    import datetime as dt
+
+    from quantrail.ops.serve import ServeOptions
+    from quantrail.runtime.replay_clock import parse_speed
+
+    if flags.clock not in ("wall", "replay"):
+        raise ValueError(f"clock: must be 'wall' or 'replay' (value: {flags.clock!r})")
+    if flags.clock == "wall" and (flags.follow or flags.date):
+        raise ValueError("--date and --follow go with --clock replay")
+    try:
+        day = dt.date.fromisoformat(flags.date) if flags.date else None
+    except ValueError:
+        raise ValueError(f"date: must be YYYY-MM-DD (value: {flags.date!r})") from None
+    if not 0 <= flags.metrics_port <= 65535:
+        raise ValueError(f"metrics-port: must be 0..65535 (value: {flags.metrics_port})")
+    return ServeOptions(
+        names=names, market=market, instance=instance,
+        clock="replay" if flags.clock == "replay" else "wall", day=day,
+        speed=parse_speed(flags.speed), follow=flags.follow, metrics_port=flags.metrics_port,
+    )  # fmt: skip

@@ -20,6 +20,7 @@ from quantrail.backtest.config import BacktestConfig
 from quantrail.execution.config import ExecutionConfig
 from quantrail.ibkr.config import IbkrConfig
 from quantrail.marketdata.config import MarketDataConfig
+from quantrail.ops.health_config import HealthConfig
 from quantrail.risk.kernel_config import KillSwitchConfig, RiskKernelConfig
 from quantrail.risk.liquidity import LiquidityConfig
 from quantrail.session.config import SessionConfig
@@ -134,6 +135,7 @@ RETENTION: dict[str, Retention] = {
     "market.trade": Retention(maxlen=50_000),
     "market.tick": Retention(maxlen=10_000),
     "session.clock": Retention(maxlen=10_000),
+    "system.clock": Retention(maxlen=1_000),  # the replayed clock: followers need the latest
     "system.health": Retention(max_age_s=86_400, maxlen=0),
     "trades.order": Retention(max_age_s=WEEK_S, maxlen=0),
     "trades.request": Retention(max_age_s=WEEK_S, maxlen=0),
@@ -259,6 +261,7 @@ class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     kill_switch: KillSwitchConfig = KillSwitchConfig()
     backtest: BacktestConfig = BacktestConfig()
     ibkr: IbkrConfig = IbkrConfig()
+    health: HealthConfig = HealthConfig()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):

@@ -48,7 +48,7 @@ from kit.strategy_events import (
     stop_triggered,
     volatility_spiked,
 )
-from kit.system_events import alert, decision_audited, heartbeat
+from kit.system_events import alert, alert_cleared, clock_ticked, decision_audited, heartbeat
 from quantrail.events import ALL_EVENTS, Event
 
 
@@ -95,6 +95,8 @@ def one_of_each() -> list[Event]:
         stop_triggered(),
         heartbeat(),
         alert(),
+        alert_cleared(),
+        clock_ticked(),
         decision_audited(),
     ]
     missing = {t.__name__ for t in ALL_EVENTS} - {type(e).__name__ for e in events}

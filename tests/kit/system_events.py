@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from kit.event_base import build, envelope
-from quantrail.events import AlertTriggered, DecisionAudited, HealthHeartbeat
+from quantrail.events import (
+    AlertCleared,
+    AlertTriggered,
+    ClockTicked,
+    DecisionAudited,
+    HealthHeartbeat,
+)
 
 
 def heartbeat(service: str = "test-service", **overrides: Any) -> HealthHeartbeat:
@@ -15,6 +21,15 @@ def heartbeat(service: str = "test-service", **overrides: Any) -> HealthHeartbea
 def alert(**overrides: Any) -> AlertTriggered:
     defaults = envelope(alert_id="alert-1", severity="WARNING", message="test alert")
     return build(AlertTriggered, defaults, overrides)
+
+
+def alert_cleared(**overrides: Any) -> AlertCleared:
+    defaults = envelope(alert_id="alert-1", message="back to normal: test alert")
+    return build(AlertCleared, defaults, overrides)
+
+
+def clock_ticked(**overrides: Any) -> ClockTicked:
+    return build(ClockTicked, envelope(speed=60.0), overrides)
 
 
 def decision_audited(**overrides: Any) -> DecisionAudited:

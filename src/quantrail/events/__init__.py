@@ -48,15 +48,17 @@ from quantrail.events.risk import (
 )
 from quantrail.events.session import SessionClockTicked
 from quantrail.events.signals import SignalDeclined, SignalIssued
-from quantrail.events.system import AlertTriggered, HealthHeartbeat
+from quantrail.events.system import AlertCleared, AlertTriggered, ClockTicked, HealthHeartbeat
 from quantrail.events.trades import CancelOrder, IntentCreated, ReplaceOrder, SubmitOrder
 
 __all__ = [
     "ALL_EVENTS",
+    "AlertCleared",
     "AlertTriggered",
     "BucketExposure",
     "CancelOrder",
     "CandleClosed",
+    "ClockTicked",
     "Codec",
     "DecisionAudited",
     "Details",

@@ -43,7 +43,7 @@ from quantrail.events.risk import (
 )
 from quantrail.events.session import SessionClockTicked
 from quantrail.events.signals import SignalDeclined, SignalIssued
-from quantrail.events.system import AlertTriggered, HealthHeartbeat
+from quantrail.events.system import AlertCleared, AlertTriggered, ClockTicked, HealthHeartbeat
 from quantrail.events.trades import CancelOrder, IntentCreated, ReplaceOrder, SubmitOrder
 
 ALL_EVENTS: tuple[type[Event], ...] = (
@@ -94,5 +94,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     # system and audit
     HealthHeartbeat,
     AlertTriggered,
+    AlertCleared,
+    ClockTicked,
     DecisionAudited,
 )

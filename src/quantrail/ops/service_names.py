@@ -19,4 +19,5 @@ SERVICE_NAMES = (
     "exit_brain",
     "killswitch",
     "audit",
+    "health",
 )

@@ -15,6 +15,7 @@ from quantrail.marketdata.features_service import build_features_service
 from quantrail.marketdata.replay import read_market_file
 from quantrail.marketdata.service import MarketDataService
 from quantrail.marketdata.synthetic import SyntheticMarket, default_universe
+from quantrail.ops.health_service import build_health_service
 from quantrail.ops.service_names import SERVICE_NAMES
 from quantrail.risk.kernel_service import build_risk_kernel_service
 from quantrail.risk.kill_switch_service import build_killswitch_service
@@ -54,6 +55,7 @@ def build_services(
         "signals": lambda: build_signals_service(config),
         "killswitch": lambda: build_killswitch_service(config),
         "audit": lambda: build_audit_service(config),
+        "health": lambda: build_health_service(config),
     }
     return [builders[name]() for name in SERVICE_NAMES if name in names]
 

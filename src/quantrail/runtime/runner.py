@@ -14,6 +14,7 @@ import signal
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
@@ -24,6 +25,9 @@ from quantrail.runtime.clock import Clock, WallClock
 from quantrail.runtime.heartbeat import build_heartbeat
 from quantrail.runtime.logs import current_service
 from quantrail.runtime.service import Service, ServiceContext, Subscription, Timer
+
+if TYPE_CHECKING:
+    from quantrail.ops.metrics import ProcessMetrics
 
 log = logging.getLogger("quantrail.runtime")
 
@@ -47,6 +51,7 @@ class ServiceRunner:
         clock: Clock | None = None,
         instance: str | None = None,
         heartbeats: bool = True,
+        metrics: ProcessMetrics | None = None,
     ) -> None:
         names = [s.name for s in services]
         if len(set(names)) != len(names):
@@ -57,6 +62,9 @@ class ServiceRunner:
         self.instance = instance or socket.gethostname()
         self._hosted = [_Hosted(service) for service in services]
         self._heartbeats = heartbeats
+        self.metrics = metrics  # measures every handler; serves /metrics when given a port
+        if metrics is not None:
+            metrics.watch(lambda: self.consumers, services)
         self._stop = asyncio.Event()
         self._started_ns = 0
         self.started = asyncio.Event()
@@ -132,19 +140,23 @@ class ServiceRunner:
             lambda: self.clock.now_ns() / 1e9,
         )
         consumer_name = f"{service.name}-{self.instance}"
+        group = "broadcast" if subscription.broadcast else subscription.group or service.name
+        handler = subscription.handler
+        if self.metrics is not None:
+            handler = self.metrics.wrap(service.name, group, handler)
         if subscription.broadcast:
             return self.bus.broadcast_consumer(
                 streams=subscription.streams,
                 consumer=consumer_name,
-                handler=subscription.handler,
+                handler=handler,
                 start=subscription.start or "$",
                 breaker=breaker,
             )
         return self.bus.group_consumer(
             streams=subscription.streams,
-            group=subscription.group or service.name,
+            group=group,
             consumer=consumer_name,
-            handler=subscription.handler,
+            handler=handler,
             breaker=breaker,
             start_id=subscription.start or "0",
             idempotent=subscription.idempotent,

@@ -47,6 +47,8 @@ EXPECTED_KINDS = {
     "exit.stop.triggered": "StopTriggered",
     "system.health.heartbeat": "HealthHeartbeat",
     "system.alert.triggered": "AlertTriggered",
+    "system.alert.cleared": "AlertCleared",
+    "system.clock.ticked": "ClockTicked",
     "audit.decision.logged": "DecisionAudited",
 }
 
@@ -62,7 +64,7 @@ def test_catalog_holds_exactly_the_agreed_kinds_and_class_names() -> None:
 
 def test_each_kind_is_used_once() -> None:
     kinds = _kinds()
-    assert len(kinds) == len(set(kinds)) == 41
+    assert len(kinds) == len(set(kinds)) == 43
 
 
 def test_every_stream_is_domain_dot_entity() -> None:
