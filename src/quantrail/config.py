@@ -20,6 +20,7 @@ from quantrail.backtest.config import BacktestConfig
 from quantrail.execution.config import ExecutionConfig
 from quantrail.ibkr.config import IbkrConfig
 from quantrail.marketdata.config import MarketDataConfig
+from quantrail.ops.dashboard.config import DashboardConfig
 from quantrail.risk.kernel_config import KillSwitchConfig, RiskKernelConfig
 from quantrail.risk.liquidity import LiquidityConfig
 from quantrail.session.config import SessionConfig
@@ -236,6 +237,7 @@ class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     kill_switch: KillSwitchConfig = KillSwitchConfig()
     backtest: BacktestConfig = BacktestConfig()
     ibkr: IbkrConfig = IbkrConfig()
+    dashboard: DashboardConfig = DashboardConfig()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):
