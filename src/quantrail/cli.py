@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from quantrail import cli_audit, cli_bus, cli_killswitch, cli_trace
+from quantrail import cli_audit, cli_bus, cli_dashboard, cli_killswitch, cli_trace
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
@@ -20,6 +20,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(cli_killswitch.killswitch_app, name="killswitch")
 app.add_typer(cli_audit.audit_app, name="audit")
 app.command("trace")(cli_trace.trace)
+app.command("dashboard")(cli_dashboard.dashboard)
+app.command("top")(cli_dashboard.top)
 
 # The stream verbs live in cli_bus; registered here, around `schema`, in their --help order.
 app.command()(cli_bus.streams)
