@@ -11,9 +11,10 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import quantrail
 from kit.bus import make_bus
@@ -28,6 +29,7 @@ from quantrail.vocab import Mode, Phase
 
 SECOND = 1_000_000_000
 TOKEN = "s3cret-desk-token"
+T = TypeVar("T")
 SRC = str(Path(quantrail.__file__).resolve().parents[1])
 
 
@@ -41,15 +43,26 @@ def desk_story(account: str = ACCOUNT) -> list[Event]:
         ),
         exposure_snapshot(account=account, ts_event=T0),
         exposure_snapshot(
-            account=account, ts_event=T0 + 15 * SECOND, gross_exposure_pct=110.0,
-            long_gross_pct=88.0, short_gross_pct=22.0, potential_gross_pct=118.0,
-        ),  # fmt: skip
+            account=account,
+            ts_event=T0 + 15 * SECOND,
+            gross_exposure_pct=110.0,
+            long_gross_pct=88.0,
+            short_gross_pct=22.0,
+            potential_gross_pct=118.0,
+        ),
         order_working(account=account, order_id="ord-w1", qty=300),
         position_updated(qty=400, account=account, position_id="pos-acme"),
         risk_daily_status(account=account),
         alert(account=account, message="LT bucket near its max"),
         heartbeat("execution"),
     ]
+
+
+def run_apart(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(work())`` in a thread of its own: Playwright's sync API keeps an event loop
+    running in the test's thread, where ``asyncio.run`` is refused."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work()).result()
 
 
 def publish(url: str, namespace: str, events: Sequence[Event]) -> None:
@@ -62,7 +75,7 @@ def publish(url: str, namespace: str, events: Sequence[Event]) -> None:
         finally:
             await bus.close()
 
-    asyncio.run(work())
+    run_apart(work)
 
 
 def read_events(url: str, namespace: str, stream: str) -> list[Any]:
@@ -73,7 +86,7 @@ def read_events(url: str, namespace: str, stream: str) -> list[Any]:
         finally:
             await bus.close()
 
-    return asyncio.run(work())
+    return run_apart(work)
 
 
 def free_port() -> int:
@@ -83,11 +96,11 @@ def free_port() -> int:
         return port
 
 
-def desk_config(tmp: Path, db_url: str, port: int, account: str = ACCOUNT) -> Path:
+def desk_config(tmp: Path, db_url: str, port: int, accounts: Sequence[str] = (ACCOUNT,)) -> Path:
     path = tmp / "quantrail.yaml"
     config = {
         "db": {"url": db_url},
-        "risk": {"accounts": [{"name": account, "equity": "1000000"}]},
+        "risk": {"accounts": [{"name": name, "equity": "1000000"} for name in accounts]},
         "dashboard": {"port": port, "ledger_interval_s": 1.0, "streams_interval_s": 0.5},
     }
     path.write_text(json.dumps(config))
@@ -136,3 +149,24 @@ def dashboard_up(base: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def dead_letter(url: str, namespace: str, event: Event) -> None:
+    """Put ``event`` on the dead letters as a consumer that failed it three times would."""
+    from quantrail.bus.deadletter import dead_letter_fields
+    from quantrail.bus.transport import Entry
+    from quantrail.events.streams import DEADLETTER
+
+    async def work() -> None:
+        bus = make_bus("redis", url, namespace)
+        try:
+            original = Entry("system.alert", "1-0", bus.codec.to_fields(event))
+            fields = dead_letter_fields(
+                original, stream="system.alert", group="notifier", consumer="n-1",
+                error="ValueError: smtp down", deliveries=3, ts_ns=T0,
+            )  # fmt: skip
+            await bus.publish_raw(DEADLETTER, fields)
+        finally:
+            await bus.close()
+
+    run_apart(work)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 def ledger_reader(db_url: str, timezone: str) -> LedgerReader:
     """A reader of today's (exchange-local) figures in the ledger at ``db_url``."""
     zone = ZoneInfo(timezone)
+    warned: set[str] = set()
 
     def read(account: str, marks: Mapping[str, Decimal]) -> tuple[LedgerPnl | None, str]:
         from quantrail.ledger.report import build_report
@@ -34,7 +35,9 @@ def ledger_reader(db_url: str, timezone: str) -> LedgerReader:
         except StoreError as exc:
             return None, f"ledger: {exc}"
         except Exception as exc:  # the desk stays up whatever the ledger's database does
-            log.warning("desk: cannot read the ledger for %s: %s", account, exc)
+            if str(exc) not in warned:  # once per distinct error, not every few seconds
+                warned.add(str(exc))
+                log.warning("desk: cannot read the ledger for %s: %s", account, exc)
             return None, f"ledger unavailable: {type(exc).__name__}"
         report = build_report(books, marks, timezone=timezone)
         figures = LedgerPnl(

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from quantrail.events import OrderReplaced
-from quantrail.money import ZERO
 
 if TYPE_CHECKING:
     from quantrail.ops.desk_view import AccountDesk, DeskView, OpenOrder
@@ -164,4 +163,5 @@ def _pnl(desk: AccountDesk) -> dict[str, Any]:
 
 
 def _text(value: Decimal | None) -> str:
-    return str(value if value is not None else ZERO)
+    """An exact amount, or "" when the status does not carry it."""
+    return "" if value is None else str(value)

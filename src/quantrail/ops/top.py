@@ -74,8 +74,8 @@ def _account(acct: dict[str, Any]) -> Panel:
     )
     pnl = acct["pnl"]
     pnl_line = (
-        f"P&L [{pnl['source']}] intraday {pnl['realized_intraday']}  baseline "
-        f"{pnl['baseline'] or '-'}  unrealized {pnl['unrealized']}  total {pnl['total']}"
+        f"P&L [{pnl['source']}] intraday {pnl['realized_intraday'] or '-'}  baseline "
+        f"{pnl['baseline'] or '-'}  unrealized {pnl['unrealized'] or '-'}  total {pnl['total']}"
         if pnl["source"] != "none"
         else f"P&L: {pnl['note']}"
     )

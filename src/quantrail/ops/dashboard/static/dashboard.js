@@ -17,7 +17,7 @@ function fillTable(table, rows) {
     if (cls) tr.className = cls;
     for (const cell of cells) {
       const td = document.createElement("td");
-      td.textContent = cell === null || cell === undefined ? "—" : String(cell);
+      td.textContent = cell === null || cell === undefined || cell === "" ? "—" : String(cell);
       tr.appendChild(td);
     }
     return tr;
@@ -88,18 +88,18 @@ function renderAccount(acct) {
   renderChart(s.querySelector(".chart"), acct);
   const p = acct.pnl;
   s.querySelector(".pnl-source").textContent = p.source;
-  fillTable(s.querySelector(".pnl"), p.source === "none" ? [[[p.note, ""]]] : [
-    [["intraday realized", p.realized_intraday]], [["baseline realized", p.baseline || "—"]],
+  fillTable(s.querySelector("table.pnl"), p.source === "none" ? [[[p.note, ""]]] : [
+    [["intraday realized", p.realized_intraday]], [["baseline realized", p.baseline]],
     [["unrealized", p.unrealized]], [["fees", p.fees]], [["total", p.total]],
     ...(p.note ? [[[p.note, ""]]] : []),
   ]);
-  fillTable(s.querySelector(".buckets"), Object.entries(acct.buckets).map(([name, b]) =>
+  fillTable(s.querySelector("table.buckets"), Object.entries(acct.buckets).map(([name, b]) =>
     [[name, pct(b.current_pct), pct(b.potential_pct), pct(b.target_pct), pct(b.max_pct)]]));
-  fillTable(s.querySelector(".groups"), Object.entries(acct.groups).map(([name, g]) =>
+  fillTable(s.querySelector("table.groups"), Object.entries(acct.groups).map(([name, g]) =>
     [[name, g.long, g.short, pct(g.gross_pct)]]));
-  fillTable(s.querySelector(".orders"), acct.orders.map((o) =>
+  fillTable(s.querySelector("table.orders"), acct.orders.map((o) =>
     [[o.order_id, o.symbol, o.side, o.qty, o.filled, o.limit || "MKT", o.bucket, o.status]]));
-  fillTable(s.querySelector(".positions"), acct.positions.map((q) =>
+  fillTable(s.querySelector("table.positions"), acct.positions.map((q) =>
     [[q.symbol, q.bucket, q.qty, q.entry, q.price, q.unrealized]]));
 }
 
