@@ -38,7 +38,7 @@ def ledger_reader(db_url: str, timezone: str) -> LedgerReader:
             if str(exc) not in warned:  # once per distinct error, not every few seconds
                 warned.add(str(exc))
                 log.warning("desk: cannot read the ledger for %s: %s", account, exc)
-            return None, f"ledger unavailable: {type(exc).__name__}"
+            return None, f"ledger unavailable: {str(exc)[:120]}"
         report = build_report(books, marks, timezone=timezone)
         figures = LedgerPnl(
             realized_intraday=report.realized_intraday,

@@ -51,8 +51,12 @@ function renderKill(el, kill) {
   }
 }
 
+// Exchange-local wall time ("2024-03-15 09:30:00"): plotly would draw a Date in the browser's zone.
+const exchangeTime = (ns) => nsToDate(ns).toLocaleString("sv-SE", { timeZone: state.timezone });
+
 function renderChart(el, acct) {
-  const x = acct.exposure.ts_ns.map(nsToDate);
+  const x = acct.exposure.ts_ns.map(exchangeTime);
+  const highest = Math.max(0, ...acct.exposure.gross_pct, ...acct.exposure.potential_pct);
   const line = (name, y, color, dash) => ({ x, y, name, type: "scatter", mode: "lines",
     line: { color, width: dash ? 1.5 : 2, dash: dash || "solid", shape: "hv" } });
   const lim = state.limits;
@@ -69,7 +73,10 @@ function renderChart(el, acct) {
     margin: { l: 40, r: 10, t: 24, b: 30 }, height: 300,
     title: { text: "exposure % of equity", font: { size: 12 } },
     legend: { orientation: "h", y: -0.15 },
-    yaxis: { rangemode: "tozero" },
+    yaxis: { range: [0, Math.max(state.limits.hard_cap_pct, highest) + 10], title: { text: "%" } },
+    xaxis: { visible: x.length > 0 },
+    annotations: x.length ? [] : [{ text: "no exposure snapshot yet", xref: "paper", yref: "paper",
+      x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: "#6b7280" } }],
     shapes: [hline(lim.close_limit_pct, `${lim.close_limit_pct}% overnight`, "#6b7280"),
              hline(lim.derisk_pct, `${lim.derisk_pct}% de-risk`, "#d97706"),
              hline(lim.hard_cap_pct, `${lim.hard_cap_pct}% hard cap`, "#b91c1c")],
