@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,8 +19,10 @@ from quantrail.session.calendar import local_date
 log = logging.getLogger(__name__)
 
 
-def ledger_reader(db_url: str, timezone: str) -> LedgerReader:
-    """A reader of today's (exchange-local) figures in the ledger at ``db_url``."""
+def ledger_reader(
+    db_url: str, timezone: str, now_ns: Callable[[], int] = time.time_ns
+) -> LedgerReader:
+    """A reader of today's (exchange-local, at ``now_ns()``) figures in the ledger at ``db_url``."""
     zone = ZoneInfo(timezone)
     warned: set[str] = set()
 
@@ -28,7 +30,7 @@ def ledger_reader(db_url: str, timezone: str) -> LedgerReader:
         from quantrail.ledger.report import build_report
         from quantrail.ledger.store import LedgerStore, StoreError
 
-        day = local_date(time.time_ns(), zone)
+        day = local_date(now_ns(), zone)
         try:
             with LedgerStore.open(db_url, migrate=False) as store:
                 books = store.load_day(account, day)
