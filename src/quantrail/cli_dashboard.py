@@ -61,8 +61,10 @@ def dashboard(
 
     from quantrail.ops.dashboard.app import create_app
     from quantrail.ops.dashboard.config import TokenError, action_token
+    from quantrail.runtime.logs import setup_logging
 
     cfg = load_cli_config(config, redis, namespace)
+    setup_logging(cfg.log.level, cfg.log.format)
     try:
         token = action_token(cfg.dashboard)
     except TokenError as exc:

@@ -152,6 +152,8 @@ class DeskView:
         self.events_seen += 1
         self.last_event_ns = max(self.last_event_ns, event.ts_event)
         if isinstance(event, SessionClockTicked):
+            if self.session_date and event.session_date > self.session_date:
+                self._new_day()
             self.phase, self.session_date = event.phase.value, event.session_date
         elif isinstance(event, AlertTriggered):
             self.alerts.appendleft(event)
@@ -161,6 +163,11 @@ class DeskView:
         else:
             for desk in self._desks_of(event):
                 _apply_to_account(desk, event, self._tolerance())
+
+    def _new_day(self) -> None:
+        """A desk left running overnight starts the new day's exposure chart afresh."""
+        for desk in self.accounts.values():
+            desk.exposure.clear()
 
     def _tolerance(self) -> float | None:
         return self.limits.tolerance(self.phase) if self.phase else None

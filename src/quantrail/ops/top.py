@@ -41,7 +41,18 @@ def render_desk(state: dict[str, Any]) -> RenderableType:
     parts: list[RenderableType] = [head]
     parts += [_account(account) for account in state["accounts"]]
     parts += [_alerts(state["alerts"]), _streams(state["streams"], state["dead_letters"])]
+    parts.append(_services(state["health"]))
     return Group(*parts)
+
+
+def _services(health: list[dict[str, Any]]) -> Text:
+    text = Text("services: ", style="dim")
+    for beat in health:
+        style = "green" if beat["status"] == "HEALTHY" else "bold red"
+        text.append(f"{beat['service']} ")
+        text.append(beat["status"], style=style)
+        text.append("  ")
+    return text if health else Text("services: no heartbeat yet", style="dim")
 
 
 def _account(acct: dict[str, Any]) -> Panel:

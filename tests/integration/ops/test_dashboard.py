@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from kit.bus import new_namespace
 from kit.desk import (
@@ -82,9 +82,17 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """One context for the module: its cache keeps plotly.min.js between the tests' pages."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    yield context
+    context.close()
+
+
 @pytest.fixture
-def page(desk: Desk, browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+def page(desk: Desk, context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
     page.goto(desk.base)
     expect(page.locator("#live")).to_have_text("live", timeout=10_000)
     yield page

@@ -104,3 +104,15 @@ def test_alerts_keep_the_latest_twenty_newest_first() -> None:
 def test_marks_are_the_open_positions_prices() -> None:
     view = folded(position_updated(qty=100, current_price="26.50"))
     assert view.marks(ACCOUNT) == {"ACME": Decimal("26.50")}
+
+
+def test_a_new_session_date_starts_the_exposure_chart_afresh() -> None:
+    from kit.market_events import session_clock
+    from kit.position_events import exposure_snapshot
+
+    view = folded(session_clock(session_date="2024-03-14"), exposure_snapshot())
+    view.apply(session_clock(session_date="2024-03-14"))
+    assert len(view.snapshot()["accounts"][0]["exposure"]["gross_pct"]) == 1
+    view.apply(session_clock(session_date="2024-03-15"))
+    view.apply(exposure_snapshot(gross_exposure_pct=90.0))
+    assert view.snapshot()["accounts"][0]["exposure"]["gross_pct"] == [90.0]

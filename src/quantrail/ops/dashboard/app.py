@@ -84,7 +84,10 @@ class Dashboard:
 
     async def plotly_js(self, _request: Request) -> Response:
         path = resources.files("plotly").joinpath("package_data", "plotly.min.js")
-        return FileResponse(str(path), media_type="application/javascript")
+        return FileResponse(
+            str(path), media_type="application/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )  # fmt: skip
 
     async def kill_activate(self, request: Request) -> Response:
         async def act(body: dict[str, Any], ask: Ask) -> str:
