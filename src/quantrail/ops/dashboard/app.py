@@ -30,6 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from quantrail.bus.bus import EventBus
+from quantrail.bus.transport import TransportError
 from quantrail.config import Config
 from quantrail.ops.dashboard.actions import ActionError, Ask, DeskActions
 from quantrail.ops.desk_feed import DeskFeed
@@ -123,6 +124,12 @@ class Dashboard:
             log.warning("dashboard: %s %s refused (%s): %s", request.method,
                         request.url.path, remote, exc.message)  # fmt: skip
             return JSONResponse({"ok": False, "error": exc.message}, status_code=exc.status)
+        except TransportError as exc:
+            # A kill switch change is already in SQL: the killswitch service publishes it.
+            log.error("dashboard: %s failed on Redis: %s", request.url.path, exc)
+            error = f"cannot reach Redis: {exc} (a kill switch change saved in SQL is published "
+            error += "by the killswitch service when it next starts)"
+            return JSONResponse({"ok": False, "error": error}, status_code=503)
         log.info("dashboard: %s (%s)", message, remote)
         return JSONResponse({"ok": True, "message": message})
 
