@@ -58,14 +58,20 @@ class DeskFeed:
         self.version = 0
         self.undecodable = 0
         self.error = ""
+        self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        """History, then follow; poll stream health and the ledger alongside (until cancelled)."""
+        """History, then follow; poll stream health and the ledger alongside, until ``stop()``."""
         await self._retrying(self.load_history)
         tasks = [self._follow(), self._every(self._streams_interval_s, self.poll_streams)]
         if self._ledger is not None:
             tasks.append(self._every(self._ledger_interval_s, self.poll_ledger))
         await asyncio.gather(*tasks)
+
+    def stop(self) -> None:
+        """End ``run()`` at its next step. Cancelling alone is not enough: redis-py may turn a
+        cancel that lands mid-command into a connection error, or retry the command."""
+        self._stopping.set()
 
     async def wait_change(self, seen: int, within_s: float) -> int:
         """The version once it is past ``seen`` (or as it is after ``within_s`` seconds)."""
@@ -107,12 +113,13 @@ class DeskFeed:
         return int(midnight.timestamp() * 1000)
 
     async def _follow(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 entries = await self.bus.transport.read(
                     self._positions, READ_BATCH, FOLLOW_BLOCK_MS
                 )
             except TransportError as exc:
+                _raise_if_cancelled()
                 await self._failed(exc)
                 continue
             for entry in entries:
@@ -156,17 +163,23 @@ class DeskFeed:
         await self._bump()
 
     async def _every(self, interval_s: float, poll: Callable[[], Awaitable[None]]) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self._retrying(poll)
-            await asyncio.sleep(interval_s)  # a pace, not a wait for an effect
+            await self._pause(interval_s)
+
+    async def _pause(self, seconds: float) -> None:
+        """A pace between polls (not a wait for an effect) that ``stop()`` cuts short."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _retrying(self, step: Callable[[], Awaitable[None]]) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await step()
                 self.error = ""
                 return
             except TransportError as exc:
+                _raise_if_cancelled()
                 await self._failed(exc)
 
     async def _failed(self, exc: Exception) -> None:
@@ -174,7 +187,15 @@ class DeskFeed:
             log.warning("desk feed: cannot read Redis: %s", exc)
         self.error = f"cannot read Redis: {exc}"
         await self._bump()
-        await asyncio.sleep(1.0)  # back off before the next attempt
+        await self._pause(1.0)  # back off before the next attempt
+
+
+def _raise_if_cancelled() -> None:
+    """A cancel that reached redis-py mid-command can come back as a connection error: the
+    feed must still stop (a swallowed cancel hangs the dashboard's shutdown)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _id_key(entry_id: str) -> tuple[int, int]:

@@ -129,6 +129,7 @@ async def run_top(feed: DeskFeed, namespace: str, console: Console | None = None
                 live.update(render_desk(state()), refresh=True)
                 await asyncio.sleep(REFRESH_S)  # a redraw pace, not a wait for an effect
     finally:
+        feed.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -7,6 +7,7 @@ actions, so the tests do not depend on each other's order.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -212,3 +213,20 @@ def test_the_state_api_says_what_the_page_shows(desk: Desk) -> None:
         "tolerance_pct": 120.0,
     }  # fmt: skip
     assert "token" not in str(state).lower().replace("enabled with the token", "")
+
+
+def test_a_taken_port_stops_the_dashboard_with_the_reason(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = desk_config(tmp_path, f"sqlite:///{tmp_path / 'ledger.sqlite'}", port)
+        process = start_dashboard(config, redis_server.url, new_namespace(), None)
+        try:
+            output, _ = process.communicate(timeout=20)
+        finally:
+            process.kill()
+    assert process.returncode != 0
+    assert b"address already in use" in output

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PUSH_MIN_S = 0.2
 KEEPALIVE_S = 15.0
+STOP_WITHIN_S = 5.0
 PACKAGE = "quantrail.ops.dashboard"
 
 
@@ -157,9 +158,10 @@ def create_app(
             yield
         finally:
             board.closing.set()
+            feed.stop()
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, STOP_WITHIN_S)
             await bus.close()
 
     static = StaticFiles(packages=[(PACKAGE, "static")])
