@@ -13,6 +13,14 @@ if ! have redis-server; then
     || { echo "could not install redis-server: install it (apt-get install redis-server)" >&2; exit 1; }
 fi
 
+# Chromium: the dashboard's tests drive Debian's chromium with Playwright (Playwright cannot
+# download its own browsers here). DejaVu is the page's first font, so screenshots read well.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "chromium not found: installing it with apt-get" >&2
+  as_root apt-get update -qq && as_root apt-get install -y -qq chromium fonts-dejavu-core >/dev/null \
+    || { echo "could not install chromium: install it (apt-get install chromium)" >&2; exit 1; }
+fi
+
 # PostgreSQL: the ledger tests run against it too. Start the local cluster if it is installed
 # but stopped; if there is none, the PostgreSQL tests skip (or fail where QUANTRAIL_REQUIRE_PG=1).
 if have pg_isready && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -13,6 +13,7 @@ from quantrail import (
     cli_audit,
     cli_bench_venue,
     cli_bus,
+    cli_dashboard,
     cli_errors,
     cli_killswitch,
     cli_ops,
@@ -43,6 +44,8 @@ app.add_typer(cli_killswitch.killswitch_app, name="killswitch")
 app.add_typer(cli_audit.audit_app, name="audit")
 app.command("trace")(cli_trace.trace)
 app.command("health")(cli_ops.health)
+app.command("dashboard")(cli_dashboard.dashboard)
+app.command("top")(cli_dashboard.top)
 
 # The stream verbs live in cli_bus; registered here, around `schema`, in their --help order.
 app.command()(cli_bus.streams)

@@ -7,7 +7,6 @@ stream lost, so an interrupted verb is completed by the next start of the servic
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import typer
@@ -93,7 +92,7 @@ def reset(
     namespace: NamespaceOption = None,
 ) -> None:
     """Clear ACCOUNT's kill switch (written to SQL, published, audited)."""
-    from quantrail.events import KillSwitchReset
+    from quantrail.risk.kill_commands import operator_reset, reset_inputs
 
     _require("--by", by)
     _require("--reason", reason)
@@ -103,13 +102,7 @@ def reset(
     if active is None:
         err_console.print(f"[red]{account}: the kill switch is not active[/red]")
         raise typer.Exit(1)
-    event = KillSwitchReset(
-        ts_event=time.time_ns(), account=account, source="cli", reset_by=by, reason=reason,
-        correlation_id=active.event.correlation_id or active.event.event_id,
-        causation_id=active.event.event_id,
-    )  # fmt: skip
-    inputs = {"activation": active.event.event_id, "activated": active.describe()}
-    _record(cfg, db, _keyed(event, f"killswitch-reset:{account}:{event.event_id}"), inputs)
+    _record(cfg, db, operator_reset(active, by, reason, source="cli"), reset_inputs(active))
     console.print(f"{account}: kill switch reset by {by} ({reason})", markup=False)
 
 
@@ -127,50 +120,25 @@ def activate(
     namespace: NamespaceOption = None,
 ) -> None:
     """Pull ACCOUNT's kill switch by hand (cancels its orders; flattens if asked)."""
-    from quantrail.events import KillSwitchActivated
+    from quantrail.risk.kill_commands import manual_activation
 
     _require("--by", by)
     _require("--reason", reason)
     cfg = load_cli_config(config, redis, namespace)
     flat = cfg.kill_switch.flatten if flatten is None else flatten
-    action = "cancel all working orders" + (", flatten every position" if flat else "")
-    event = KillSwitchActivated(
-        ts_event=time.time_ns(), account=account, source="cli", trigger="manual",
-        severity="CRITICAL", action_taken=f"{reason}; {action}", human_override_required=True,
-        flatten=flat, activated_by=by,
-    )  # fmt: skip
     with _store(cfg, db) as store:
         if store.state().active(account) is not None:
             err_console.print(f"[red]{account}: the kill switch is already active[/red]")
             raise typer.Exit(1)
-    manual = _keyed(event, f"killswitch-manual:{account}:{event.event_id}")
-    _record(cfg, db, manual, {"reason": reason})
+    _record(cfg, db, manual_activation(account, by, reason, flat, source="cli"), {"reason": reason})
     console.print(f"{account}: kill switch activated by {by} ({reason})", markup=False)
 
 
 def _record(cfg: Config, db: str | None, event: Any, inputs: dict[str, Any]) -> None:
     """SQL first (the service re-publishes what the stream lost), then the event and its
     audit record."""
-    from quantrail.risk.kill_state import KillRecord
-    from quantrail.risk.kill_switch_service import kill_audit
+    from quantrail.risk.kill_commands import record_kill
 
-    record = KillRecord(event, _date(cfg, event.ts_event))
     with _store(cfg, db) as store:
-        store.save(record)
-    _publish(cfg, [event, kill_audit(record, None, inputs)])
-
-
-def _keyed(event: Any, key: str) -> Any:
-    import msgspec
-
-    return msgspec.structs.replace(
-        event, idempotency_key=key, correlation_id=event.correlation_id or key
-    )
-
-
-def _date(cfg: Config, now: int) -> str:
-    from zoneinfo import ZoneInfo
-
-    from quantrail.session.calendar import local_date
-
-    return local_date(now, ZoneInfo(cfg.session.timezone)).isoformat()
+        events = record_kill(store, event, cfg.session.timezone, inputs)
+    _publish(cfg, events)

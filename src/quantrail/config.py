@@ -20,6 +20,7 @@ from quantrail.backtest.config import BacktestConfig
 from quantrail.execution.config import ExecutionConfig
 from quantrail.ibkr.config import IbkrConfig
 from quantrail.marketdata.config import MarketDataConfig
+from quantrail.ops.dashboard.config import DashboardConfig
 from quantrail.ops.health_config import HealthConfig
 from quantrail.risk.kernel_config import KillSwitchConfig, RiskKernelConfig
 from quantrail.risk.liquidity import LiquidityConfig
@@ -262,6 +263,7 @@ class Config(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     backtest: BacktestConfig = BacktestConfig()
     ibkr: IbkrConfig = IbkrConfig()
     health: HealthConfig = HealthConfig()
+    dashboard: DashboardConfig = DashboardConfig()
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_-]*", self.namespace):
