@@ -56,6 +56,17 @@ class RedisConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=Tru
     url: str = "redis://127.0.0.1:6379/0"
     socket_timeout_s: float = 10.0
     reconnect_backoff_ms: list[int] = msgspec.field(default_factory=lambda: [100, 500, 2000, 5000])
+    # A Redis Cluster (bus/cluster.py): true (``url`` is the startup node) or a list of
+    # ``host:port`` startup nodes; false keeps the single-node client.
+    cluster: bool | list[str] = False
+    failover_retry_s: float = 20.0
+
+    @property
+    def cluster_nodes(self) -> list[str]:
+        """The cluster's startup nodes, or [] for a single Redis."""
+        if isinstance(self.cluster, list):
+            return list(self.cluster)
+        return [self.url] if self.cluster else []
 
 
 class Retention(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -145,8 +156,11 @@ class BusConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True)
     retention_default: Retention = Retention()
     retention: dict[str, Retention] = msgspec.field(default_factory=dict)
     deadletter: DeadLetterConfig = DeadLetterConfig()
+    shards: int = 1  # high-volume streams split by symbol (bus/sharding.py); 1 = single keys
 
     def __post_init__(self) -> None:
+        if not 1 <= self.shards <= 1024:
+            raise ValueError(f"shards: must be 1 to 1024, got {self.shards}")
         if DEADLETTER_STREAM in self.retention:
             raise ValueError(
                 f"retention: {DEADLETTER_STREAM} is kept by bus.deadletter (max_age_s,"

@@ -1,4 +1,4 @@
-"""The bus conformance suite: every test runs on the memory and the Redis transport."""
+"""The bus conformance suite: every test runs on memory, a single Redis and a Redis Cluster."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from kit.bus import PING_STREAM, EffectLog, Ping, fast_consumer_config, pings
+from kit.bus import PING_STREAM, EffectLog, Ping, fast_consumer_config, make_bus, pings
+from kit.cluster import make_cluster_bus
 from kit.poll import eventually
 from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
@@ -18,6 +19,20 @@ from quantrail.bus.replay import replay
 from quantrail.config import Retention
 from quantrail.events.base import Event
 from quantrail.events.streams import DEADLETTER
+from quantrail.ops.redis_cluster import RedisClusterServer
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    """The suite's three configurations; every test gets its own namespace."""
+    if request.param == "cluster":
+        cluster: RedisClusterServer = request.getfixturevalue("redis_cluster")
+        event_bus = make_cluster_bus(cluster.startup_nodes)
+    else:
+        url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+        event_bus = make_bus(request.param, url)
+    yield event_bus
+    await event_bus.close()
 
 
 @asynccontextmanager
@@ -357,3 +372,27 @@ async def test_dead_letter_stream_is_namespaced(bus: EventBus, count: int) -> No
         await eventually(bus.dead_letters, lambda d: len(d) == count)
     names = await bus.transport.streams(bus.names.namespace + ":")
     assert bus.names.key(DEADLETTER) in names
+
+
+# Streams whose keys hash to different cluster slots (each a key of its own, no shared tag).
+MANY_STREAMS = ["test.a", "test.b", "test.c", "test.d"]
+
+
+async def test_a_consumer_of_streams_on_many_slots_gets_each_entry_once(bus: EventBus) -> None:
+    log = EffectLog()
+    group_readers = [
+        bus.group_consumer(streams=MANY_STREAMS, group="g", consumer=f"c{i}", handler=log.handle)
+        for i in range(2)
+    ]
+    broadcast_log = EffectLog()
+    reader = bus.broadcast_consumer(
+        streams=MANY_STREAMS, consumer="b", handler=broadcast_log.handle, start="0"
+    )
+    async with running(*group_readers, reader):
+        for seq in range(200):
+            fields = bus.codec.to_fields(Ping(ts_event=1_000 + seq, seq=seq))
+            await bus.publish_raw(MANY_STREAMS[seq % len(MANY_STREAMS)], fields)
+        await eventually(lambda: len(log.effects), lambda n: n == 200, what="200 handled")
+        await eventually(lambda: len(broadcast_log.effects), lambda n: n == 200)
+    assert log.doubled() == [] and broadcast_log.doubled() == []
+    assert log.seqs() == broadcast_log.seqs() == set(range(200))
