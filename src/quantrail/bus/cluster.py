@@ -66,6 +66,8 @@ def slot_of(key: str) -> int:
 class RedisClusterTransport(RedisTransport):
     """Redis Streams on a Redis Cluster; cluster client creation lives here and only here."""
 
+    colocates_marks = True
+
     def __init__(
         self,
         startup_nodes: Sequence[str],

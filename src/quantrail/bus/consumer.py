@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from quantrail.bus.consumer_base import ConsumerBase, ConsumerDeps, Outcome
 from quantrail.bus.delivery import Delivery, Handler
+from quantrail.bus.keyslot import hash_tag
 from quantrail.bus.transport import Entry, NoGroupError, TransportError
 from quantrail.runtime.breaker import CircuitBreaker
 
@@ -165,8 +166,12 @@ class GroupConsumer(ConsumerBase):
         )
 
     def _mark(self, entry: Entry) -> str:
-        key = entry.fields.get(b"key") or entry.entry_id.encode()
-        return self._names.idempotency_key(self.group, key.decode(errors="replace"))
+        key = (entry.fields.get(b"key") or entry.entry_id.encode()).decode(errors="replace")
+        if self._transport.colocates_marks:
+            # In the stream's slot: lost or kept with the entry's ack in a failover, together.
+            group = f"{{{hash_tag(entry.stream)}}}:{self.group}"
+            return self._names.idempotency_key(group, key)
+        return self._names.idempotency_key(self.group, key)
 
     async def _process(self, entries: Sequence[Entry], counts: dict[str, int] | None) -> None:
         self.stats.read += len(entries)

@@ -60,6 +60,10 @@ class StreamInfo:
 class Transport(ABC):
     """Stream primitives. Every method may raise :class:`TransportError`."""
 
+    # True on a Redis Cluster: a group's idempotency marks live in the slot of their stream
+    # (``idem:{<stream's hash tag>}:<group>:<key>``), so mark, effect and ack share one script.
+    colocates_marks: bool = False
+
     @abstractmethod
     async def add(
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]

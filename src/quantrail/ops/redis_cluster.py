@@ -100,7 +100,18 @@ class RedisClusterServer:
             _wait_for_ping(node, deadline)
         self._create(cli, timeout_s)
         self.wait_until_ok(deadline)
+        self._wait_for_replicas(deadline)
         return self
+
+    def _wait_for_replicas(self, deadline: float) -> None:
+        """Until every replica has synced: a replica that never synced cannot take over."""
+        expected = self.masters * self.replicas
+        while time.monotonic() < deadline:
+            synced = sum(_replica_synced(node.port) for node in self.nodes)
+            if synced == expected:
+                return
+            time.sleep(0.05)  # polling child processes
+        raise RedisServerError("the Redis Cluster's replicas did not sync in time")
 
     def _spawn(self, binary: str, node: ClusterNode) -> None:
         command = [
@@ -112,6 +123,7 @@ class RedisClusterServer:
             "--cluster-node-timeout", str(self.node_timeout_ms),
             "--save", "",
             "--appendonly", "no",
+            "--repl-diskless-sync-delay", "0",
             "--dir", str(node.directory),
             "--protected-mode", "no",
             "--logfile", str(node.directory / "redis.log"),
@@ -215,6 +227,11 @@ def _cluster_state(port: int) -> str:
         if line.startswith("cluster_state:"):
             return line.split(":", 1)[1].strip()
     return ""
+
+
+def _replica_synced(port: int) -> bool:
+    info = _command(port, "INFO", "replication").decode(errors="replace")
+    return "role:slave" in info and "master_link_status:up" in info
 
 
 def _served_slots(port: int) -> list[tuple[int, int]]:
