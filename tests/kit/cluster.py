@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from kit.bus import TEST_CODEC, fast_consumer_config, new_namespace
+from kit.bus import TEST_CODEC, Ping, fast_consumer_config, make_bus, new_namespace
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cluster import RedisClusterTransport
+from quantrail.bus.sharding import SHARDED_STREAMS, Sharding
 from quantrail.config import BusConfig
+from quantrail.events.base import Event
+from quantrail.events.catalog import ALL_EVENTS
+from quantrail.events.codec import Codec
 from quantrail.events.streams import StreamNames
 from quantrail.ops.redis_cluster import RedisClusterServer
 from quantrail.ops.redis_server import RedisServerError
@@ -28,6 +32,19 @@ def redis_cluster() -> Iterator[RedisClusterServer]:
     cluster.stop()
 
 
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def three_way_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    """A bus on memory, a single Redis and the Redis Cluster; its own namespace each time."""
+    if request.param == "cluster":
+        cluster: RedisClusterServer = request.getfixturevalue("redis_cluster")
+        event_bus = make_cluster_bus(cluster.startup_nodes)
+    else:
+        url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+        event_bus = make_bus(request.param, url)
+    yield event_bus
+    await event_bus.close()
+
+
 def make_cluster_bus(
     startup_nodes: list[str], namespace: str | None = None, failover_retry_s: float = 20.0
 ) -> EventBus:
@@ -39,3 +56,21 @@ def make_cluster_bus(
         codec=TEST_CODEC,
         reconnect_backoff_ms=(20, 50, 100, 200),
     )
+
+
+class SymbolPing(Event, frozen=True, kw_only=True, tag="test.symbol.sent"):
+    """A test event on a stream sharded by symbol."""
+
+    symbol: str
+    seq: int
+
+
+SYMBOL_STREAM = "test.symbol"
+SHARD_CODEC = Codec((*ALL_EVENTS, Ping, SymbolPing))
+
+
+def shard_bus(bus: EventBus, shards: int) -> EventBus:
+    """``bus`` sharded ``shards`` ways, with the test stream among the sharded ones."""
+    bus.codec = SHARD_CODEC
+    bus.sharding = Sharding(shards, SHARDED_STREAMS | {SYMBOL_STREAM})
+    return bus

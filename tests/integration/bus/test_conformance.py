@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from kit.bus import PING_STREAM, EffectLog, Ping, fast_consumer_config, make_bus, pings
-from kit.cluster import make_cluster_bus
+from kit.bus import PING_STREAM, EffectLog, Ping, fast_consumer_config, pings
 from kit.poll import eventually
 from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
@@ -19,20 +18,12 @@ from quantrail.bus.replay import replay
 from quantrail.config import Retention
 from quantrail.events.base import Event
 from quantrail.events.streams import DEADLETTER
-from quantrail.ops.redis_cluster import RedisClusterServer
 
 
-@pytest.fixture(params=["memory", "redis", "cluster"])
-async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
-    """The suite's three configurations; every test gets its own namespace."""
-    if request.param == "cluster":
-        cluster: RedisClusterServer = request.getfixturevalue("redis_cluster")
-        event_bus = make_cluster_bus(cluster.startup_nodes)
-    else:
-        url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-        event_bus = make_bus(request.param, url)
-    yield event_bus
-    await event_bus.close()
+@pytest.fixture
+def bus(three_way_bus: EventBus) -> EventBus:
+    """The suite's three configurations: memory, a single Redis, a Redis Cluster."""
+    return three_way_bus
 
 
 @asynccontextmanager
