@@ -157,10 +157,13 @@ class BusConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True)
     retention: dict[str, Retention] = msgspec.field(default_factory=dict)
     deadletter: DeadLetterConfig = DeadLetterConfig()
     shards: int = 1  # high-volume streams split by symbol (bus/sharding.py); 1 = single keys
+    lease_ttl_ms: int = 10_000  # shard leases (bus/leases.py): a dead holder's shards move after
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= 1024:
             raise ValueError(f"shards: must be 1 to 1024, got {self.shards}")
+        if self.lease_ttl_ms < 300:
+            raise ValueError(f"lease_ttl_ms: must be >= 300, got {self.lease_ttl_ms}")
         if DEADLETTER_STREAM in self.retention:
             raise ValueError(
                 f"retention: {DEADLETTER_STREAM} is kept by bus.deadletter (max_age_s,"

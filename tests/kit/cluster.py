@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
+import msgspec
 import pytest
 
 from kit.bus import TEST_CODEC, Ping, fast_consumer_config, make_bus, new_namespace
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cluster import RedisClusterTransport
+from quantrail.bus.leased_consumer import LeasedGroupConsumer
+from quantrail.bus.leases import LeaseStore
 from quantrail.bus.sharding import SHARDED_STREAMS, Sharding
+from quantrail.bus.transport import TransportError
 from quantrail.config import BusConfig
 from quantrail.events.base import Event
 from quantrail.events.catalog import ALL_EVENTS
@@ -69,8 +75,33 @@ SYMBOL_STREAM = "test.symbol"
 SHARD_CODEC = Codec((*ALL_EVENTS, Ping, SymbolPing))
 
 
-def shard_bus(bus: EventBus, shards: int) -> EventBus:
+def shard_bus(bus: EventBus, shards: int, lease_ttl_ms: int = 10_000) -> EventBus:
     """``bus`` sharded ``shards`` ways, with the test stream among the sharded ones."""
     bus.codec = SHARD_CODEC
+    bus.config = msgspec.structs.replace(bus.config, shards=shards, lease_ttl_ms=lease_ttl_ms)
     bus.sharding = Sharding(shards, SHARDED_STREAMS | {SYMBOL_STREAM})
     return bus
+
+
+class _GoneStore(LeaseStore):
+    """The lease store of a crashed instance: nothing it sends arrives any more."""
+
+    async def acquire(self, key: str, owner: str, ttl_ms: int) -> bool:
+        raise TransportError("crashed")
+
+    async def release(self, key: str, owner: str) -> None:
+        raise TransportError("crashed")
+
+    async def heartbeat(self, key: str, member: str, ttl_ms: int) -> list[str]:
+        raise TransportError("crashed")
+
+    async def leave(self, key: str, member: str) -> None:
+        raise TransportError("crashed")
+
+
+async def crash(consumer: LeasedGroupConsumer, task: asyncio.Task[None]) -> None:
+    """Stop ``consumer`` as a crash would: no lease released, its pending entries left."""
+    consumer.leases.store = _GoneStore()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

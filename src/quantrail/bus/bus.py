@@ -10,6 +10,8 @@ from quantrail.bus.consumer_base import ConsumerDeps
 from quantrail.bus.deadletter import DeadLetter
 from quantrail.bus.delivery import Handler
 from quantrail.bus.dlq_retention import DeadLetterRetention
+from quantrail.bus.leased_consumer import LeasedGroupConsumer
+from quantrail.bus.leases import ShardLeases
 from quantrail.bus.sharding import Sharding, ShardingError, base_stream
 from quantrail.bus.transport import Entry, Transport
 from quantrail.config import BusConfig, ConsumerConfig, Retention
@@ -110,7 +112,30 @@ class EventBus:
         start_id: str = "0",
         idempotent: bool = True,
     ) -> GroupConsumer:
-        """A competing consumer: each entry of ``streams`` goes to one consumer of ``group``."""
+        """A competing consumer: each entry of ``streams`` goes to one consumer of ``group``.
+
+        With sharded streams among ``streams`` (``bus.shards`` > 1), the instances of ``group``
+        share the shards through leases: this one reads the shards it holds."""
+        if any(self.sharding.is_sharded(stream) for stream in streams):
+            return LeasedGroupConsumer(
+                self._deps(config),
+                streams=streams,
+                sharding=self.sharding,
+                leases=ShardLeases(
+                    store=self.transport.lease_store(),
+                    names=self.names,
+                    group=group,
+                    member=consumer,
+                    shards=self.sharding.shards,
+                    ttl_ms=self.config.lease_ttl_ms,
+                ),
+                handler=handler,
+                name=consumer,
+                group=group,
+                breaker=breaker,
+                start_id=start_id,
+                idempotent=idempotent,
+            )
         return GroupConsumer(
             self._deps(config),
             streams=self.sharding.expand(streams),

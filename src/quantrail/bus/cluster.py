@@ -28,6 +28,7 @@ from redis import exceptions as redis_errors
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.crc import key_slot
 
+from quantrail.bus.leases import LeaseStore
 from quantrail.bus.redis import RedisTransport, _entries_from_read, _text, _trim_args
 from quantrail.bus.slot_reads import SlotReads
 from quantrail.bus.transport import Entry, Fields, NoGroupError, TransportError
@@ -87,6 +88,7 @@ class RedisClusterTransport(RedisTransport):
         )
         self._ack_script: Any = self._client.register_script(_ACK_AND_MARK_SCRIPT)
         self._reads = SlotReads()
+        self._leases: LeaseStore | None = None
 
     @asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:

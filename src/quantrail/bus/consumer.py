@@ -48,6 +48,7 @@ class GroupConsumer(ConsumerBase):
             await self._drain_own_pending()
             next_claim = loop.time() + self._config.claim_interval_ms / 1000
             while not self._stopping:
+                await self._guarded(self._before_read)
                 if loop.time() >= next_claim:
                     await self._guarded(self._claim_idle)
                     next_claim = loop.time() + self._config.claim_interval_ms / 1000
@@ -64,7 +65,14 @@ class GroupConsumer(ConsumerBase):
         except TransportError as exc:
             await self._reconnect_wait(exc, 0)
 
+    async def _before_read(self) -> None:
+        """A hook run before each read (shard leases renew here)."""
+
     async def _read_batch(self) -> None:
+        if not self._keys:
+            # Nothing to read (an instance holding no shard): wait as a blocking read would.
+            await asyncio.sleep(self._config.block_ms / 1000)
+            return
         entries = await self._transport.read_group(
             self.group,
             self.name,

@@ -16,6 +16,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
+from quantrail.bus.lease_stores import RedisLeaseStore
+from quantrail.bus.leases import LeaseStore
 from quantrail.bus.transport import (
     ConsumerInfo,
     Entry,
@@ -50,6 +52,12 @@ class RedisTransport(Transport):
         )
 
         self._ack_script: Any = self._client.register_script(_ACK_AND_MARK)
+        self._leases: LeaseStore | None = None
+
+    def lease_store(self) -> LeaseStore:
+        if self._leases is None:
+            self._leases = RedisLeaseStore(self._client, self._errors)
+        return self._leases
 
     @property
     def client(self) -> aioredis.Redis:

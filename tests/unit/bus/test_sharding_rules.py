@@ -6,6 +6,7 @@ import pytest
 
 from quantrail.bus.cluster import slot_of
 from quantrail.bus.keyslot import beside, hash_tag
+from quantrail.bus.leases import wanted_shards
 from quantrail.bus.sharding import Sharding, base_stream, shard_of
 from quantrail.config import BusConfig
 
@@ -45,3 +46,10 @@ def test_a_key_beside_another_shares_its_slot() -> None:
 def test_a_bad_shard_count_is_refused_with_its_key() -> None:
     with pytest.raises(ValueError, match="shards: must be 1 to 1024, got 0"):
         BusConfig(shards=0)
+
+
+def test_live_members_split_the_shards_by_name_and_everyone_agrees() -> None:
+    members = ["b-host", "a-host", "c-host"]
+    split = [wanted_shards(members, m, 8) for m in sorted(members)]
+    assert split == [{0, 3, 6}, {1, 4, 7}, {2, 5}]
+    assert wanted_shards([], "alone", 4) == {0, 1, 2, 3}  # not listed yet: counts itself
