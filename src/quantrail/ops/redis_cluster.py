@@ -158,6 +158,18 @@ class RedisClusterServer:
                     return node
         raise RedisServerError(f"no live master serves slot {key_slot}")
 
+    def command_calls(self, command: str) -> int:
+        """How often live nodes ran ``command`` (INFO commandstats, e.g. ``command|getkeys``)."""
+        total = 0
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            stats = _command(node.port, "INFO", "commandstats").decode(errors="replace")
+            for line in stats.splitlines():
+                if line.startswith(f"cmdstat_{command}:"):
+                    total += int(line.split("calls=", 1)[1].split(",", 1)[0])
+        return total
+
     def kill(self, node: ClusterNode) -> None:
         """kill -9 one node (by its pid): what it held only in memory is gone."""
         if node.process is not None and node.process.poll() is None:
