@@ -41,6 +41,7 @@ class EventBus:
         self._reconnect_backoff_ms = tuple(reconnect_backoff_ms)
         self._retention: dict[str, Retention] = {}
         self.sharding = Sharding(self.config.shards)
+        self._key_of_kind: dict[str, str] = {}
         self.dlq_retention = DeadLetterRetention(
             self.config.deadletter,
             transport,
@@ -71,7 +72,10 @@ class EventBus:
     def _key_for(self, event: Event) -> str:
         """The stream key of ``event``: its entity's stream, or its symbol's shard of it."""
         if self.sharding.shards == 1:
-            return self.names.for_event(event)
+            key = self._key_of_kind.get(event.kind)
+            if key is None:  # once per kind: the stream name is parsed from the kind
+                key = self._key_of_kind[event.kind] = self.names.for_event(event)
+            return key
         return self.names.key(self.sharding.stream_for(stream_of_kind(event.kind), event))
 
     def shard_streams(self, stream: str) -> list[str]:

@@ -30,7 +30,13 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.crc import key_slot
 
 from quantrail.bus.leases import LeaseStore
-from quantrail.bus.redis import RedisTransport, _entries_from_read, _text, _trim_args
+from quantrail.bus.redis import (
+    RedisTransport,
+    _entries_from_read,
+    _text,
+    _trim_args,
+    queue_xadds,
+)
 from quantrail.bus.slot_reads import SlotReads
 from quantrail.bus.transport import Entry, Fields, NoGroupError, TransportError
 from quantrail.config import Retention
@@ -146,8 +152,7 @@ class RedisClusterTransport(RedisTransport):
     ) -> list[str]:
         async def write() -> list[Any]:
             pipe = self._client.pipeline(transaction=False)
-            for stream, fields in items:
-                pipe.xadd(stream, fields, **_trim_args(retention.get(stream)))
+            queue_xadds(pipe, items, retention)
             return list(await pipe.execute())
 
         ids = await self._riding_failover(write)
