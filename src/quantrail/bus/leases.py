@@ -15,6 +15,7 @@ The protocol (``docs/bus.md``, "Shards and leases"):
 
 from __future__ import annotations
 
+import asyncio
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -80,14 +81,17 @@ class ShardLeases:
         self._next_refresh = self.monotonic() + self.ttl_ms / 3000
         members = await self.store.heartbeat(self.members_key, self.member, self.ttl_ms)
         wanted = wanted_shards(members, self.member, self.shards)
-        for index in sorted(self.held - wanted):
-            await self.store.release(self.lease_key(index), self.member)
-        held = set()
-        for index in sorted(wanted):
-            if await self.store.acquire(self.lease_key(index), self.member, self.ttl_ms):
-                held.add(index)
-        self.held = held
-        return held
+        # All at once: a refresh sits between two reads of the consumer, so its round trips
+        # are latency for every event behind it.
+        await asyncio.gather(
+            *(self.store.release(self.lease_key(i), self.member) for i in self.held - wanted)
+        )
+        ordered = sorted(wanted)
+        taken = await asyncio.gather(
+            *(self.store.acquire(self.lease_key(i), self.member, self.ttl_ms) for i in ordered)
+        )
+        self.held = {index for index, ok in zip(ordered, taken, strict=True) if ok}
+        return set(self.held)
 
     async def leave(self) -> None:
         """A clean stop: release every lease and the membership, so others take over now."""
