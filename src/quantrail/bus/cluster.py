@@ -61,7 +61,7 @@ def parse_startup_nodes(nodes: Sequence[str]) -> list[ClusterNode]:
     for text in nodes:
         url = urlparse(text if "://" in text else f"redis://{text}")
         if not url.hostname or not url.port:
-            raise ValueError(f"redis.startup_nodes: {text!r} is not host:port")
+            raise ValueError(f"redis.cluster: {text!r} is not host:port")
         parsed.append(ClusterNode(url.hostname, url.port))
     return parsed
 
@@ -100,7 +100,7 @@ class RedisClusterTransport(RedisTransport):
         failover_retry_s: float = 20.0,
     ) -> None:
         if not startup_nodes:
-            raise ValueError("redis.startup_nodes: a cluster needs at least one node")
+            raise ValueError("redis.cluster: a cluster needs at least one startup node")
         self.url = ",".join(startup_nodes)
         self.failover_retry_s = failover_retry_s
         self._client: Any = RedisCluster(

@@ -1,14 +1,14 @@
-"""The shard rules: stable placement, hash tags that keep a shard in one cluster slot."""
+"""The shard rules (stable placement, hash tags that keep a shard in one slot), cluster config."""
 
 from __future__ import annotations
 
 import pytest
 
-from quantrail.bus.cluster import slot_of
+from quantrail.bus.cluster import RedisClusterTransport, slot_of
 from quantrail.bus.keyslot import beside, hash_tag
 from quantrail.bus.leases import wanted_shards
 from quantrail.bus.sharding import Sharding, base_stream, shard_of
-from quantrail.config import BusConfig
+from quantrail.config import BusConfig, RedisConfig
 
 
 def test_shard_of_is_crc32_of_the_symbol_and_stable() -> None:
@@ -53,3 +53,11 @@ def test_live_members_split_the_shards_by_name_and_everyone_agrees() -> None:
     split = [wanted_shards(members, m, 8) for m in sorted(members)]
     assert split == [{0, 3, 6}, {1, 4, 7}, {2, 5}]
     assert wanted_shards([], "alone", 4) == {0, 1, 2, 3}  # not listed yet: counts itself
+
+
+def test_a_bad_startup_node_is_refused_with_its_key() -> None:
+    with pytest.raises(ValueError, match=r"redis\.cluster: 'nohost' is not host:port"):
+        RedisClusterTransport(["nohost"])
+    assert RedisConfig(cluster=True, url="redis://h:7000/0").cluster_nodes == ["redis://h:7000/0"]
+    assert RedisConfig(cluster=["a:1", "b:2"]).cluster_nodes == ["a:1", "b:2"]
+    assert RedisConfig().cluster_nodes == []
