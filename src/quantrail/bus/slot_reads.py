@@ -48,7 +48,7 @@ class SlotReads:
         read_one: ReadOne,
     ) -> list[Entry]:
         parts = split_by_slot(streams)
-        if len(parts) == 1:
+        if len(parts) == 1 and not self._owns_reads(owner):
             return await read_one(parts[0], block_ms)
         if block_ms <= 0:
             return _gathered(
@@ -56,12 +56,27 @@ class SlotReads:
             )
         if owner[0] == "group":
             return await self._group_read(owner, parts, block_ms, read_one)
+        if len(parts) == 1:
+            return await read_one(parts[0], block_ms)
         return await _first_answers(parts, block_ms, read_one)
+
+    def _owns_reads(self, owner: tuple[str, ...]) -> bool:
+        return any(key[: len(owner)] == owner for key in self._in_flight if isinstance(key, tuple))
 
     async def _group_read(
         self, owner: tuple[str, ...], parts: list[dict[str, str]], block_ms: int, read_one: ReadOne
     ) -> list[Entry]:
         tasks: list[tuple[Hashable, asyncio.Task[list[Entry]]]] = []
+        wanted = {(*owner, tuple(sorted(part))) for part in parts}
+        # A read of streams no longer asked for (a shard handed over) that answered meanwhile:
+        # its entries are already pending on this consumer, so they are handled now (rather
+        # than claimed by the shard's new holder after claim_idle_ms).
+        stale = [
+            (key, task)
+            for key, task in self._in_flight.items()
+            if key not in wanted and isinstance(key, tuple) and key[: len(owner)] == owner
+        ]
+        tasks.extend((key, task) for key, task in stale if task.done())
         for part in parts:
             key: Hashable = (*owner, tuple(sorted(part)))
             task = self._in_flight.get(key)
