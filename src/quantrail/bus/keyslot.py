@@ -19,11 +19,13 @@ def hash_tag(key: str) -> str:
 
 
 def beside(key: str, name: str) -> str:
-    """A key named ``name`` in the same cluster slot as ``key`` (``{tag}:name``).
+    """The key ``name:{tag}``: in the same cluster slot as ``key`` (whose tag it carries).
 
-    A handler whose effect must share a Lua script with its idempotency mark builds its effect
-    key with ``beside(delivery.mark, "effects")``."""
+    ``name`` should carry the namespace (``names.key("effects")``): a shard's tag (``s07``) is
+    the same in every namespace. A handler whose effect must share a Lua script with its
+    idempotency mark builds its effect key with ``beside(delivery.mark, names.key("effects"))``.
+    """
     tag = hash_tag(key)
     if "}" in tag:
         raise ValueError(f"key {key!r}: a '}}' in an untagged key cannot be used as a hash tag")
-    return f"{{{tag}}}:{name}"
+    return f"{name}:{{{tag}}}"

@@ -44,7 +44,7 @@ def own_cluster() -> Iterator[RedisClusterServer]:
 
 
 def effects_key(bus: EventBus, stream: str) -> str:
-    return beside(bus.names.key(stream), "effects")
+    return beside(bus.names.key(stream), bus.names.key("effects"))
 
 
 async def effect_counts(bus: EventBus) -> dict[int, int]:
@@ -75,7 +75,7 @@ async def test_a_master_killed_mid_stream_loses_and_doubles_no_acked_effect(
 
     async def effect_once(event: Event, delivery: Delivery) -> None:
         assert isinstance(event, Ping) and delivery.mark is not None
-        key = beside(delivery.mark, "effects")
+        key = beside(delivery.mark, bus.names.key("effects"))
         await client.eval(EFFECT_ONCE, 2, delivery.mark, key, event.seq, delivery.mark_ttl_s)
 
     consumers = [

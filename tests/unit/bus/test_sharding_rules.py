@@ -40,7 +40,8 @@ def test_a_key_beside_another_shares_its_slot() -> None:
     assert hash_tag("paper:idem:g:k") == "paper:idem:g:k"
     assert hash_tag("a{}b") == "a{}b"  # an empty tag does not count
     for key in ("paper:idem:{s07}:g:k", "paper:idem:g:k"):
-        assert slot_of(beside(key, "effects")) == slot_of(key)
+        assert slot_of(beside(key, "paper:effects")) == slot_of(key)
+    assert beside("paper:idem:{s07}:g:k", "paper:effects") == "paper:effects:{s07}"
 
 
 def test_a_bad_shard_count_is_refused_with_its_key() -> None:
