@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from kit.bus import Ping
-from kit.cluster import make_cluster_bus
+from kit.cluster import SYMBOL_STREAM, SymbolPing, make_cluster_bus, shard_bus
 from kit.poll import eventually
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cluster import RedisClusterTransport, slot_of
@@ -104,3 +104,49 @@ async def test_a_master_killed_mid_stream_loses_and_doubles_no_acked_effect(
     assert [seq for seq, n in counts.items() if n != 1] == []
     # The replica took over the slot (the consumers and the producer followed it).
     assert doomed.port != own_cluster.master_of(slot_of(bus.names.key(STREAMS[0]))).port
+
+
+async def test_sharded_instances_ride_a_failover_with_each_effect_once(
+    own_cluster: RedisClusterServer,
+) -> None:
+    bus = shard_bus(make_cluster_bus(own_cluster.startup_nodes), 4, lease_ttl_ms=3_000)
+    assert isinstance(bus.transport, RedisClusterTransport)
+    client, effects = bus.transport.client, bus.names.key("effects")
+    symbols = [f"S{i:02d}" for i in range(16)]
+
+    async def effect_once(event: Event, delivery: Delivery) -> None:
+        assert isinstance(event, SymbolPing) and delivery.mark is not None
+        key = beside(delivery.mark, effects)
+        field = f"{event.symbol}:{event.seq}"
+        await client.eval(EFFECT_ONCE, 2, delivery.mark, key, field, delivery.mark_ttl_s)
+
+    instances = [
+        bus.group_consumer(streams=[SYMBOL_STREAM], group="g", consumer=n, handler=effect_once)
+        for n in ("a", "b")
+    ]
+    tasks = [asyncio.create_task(c.run()) for c in instances]
+    total = 0
+    try:
+        doomed = own_cluster.master_of(slot_of(bus.names.key(f"{SYMBOL_STREAM}:{{s00}}")))
+        for seq in range(40):
+            if seq == 10:
+                own_cluster.kill(doomed)
+            await bus.publish_batch([SymbolPing(ts_event=seq, symbol=s, seq=seq) for s in symbols])
+            total += len(symbols)
+
+        async def counts() -> dict[str, int]:
+            found: dict[str, int] = {}
+            for shard in range(4):
+                raw = await client.hgetall(f"{effects}:{{s{shard:02d}}}")
+                found.update({k.decode(): int(v) for k, v in raw.items()})
+            return found
+
+        handled = await eventually(counts, lambda c: len(c) >= total, within=60, what="effects")
+        assert all(c.running for c in instances)
+    finally:
+        for c in instances:
+            c.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bus.close()
+    assert len(handled) == total == 40 * len(symbols)
+    assert [field for field, n in handled.items() if n != 1] == []
