@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from kit.bus import make_bus
+from kit.cluster import redis_cluster, three_way_bus  # noqa: F401  (Redis Cluster fixtures)
 from quantrail.bus.bus import EventBus
 from quantrail.ops.redis_server import RedisServer, RedisServerError
 

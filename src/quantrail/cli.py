@@ -40,6 +40,7 @@ def _root(debug: cli_errors.DebugOption = False) -> None:
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures as ratios to a baseline).")
 app.add_typer(cli_bus.dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
+bench_app.command("scale")(__import__("quantrail.cli_scale", fromlist=["scale"]).scale)
 app.add_typer(cli_killswitch.killswitch_app, name="killswitch")
 app.add_typer(cli_audit.audit_app, name="audit")
 app.command("trace")(cli_trace.trace)

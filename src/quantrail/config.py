@@ -81,6 +81,17 @@ class RedisConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=Tru
     password_env: str = "QUANTRAIL_REDIS_PASSWORD"
     password_file: str | None = None
     tls: RedisTlsConfig = RedisTlsConfig()
+    # A Redis Cluster (bus/cluster.py): true (``url`` is the startup node) or a list of
+    # ``host:port`` startup nodes; false keeps the single-node client.
+    cluster: bool | list[str] = False
+    failover_retry_s: float = 20.0
+
+    @property
+    def cluster_nodes(self) -> list[str]:
+        """The cluster's startup nodes, or [] for a single Redis."""
+        if isinstance(self.cluster, list):
+            return list(self.cluster)
+        return [self.url] if self.cluster else []
 
 
 class Retention(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -171,8 +182,14 @@ class BusConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True)
     retention_default: Retention = Retention()
     retention: dict[str, Retention] = msgspec.field(default_factory=dict)
     deadletter: DeadLetterConfig = DeadLetterConfig()
+    shards: int = 1  # high-volume streams split by symbol (bus/sharding.py); 1 = single keys
+    lease_ttl_ms: int = 10_000  # shard leases (bus/leases.py): a dead holder's shards move after
 
     def __post_init__(self) -> None:
+        if not 1 <= self.shards <= 1024:
+            raise ValueError(f"shards: must be 1 to 1024, got {self.shards}")
+        if self.lease_ttl_ms < 300:
+            raise ValueError(f"lease_ttl_ms: must be >= 300, got {self.lease_ttl_ms}")
         if DEADLETTER_STREAM in self.retention:
             raise ValueError(
                 f"retention: {DEADLETTER_STREAM} is kept by bus.deadletter (max_age_s,"

@@ -10,9 +10,12 @@ from quantrail.bus.consumer_base import ConsumerDeps
 from quantrail.bus.deadletter import DeadLetter
 from quantrail.bus.delivery import Handler
 from quantrail.bus.dlq_retention import DeadLetterRetention
+from quantrail.bus.leased_consumer import LeasedGroupConsumer
+from quantrail.bus.leases import ShardLeases
+from quantrail.bus.sharding import Sharding, ShardingError, base_stream
 from quantrail.bus.transport import Entry, Transport
 from quantrail.config import BusConfig, ConsumerConfig, Retention
-from quantrail.events.base import Event
+from quantrail.events.base import Event, stream_of_kind
 from quantrail.events.codec import Codec, default_codec
 from quantrail.events.streams import DEADLETTER, StreamNames
 from quantrail.runtime.breaker import CircuitBreaker
@@ -37,6 +40,8 @@ class EventBus:
         self.clock: Clock = clock or WallClock()
         self._reconnect_backoff_ms = tuple(reconnect_backoff_ms)
         self._retention: dict[str, Retention] = {}
+        self.sharding = Sharding(self.config.shards)
+        self._key_of_kind: dict[str, str] = {}
         self.dlq_retention = DeadLetterRetention(
             self.config.deadletter,
             transport,
@@ -54,7 +59,7 @@ class EventBus:
         """Append events in one round trip; each goes to its entity's stream, in order."""
         if not events:
             return []
-        items = [(self.names.for_event(e), self.codec.to_fields(e)) for e in events]
+        items = [(self._key_for(e), self.codec.to_fields(e)) for e in events]
         retention = {key: self._retention_for_key(key) for key, _ in items}
         return await self.transport.add(items, retention)
 
@@ -64,6 +69,19 @@ class EventBus:
         ids = await self.transport.add([(key, dict(fields))], {key: self._retention_for_key(key)})
         return ids[0]
 
+    def _key_for(self, event: Event) -> str:
+        """The stream key of ``event``: its entity's stream, or its symbol's shard of it."""
+        if self.sharding.shards == 1:
+            key = self._key_of_kind.get(event.kind)
+            if key is None:  # once per kind: the stream name is parsed from the kind
+                key = self._key_of_kind[event.kind] = self.names.for_event(event)
+            return key
+        return self.names.key(self.sharding.stream_for(stream_of_kind(event.kind), event))
+
+    def shard_streams(self, stream: str) -> list[str]:
+        """The logical streams that hold ``stream``: its shards, or itself when unsharded."""
+        return self.sharding.expand([stream])
+
     @property
     def written_keys(self) -> frozenset[str]:
         """Every stream key this bus has appended to (its retention is looked up once per key)."""
@@ -71,7 +89,7 @@ class EventBus:
 
     def _retention_for_key(self, key: str) -> Retention:
         if key not in self._retention:
-            self._retention[key] = self.config.retention_for(self.names.logical(key))
+            self._retention[key] = self.config.retention_for(base_stream(self.names.logical(key)))
         return self._retention[key]
 
     # --- consuming ----------------------------------------------------------------------------
@@ -98,10 +116,33 @@ class EventBus:
         start_id: str = "0",
         idempotent: bool = True,
     ) -> GroupConsumer:
-        """A competing consumer: each entry of ``streams`` goes to one consumer of ``group``."""
+        """A competing consumer: each entry of ``streams`` goes to one consumer of ``group``.
+
+        With sharded streams among ``streams`` (``bus.shards`` > 1), the instances of ``group``
+        share the shards through leases: this one reads the shards it holds."""
+        if any(self.sharding.is_sharded(stream) for stream in streams):
+            return LeasedGroupConsumer(
+                self._deps(config),
+                streams=streams,
+                sharding=self.sharding,
+                leases=ShardLeases(
+                    store=self.transport.lease_store(),
+                    names=self.names,
+                    group=group,
+                    member=consumer,
+                    shards=self.sharding.shards,
+                    ttl_ms=self.config.lease_ttl_ms,
+                ),
+                handler=handler,
+                name=consumer,
+                group=group,
+                breaker=breaker,
+                start_id=start_id,
+                idempotent=idempotent,
+            )
         return GroupConsumer(
             self._deps(config),
-            streams=streams,
+            streams=self.sharding.expand(streams),
             handler=handler,
             name=consumer,
             group=group,
@@ -123,7 +164,7 @@ class EventBus:
         """A broadcast reader: every instance sees every entry from ``start`` on."""
         return BroadcastConsumer(
             self._deps(config),
-            streams=streams,
+            streams=self.sharding.expand(streams),
             handler=handler,
             name=consumer,
             breaker=breaker,
@@ -141,16 +182,32 @@ class EventBus:
     async def read_range(
         self, stream: str, start: str = "-", end: str = "+", count: int = 1000
     ) -> list[Entry]:
+        """Up to ``count`` entries of one stream key (a shard of a sharded stream, not all)."""
+        if self.sharding.is_sharded(stream):
+            # One id cursor cannot page several shards without skipping entries.
+            raise ShardingError(
+                f"{stream} is sharded (bus.shards={self.sharding.shards}): read each of"
+                " bus.shard_streams(stream), or iter_range for all of them"
+            )
         return await self.transport.range(self.names.key(stream), start, end, count)
 
     async def iter_range(
         self, stream: str, start: str = "-", end: str = "+", page: int = 500
     ) -> list[Entry]:
-        """Every entry between two ids (inclusive), paged."""
+        """Every entry between two ids (inclusive), paged; a sharded stream's shards merged
+        by entry id (per-symbol order is kept: a symbol lives on one shard)."""
+        if self.sharding.is_sharded(stream):
+            merged: list[Entry] = []
+            for shard in self.shard_streams(stream):
+                merged.extend(await self._iter_one(shard, start, end, page))
+            return sorted(merged, key=lambda e: tuple(int(p) for p in e.entry_id.split("-")))
+        return await self._iter_one(stream, start, end, page)
+
+    async def _iter_one(self, stream: str, start: str, end: str, page: int) -> list[Entry]:
         out: list[Entry] = []
         cursor = start
         while True:
-            entries = await self.read_range(stream, cursor, end, page)
+            entries = await self.transport.range(self.names.key(stream), cursor, end, page)
             out.extend(entries)
             if len(entries) < page:
                 return out

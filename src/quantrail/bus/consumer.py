@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from quantrail.bus.consumer_base import ConsumerBase, ConsumerDeps, Outcome
 from quantrail.bus.delivery import Delivery, Handler
+from quantrail.bus.keyslot import hash_tag
 from quantrail.bus.transport import Entry, NoGroupError, TransportError
 from quantrail.runtime.breaker import CircuitBreaker
 
@@ -47,6 +48,7 @@ class GroupConsumer(ConsumerBase):
             await self._drain_own_pending()
             next_claim = loop.time() + self._config.claim_interval_ms / 1000
             while not self._stopping:
+                await self._guarded(self._before_read)
                 if loop.time() >= next_claim:
                     await self._guarded(self._claim_idle)
                     next_claim = loop.time() + self._config.claim_interval_ms / 1000
@@ -63,7 +65,14 @@ class GroupConsumer(ConsumerBase):
         except TransportError as exc:
             await self._reconnect_wait(exc, 0)
 
+    async def _before_read(self) -> None:
+        """A hook run before each read (shard leases renew here)."""
+
     async def _read_batch(self) -> None:
+        if not self._keys:
+            # Nothing to read (an instance holding no shard): wait as a blocking read would.
+            await asyncio.sleep(self._config.block_ms / 1000)
+            return
         entries = await self._transport.read_group(
             self.group,
             self.name,
@@ -165,8 +174,12 @@ class GroupConsumer(ConsumerBase):
         )
 
     def _mark(self, entry: Entry) -> str:
-        key = entry.fields.get(b"key") or entry.entry_id.encode()
-        return self._names.idempotency_key(self.group, key.decode(errors="replace"))
+        key = (entry.fields.get(b"key") or entry.entry_id.encode()).decode(errors="replace")
+        if self._transport.colocates_marks:
+            # In the stream's slot: lost or kept with the entry's ack in a failover, together.
+            group = f"{{{hash_tag(entry.stream)}}}:{self.group}"
+            return self._names.idempotency_key(group, key)
+        return self._names.idempotency_key(self.group, key)
 
     async def _process(self, entries: Sequence[Entry], counts: dict[str, int] | None) -> None:
         self.stats.read += len(entries)

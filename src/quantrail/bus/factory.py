@@ -11,6 +11,14 @@ from quantrail.runtime.clock import Clock, WallClock
 
 
 def make_transport(config: Config, clock: Clock | None = None) -> Transport:
+    if config.bus.transport == "redis" and config.redis.cluster_nodes:
+        from quantrail.bus.cluster import RedisClusterTransport
+
+        return RedisClusterTransport(
+            config.redis.cluster_nodes,
+            config.redis.socket_timeout_s,
+            config.redis.failover_retry_s,
+        )
     if config.bus.transport == "redis":
         from quantrail.bus.redis import RedisTransport
 

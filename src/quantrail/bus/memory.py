@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from quantrail.bus.ids import ZERO_ID, EntryId, format_id, parse_id
+from quantrail.bus.lease_stores import MemoryLeaseStore
 from quantrail.bus.transport import (
     ConsumerInfo,
     Entry,
@@ -68,6 +69,10 @@ class MemoryTransport(Transport):
         self._mark_capacity = mark_capacity
         self._state: dict[str, dict[str, str]] = {}
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._leases = MemoryLeaseStore(now_ns)
+
+    def lease_store(self) -> MemoryLeaseStore:
+        return self._leases
 
     # --- writing -------------------------------------------------------------------------
     async def add(

@@ -11,8 +11,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from quantrail.config import Retention
+
+if TYPE_CHECKING:
+    from quantrail.bus.leases import LeaseStore
 
 Fields = dict[bytes, bytes]
 
@@ -59,6 +63,14 @@ class StreamInfo:
 
 class Transport(ABC):
     """Stream primitives. Every method may raise :class:`TransportError`."""
+
+    # True on a Redis Cluster: a group's idempotency marks live in the slot of their stream
+    # (``idem:{<stream's hash tag>}:<group>:<key>``), so mark, effect and ack share one script.
+    colocates_marks: bool = False
+
+    def lease_store(self) -> LeaseStore:
+        """Where shard leases live (``bus/leases.py``); the same store on every call."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no shard leases")
 
     @abstractmethod
     async def add(

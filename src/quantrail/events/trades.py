@@ -103,6 +103,7 @@ class CancelOrder(Event, frozen=True, kw_only=True, tag="trades.request.cancel")
 
     order_id: str
     reason: str = ""
+    symbol: str = ""  # the order's symbol: its shard when trades.request is sharded (bus.shards)
 
     def __post_init__(self) -> None:
         require_text("order_id", self.order_id)
@@ -118,6 +119,7 @@ class ReplaceOrder(Event, frozen=True, kw_only=True, tag="trades.request.replace
     qty: int
     limit_price: Money
     reason: str = ""
+    symbol: str = ""  # the order's symbol: its shard when trades.request is sharded (bus.shards)
 
     def __post_init__(self) -> None:
         require_text("order_id", self.order_id)

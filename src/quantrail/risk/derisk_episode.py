@@ -177,6 +177,7 @@ class DeriskEpisode:
                 "de-risk: cancelled before its order existed",
                 now_ns,
                 Chain.of(event),
+                order.symbol,
             )
         ]
 
@@ -272,16 +273,21 @@ class DeriskEpisode:
                 deferred.append(intent_id)
             for order in orders:
                 if order.live and order.order_id not in self.cancels_sent:
-                    cancels.append(self._cancel(order.order_id, reason, now_ns, caused))
+                    cancels.append(
+                        self._cancel(order.order_id, reason, now_ns, caused, order.symbol)
+                    )
         return tuple(cancels), tuple(deferred)
 
-    def _cancel(self, order_id: str, reason: str, now_ns: int, caused: Chain) -> CancelOrder:
+    def _cancel(
+        self, order_id: str, reason: str, now_ns: int, caused: Chain, symbol: str
+    ) -> CancelOrder:
         return CancelOrder(
             ts_event=now_ns,
             account=self.account,
             source=self.source,
             idempotency_key=f"derisk-cancel:{self.account}:{order_id}",
             order_id=order_id,
+            symbol=symbol,  # the request's shard when trades.request is sharded
             reason=reason,
             correlation_id=caused.correlation_id,
             causation_id=caused.causation_id,

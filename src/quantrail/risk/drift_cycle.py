@@ -222,6 +222,7 @@ class DriftCycle:
                 source=self._source,
                 idempotency_key=f"{CANCEL_PREFIX}{book.account}:{order.order_id}",
                 order_id=order.order_id,
+                symbol=order.symbol,
                 reason=reason,
                 correlation_id=caused.correlation_id,
                 causation_id=caused.causation_id,

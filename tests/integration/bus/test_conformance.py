@@ -1,4 +1,4 @@
-"""The bus conformance suite: every test runs on the memory and the Redis transport."""
+"""The bus conformance suite: every test runs on memory, a single Redis and a Redis Cluster."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ from quantrail.bus.replay import replay
 from quantrail.config import Retention
 from quantrail.events.base import Event
 from quantrail.events.streams import DEADLETTER
+
+
+@pytest.fixture
+def bus(three_way_bus: EventBus) -> EventBus:
+    """The suite's three configurations: memory, a single Redis, a Redis Cluster."""
+    return three_way_bus
 
 
 @asynccontextmanager
@@ -357,3 +363,27 @@ async def test_dead_letter_stream_is_namespaced(bus: EventBus, count: int) -> No
         await eventually(bus.dead_letters, lambda d: len(d) == count)
     names = await bus.transport.streams(bus.names.namespace + ":")
     assert bus.names.key(DEADLETTER) in names
+
+
+# Streams whose keys hash to different cluster slots (each a key of its own, no shared tag).
+MANY_STREAMS = ["test.a", "test.b", "test.c", "test.d"]
+
+
+async def test_a_consumer_of_streams_on_many_slots_gets_each_entry_once(bus: EventBus) -> None:
+    log = EffectLog()
+    group_readers = [
+        bus.group_consumer(streams=MANY_STREAMS, group="g", consumer=f"c{i}", handler=log.handle)
+        for i in range(2)
+    ]
+    broadcast_log = EffectLog()
+    reader = bus.broadcast_consumer(
+        streams=MANY_STREAMS, consumer="b", handler=broadcast_log.handle, start="0"
+    )
+    async with running(*group_readers, reader):
+        for seq in range(200):
+            fields = bus.codec.to_fields(Ping(ts_event=1_000 + seq, seq=seq))
+            await bus.publish_raw(MANY_STREAMS[seq % len(MANY_STREAMS)], fields)
+        await eventually(lambda: len(log.effects), lambda n: n == 200, what="200 handled")
+        await eventually(lambda: len(broadcast_log.effects), lambda n: n == 200)
+    assert log.doubled() == [] and broadcast_log.doubled() == []
+    assert log.seqs() == broadcast_log.seqs() == set(range(200))

@@ -1,0 +1,77 @@
+"""A group consumer of sharded streams that reads only the shards it holds a lease on.
+
+Its unsharded streams it reads as any group consumer. Its shards it shares with the other
+instances of its group through :class:`~quantrail.bus.leases.ShardLeases`: before each read it
+renews its leases when due (every ``ttl/3``) and reads the shards it holds now. Groups are
+created on every shard at start, so a shard taken over later has its group from id ``0``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from quantrail.bus.consumer import GroupConsumer
+from quantrail.bus.consumer_base import ConsumerDeps
+from quantrail.bus.delivery import Handler
+from quantrail.bus.leases import ShardLeases
+from quantrail.bus.sharding import Sharding
+from quantrail.runtime.breaker import CircuitBreaker
+
+log = logging.getLogger("quantrail.bus")
+
+
+class LeasedGroupConsumer(GroupConsumer):
+    def __init__(
+        self,
+        deps: ConsumerDeps,
+        *,
+        streams: Sequence[str],
+        sharding: Sharding,
+        leases: ShardLeases,
+        handler: Handler,
+        name: str,
+        group: str,
+        breaker: CircuitBreaker | None = None,
+        start_id: str = "0",
+        idempotent: bool = True,
+    ) -> None:
+        super().__init__(
+            deps,
+            streams=sharding.expand(streams),
+            handler=handler,
+            name=name,
+            group=group,
+            breaker=breaker,
+            start_id=start_id,
+            idempotent=idempotent,
+        )
+        self._logical = list(streams)
+        self._sharding = sharding
+        self.leases = leases
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            try:
+                await self.leases.leave()
+            except Exception as exc:  # the leases expire by themselves after their TTL
+                log.warning("could not release shard leases of %s: %s", self.name, exc)
+
+    async def _before_read(self) -> None:
+        if not self.leases.due():
+            return
+        before = set(self.leases.held)
+        held = await self.leases.refresh()
+        self._keys = [self._names.key(s) for s in self._sharding.expand(self._logical, held)]
+        if held != before:
+            log.info(
+                "shards of %s held now: %s",
+                self.group,
+                sorted(held),
+                extra={"consumer": self.name},
+            )
+            if held - before:
+                # A shard taken over: its previous holder's pending entries are claimed at once.
+                await self._claim_idle()
