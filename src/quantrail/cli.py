@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from quantrail import cli_audit, cli_bench_venue, cli_bus, cli_killswitch, cli_trace
+from quantrail.cli_bench_backtest import bench_backtest
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
@@ -54,6 +55,7 @@ def bench_transport(
 
 
 bench_app.command("venue")(cli_bench_venue.bench_venue)
+bench_app.command("backtest")(bench_backtest)
 
 
 @app.command("config")
