@@ -22,14 +22,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
+from quantrail.backtest.timers import TimerPlan
 from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
 from quantrail.bus.consumer import GroupConsumer
 from quantrail.bus.delivery import Delivery
 from quantrail.events.base import Event
 from quantrail.events.streams import StreamNames
-from quantrail.runtime.runner import ServiceRunner
-from quantrail.runtime.service import Service, Subscription
+from quantrail.runtime.clock import SimulatedClock
+from quantrail.runtime.logs import current_service
+from quantrail.runtime.runner import ServiceRunner, _Hosted
+from quantrail.runtime.service import Service, Subscription, Timer
 
 MARKET_STREAMS = frozenset({"market.quote", "market.trade"})
 """What the backtest publishes itself; readers of these alone are fed directly."""
@@ -53,11 +56,14 @@ class DirectReader(BroadcastConsumer):
     """A broadcast reader the run feeds by hand: it reads nothing from the transport, so it
     has no positions for the simulation's settle to wait on."""
 
-    def __init__(self, bus: EventBus, subscription: Subscription, name: str) -> None:
+    def __init__(
+        self, bus: EventBus, subscription: Subscription, name: str, fed: list[TimerPlan]
+    ) -> None:
         deps = bus._deps(None)  # the bus's own consumer dependencies, as its readers get
         super().__init__(deps, streams=subscription.streams, handler=subscription.handler,
                          name=name)  # fmt: skip
         self.logical = frozenset(subscription.streams)
+        self._plans = fed  # the service's timer plans, told after each event
         self._stopped = asyncio.Event()
 
     async def run(self) -> None:
@@ -75,6 +81,8 @@ class DirectReader(BroadcastConsumer):
         self.stats.read += 1
         await self._handler(event, delivery)
         self.stats.handled += 1
+        for plan in self._plans:
+            plan.poke()
 
 
 class BacktestRunner(ServiceRunner):
@@ -84,17 +92,38 @@ class BacktestRunner(ServiceRunner):
                  **kwargs: object) -> None:  # fmt: skip
         super().__init__(bus, services, *args, **kwargs)  # type: ignore[arg-type]
         self.direct: dict[str, list[DirectReader]] = {stream: [] for stream in MARKET_STREAMS}
+        self._plans: dict[str, list[TimerPlan]] = {}
+        self._fed_only: dict[str, bool] = {}  # service -> every subscription is direct
 
     def _consumer_for(
         self, service: Service, subscription: Subscription
     ) -> GroupConsumer | BroadcastConsumer:
         streams = set(subscription.streams)
-        if not subscription.broadcast or not streams or not streams <= MARKET_STREAMS:
+        direct = subscription.broadcast and bool(streams) and streams <= MARKET_STREAMS
+        self._fed_only[service.name] = self._fed_only.get(service.name, True) and direct
+        if not direct:
             return super()._consumer_for(service, subscription)
-        reader = DirectReader(self.bus, subscription, f"{service.name}-{self.instance}")
+        plans = self._plans.setdefault(service.name, [])
+        reader = DirectReader(self.bus, subscription, f"{service.name}-{self.instance}", plans)
         for stream in streams:
             self.direct[stream].append(reader)
         return reader
+
+    async def _run_timer(self, hosted: _Hosted, timer: Timer) -> None:
+        """A timer with ``due_ns`` of a service fed only by direct readers skips its idle
+        wake-ups (``backtest/timers.py``); any other runs as live."""
+        service = hosted.service
+        if (
+            timer.due_ns is None
+            or not isinstance(self.clock, SimulatedClock)
+            or not self._fed_only.get(service.name, False)
+        ):
+            await super()._run_timer(hosted, timer)
+            return
+        current_service.set(service.name)
+        plan = TimerPlan.start(timer, self.clock)
+        self._plans.setdefault(service.name, []).append(plan)
+        await plan.run(self._stop)
 
     async def feed(self, events: Sequence[Event], ids: Sequence[str], names: StreamNames) -> None:
         """Hand each event (published under ``ids``) to every direct reader of its stream."""

@@ -260,9 +260,11 @@ class BacktestSimulation(Simulation):
     """A simulation on the memory bus that settles without sleeping when it can.
 
     All the chain's work is in this process: once the event loop has nothing ready to run,
-    the services are done. So settling first lets the loop run idle and checks the streams
-    twice; only when a consumer is still behind (a flush on a real-time timer) does it fall
-    back to the simulation's own settle, which sleeps between looks.
+    the services are done. So settling first lets the loop run idle, checks the streams once
+    and lets the loop run idle again: when every consumer had caught up and nothing was
+    appended meanwhile (the bus counts what it appends), it is settled. Only when a consumer
+    is still behind (a flush on a real-time timer) does it fall back to the simulation's own
+    settle, which sleeps between looks.
 
     Its runner feeds the market-data readers directly (``backtest/feed.py``); a step after
     which nothing but the step's own market data was appended needs no settle at all."""
@@ -291,9 +293,10 @@ class BacktestSimulation(Simulation):
 
     async def settle(self) -> None:
         await run_until_idle()
-        first = await self._drained()
-        await run_until_idle()
-        if first is None or first != await self._drained():
+        appended = self.counting.appended
+        drained = await self._drained()
+        await run_until_idle()  # the bus's count, not a second look at every stream
+        if drained is None or self.counting.appended != appended:
             await super().settle()
         self._quiet_at = self.counting.appended
 
