@@ -277,6 +277,13 @@ class BacktestSimulation(Simulation):
             bus, self.services, config, clock=clock, instance=instance, heartbeats=False
         )
         self._quiet_at = -1  # the bus's count when it last was settled
+        self._group_keys: list[tuple[str, str]] | None = None
+
+    def _groups(self) -> list[tuple[str, str]]:
+        # The services' subscriptions are fixed once started: asked once, not per settle.
+        if self._group_keys is None:
+            self._group_keys = super()._groups()
+        return self._group_keys
 
     async def play(self, events: Sequence[Event]) -> None:
         """Publish a step's market events, hand them to the direct readers, then settle
