@@ -255,7 +255,9 @@ async def ours_bars(bars: Sequence[BenchBar]) -> Timing:
 
 async def bus_alone(quotes: Sequence[BenchQuote], batch: int = 500) -> Timing:
     """The memory bus moving the same quotes: publish_batch, then one group consumer."""
-    bus = EventBus(MemoryTransport(), names=StreamNames("bench"))
+    keep_all = {"bus": {"retention": {"market.quote": {"maxlen": 0}}}}  # not trimmed unread
+    config = config_from_mapping(keep_all, "bench").bus
+    bus = EventBus(MemoryTransport(), config=config, names=StreamNames("bench"))
     events: list[Event] = [
         QuoteUpdated(ts_event=q.ts_ns, source="bench", symbol=SYMBOL, bid=q.bid, ask=q.ask,
                      bid_size=q.size, ask_size=q.size, venue=VENUE)
@@ -276,7 +278,7 @@ async def bus_alone(quotes: Sequence[BenchQuote], batch: int = 500) -> Timing:
     for at in range(0, len(events), batch):
         await bus.publish_batch(events[at : at + batch])
     task = asyncio.create_task(consumer.run())
-    await done.wait()
+    await asyncio.wait_for(done.wait(), timeout=60 + len(events) / 1_000)  # a stuck consumer
     timing = Timing(time.perf_counter() - started, time.process_time() - started_cpu)
     consumer.stop()
     await task
