@@ -6,10 +6,10 @@ on the synthetic data of ``ops.bench_data``:
 
 - **quotes, no-op**: the quotes through the whole chain with a strategy that never advises;
 - **bars, no-op**: the 1-minute bars (each the backtest's four-point price path) the same way;
-- **quotes, orders**: the whole chain with ``OrderEvery``, which advises LONG about every
-  ``order_every`` quotes when flat (counted in ticks, five quotes a tick), with a stop a few
-  cents under the price; the risk kernel, sizer, execution (simulated venue), positions and the
-  exit brain (which closes on the stop) do the rest, so an order goes out about every
+- **quotes, orders**: the whole chain with ``OrderEvery``, which advises LONG when flat every
+  ``2 x order_every`` quotes (counted in ticks, five quotes a tick), its stop two cents under the
+  price; the risk kernel, sizer, execution (simulated venue), positions and the exit brain
+  (which closes on the stop) do the rest, so an order (entry or exit) goes out about every
   ``order_every`` quotes;
 - **bus alone**: the memory bus's ``publish_batch`` + one group consumer of the same quotes
   (batches of 500), the machine's yardstick (compare runs across machines by it).
@@ -64,7 +64,7 @@ from quantrail.strategy.api import Advice, BaseStrategy, MarketView
 QUICK_QUOTES = 20_000
 QUICK_BARS = 500
 TICKS_PER_QUOTE = 5  # the candle service's tick throttle passes about one quote in five
-STOP_CENTS = Decimal("0.04")
+STOP_CENTS = Decimal("0.02")
 TARGETS = {"quotes_noop": 1.0, "quotes_orders": 0.5}
 """Our rate over NautilusTrader's that the issue asks for."""
 
@@ -76,12 +76,14 @@ class Quiet(BaseStrategy):
 
 
 class OrderEvery(BaseStrategy):
-    """LONG about every ``every`` quotes when flat, its stop ``STOP_CENTS`` under the price."""
+    """LONG when flat and ``2 x every`` quotes have passed since its last advice, its stop
+    ``STOP_CENTS`` under the price: the walk soon takes it out, so with the exit an order goes
+    out about every ``every`` quotes."""
 
     model_version = "bench-order-every-1"
 
     def __init__(self, every: int = 1_000) -> None:
-        self.ticks_between = max(every // TICKS_PER_QUOTE, 1)
+        self.ticks_between = max(2 * every // TICKS_PER_QUOTE, 1)
         self.ticks = 0
 
     def on_tick(self, tick: PriceTicked, view: MarketView) -> Advice | None:
@@ -93,6 +95,7 @@ class OrderEvery(BaseStrategy):
             symbol=tick.symbol, action="LONG", edge_score=80, confidence=0.9,
             stop_price=tick.price - STOP_CENTS, entry_price=tick.price,
             reasoning="bench: an entry every ~N quotes",
+            signal_id=f"sig:bench:{tick.symbol}:{tick.ts_event}",  # not one per candle
         )  # fmt: skip
 
 
