@@ -236,7 +236,13 @@ async def _our_run(config: Config, market: Any) -> tuple[Timing, int]:
 
 
 def _config(strategy: str, params: dict[str, Any], workdir: Path) -> Config:
-    base = config_from_mapping({"strategy": {"name": strategy, "params": params}}, "bench")
+    """Defaults, the bench's strategy, and room for a day of bench trades (the kernel's
+    default of 20 a day would veto the rest)."""
+    raw = {
+        "strategy": {"name": strategy, "params": params},
+        "risk_kernel": {"max_trades_per_day": 100_000},
+    }
+    base = config_from_mapping(raw, "bench")
     return backtest_config(base, None, None, workdir)
 
 
