@@ -85,9 +85,11 @@ class TimedEvents(Service):
 
 
 def intent(ts_ns: int, intent_id: str, side: Side, **overrides: Any) -> IntentCreated:
-    """A MARKET DAY intent for 100 XYZ in the backtest's account."""
+    """A MARKET DAY intent for 100 XYZ in the backtest's account, from the decision engine
+    (a source execution lets add exposure without an approval, by default)."""
     fields: dict[str, Any] = {
-        "ts_event": ts_ns, "account": "BACKTEST", "intent_id": intent_id, "symbol": "XYZ",
+        "ts_event": ts_ns, "source": "decision-engine", "account": "BACKTEST",
+        "intent_id": intent_id, "symbol": "XYZ",
         "side": side, "qty": 100, "order_type": OrderType.MARKET, "bucket": Bucket.MM_PURE,
         "mode": Mode.NORMAL,
     }  # fmt: skip
