@@ -21,7 +21,7 @@ def bench_backtest(
     json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
 ) -> None:
     """Quotes/s and bars/s through the backtest (no-op, and the chain with orders), against
-    NautilusTrader's BacktestEngine when it is installed (quantrail[compare])."""
+    NautilusTrader's BacktestEngine when it is installed (the compare extra)."""
     from quantrail.ops.bench_backtest import BenchOptions, run_backtest_bench
 
     try:

@@ -204,7 +204,7 @@ class BacktestBenchReport:
             )
         console.print(table)
         if self.nautilus is None:
-            console.print(f"{self.skipped}: our figures alone")
+            console.print(f"{self.skipped}: our figures alone", markup=False)
         orders = next((f for f in self.figures if f.name == "quotes_orders"), None)
         if orders is not None:
             console.print(f"fills with orders: quantrail {orders.orders:,}, NautilusTrader "
@@ -298,6 +298,15 @@ async def bus_alone(quotes: Sequence[BenchQuote], batch: int = 500) -> Timing:
 # --- the whole bench -------------------------------------------------------------------------
 
 
+def why_not_compared(*, asked: bool, installed: bool) -> str:
+    """Why NautilusTrader did not run ("" when it did)."""
+    if not asked:
+        return "NautilusTrader not run (--no-compare)"
+    if not installed:
+        return "NautilusTrader not installed (pip install 'quantrail[compare]')"
+    return ""
+
+
 def _environment() -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
@@ -327,10 +336,7 @@ def run_backtest_bench(options: BenchOptions) -> BacktestBenchReport:
     figures.append(Figure("quotes_orders", "quotes", len(quotes), with_orders, their_orders,
                           fills, their_fills))  # fmt: skip
     environment["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
-    skipped = "" if compare else (
-        "NautilusTrader not run (--no-compare)" if not options.compare
-        else "NautilusTrader not installed (pip install 'quantrail[compare]')"
-    )  # fmt: skip
+    skipped = why_not_compared(asked=options.compare, installed=bench_nautilus.available())
     version = bench_nautilus.version() if compare else None
     report = BacktestBenchReport(environment, bus, figures, version, skipped)
     if options.json_path is not None:

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from quantrail.cli import app
-from quantrail.ops.bench_backtest import BenchOptions
+from quantrail.ops.bench_backtest import BenchOptions, why_not_compared
 
 SMALL = ["--quick", "--quotes", "3000", "--bars", "30", "--order-every", "500"]
 FIGURES = {"quotes_noop", "bars_noop", "quotes_orders"}
@@ -68,3 +68,11 @@ def test_with_nautilus_every_figure_has_its_ratio(tmp_path: Path) -> None:
 def test_a_size_under_one_is_refused(field: str) -> None:
     with pytest.raises(ValueError, match=f"--{field.replace('_', '-')}: must be >= 1"):
         BenchOptions(**{field: 0})  # type: ignore[arg-type]
+
+
+def test_the_report_says_why_nautilus_did_not_run() -> None:
+    assert why_not_compared(asked=True, installed=False) == (
+        "NautilusTrader not installed (pip install 'quantrail[compare]')"
+    )
+    assert why_not_compared(asked=False, installed=True) == "NautilusTrader not run (--no-compare)"
+    assert why_not_compared(asked=True, installed=True) == ""
