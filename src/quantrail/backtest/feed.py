@@ -27,6 +27,7 @@ from quantrail.bus.broadcast import BroadcastConsumer
 from quantrail.bus.bus import EventBus
 from quantrail.bus.consumer import GroupConsumer
 from quantrail.bus.delivery import Delivery
+from quantrail.config import Config
 from quantrail.events.base import Event
 from quantrail.events.streams import StreamNames
 from quantrail.runtime.clock import SimulatedClock
@@ -88,9 +89,11 @@ class DirectReader(BroadcastConsumer):
 class BacktestRunner(ServiceRunner):
     """The live runner, except that market-data readers are ``DirectReader``s (module doc)."""
 
-    def __init__(self, bus: EventBus, services: Sequence[Service], *args: object,
-                 **kwargs: object) -> None:  # fmt: skip
-        super().__init__(bus, services, *args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, bus: EventBus, services: Sequence[Service], config: Config, *,
+        clock: SimulatedClock, instance: str,
+    ) -> None:  # fmt: skip
+        super().__init__(bus, services, config, clock=clock, instance=instance, heartbeats=False)
         self.direct: dict[str, list[DirectReader]] = {stream: [] for stream in MARKET_STREAMS}
         self._plans: dict[str, list[TimerPlan]] = {}
         self._fed_only: dict[str, bool] = {}  # service -> every subscription is direct

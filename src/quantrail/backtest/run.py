@@ -274,7 +274,7 @@ class BacktestSimulation(Simulation):
         super().__init__(bus, clock, services, config, instance=instance)
         self.counting = bus
         self.runner = self.direct = BacktestRunner(
-            bus, self.services, config, clock=clock, instance=instance, heartbeats=False
+            bus, self.services, config, clock=clock, instance=instance
         )
         self._quiet_at = -1  # the bus's count when it last was settled
         self._group_keys: list[tuple[str, str]] | None = None
