@@ -19,6 +19,7 @@ from quantrail import (
     cli_ops,
     cli_trace,
 )
+from quantrail.cli_bench_backtest import bench_backtest
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 from quantrail.config import Config
 
@@ -81,6 +82,7 @@ def bench_transport(
 
 
 bench_app.command("venue")(cli_bench_venue.bench_venue)
+bench_app.command("backtest")(bench_backtest)
 
 
 @app.command("config")

@@ -30,10 +30,12 @@ import msgspec
 from quantrail.backtest.bar_venue import BarVenue
 from quantrail.backtest.bars import Bar, bar_point, bars_by_start, point_ts
 from quantrail.backtest.chain import EXECUTION_TICK_S, build_chain
+from quantrail.backtest.feed import BacktestRunner, CountingBus
 from quantrail.backtest.result import BacktestResult, MarkPoint, collect
-from quantrail.bus.factory import open_bus
+from quantrail.bus.factory import make_transport
 from quantrail.config import Config, config_from_mapping
 from quantrail.events.base import Event
+from quantrail.events.streams import StreamNames
 from quantrail.execution.venues import Venue, make_venue
 from quantrail.marketdata.service import to_event
 from quantrail.marketdata.types import MarketEvent, Print
@@ -203,7 +205,10 @@ async def play_market(
     if not market.steps:
         raise BacktestInputError("market: no market data in the chosen window")
     clock = SimulatedClock(market.steps[0].ts_ns)
-    bus = open_bus(config, clock)
+    bus = CountingBus(
+        make_transport(config, clock), config=config.bus, names=StreamNames(config.namespace),
+        clock=clock,
+    )  # fmt: skip
     venue = venue_for(config, market)
     try:
         chain = build_chain(config, bus, venue)
@@ -231,7 +236,7 @@ async def play_market(
 
 
 async def _play(
-    simulation: Simulation,
+    simulation: BacktestSimulation,
     venue: Venue,
     market: Market,
     step_s: float,
@@ -243,10 +248,7 @@ async def _play(
         if isinstance(venue, BarVenue):
             for bar in step.bars:
                 venue.on_bar(bar, step.ts_ns)
-        if step.items:
-            await simulation.publish(*(to_event(item, "backtest") for item in step.items))
-        else:
-            await simulation.settle()
+        await simulation.play([to_event(item, "backtest") for item in step.items])
         if step.mark is not None:
             points.append(step.mark)
         if on_step is not None:
@@ -258,17 +260,52 @@ class BacktestSimulation(Simulation):
     """A simulation on the memory bus that settles without sleeping when it can.
 
     All the chain's work is in this process: once the event loop has nothing ready to run,
-    the services are done. So settling first lets the loop run idle and checks the streams
-    twice; only when a consumer is still behind (a flush on a real-time timer) does it fall
-    back to the simulation's own settle, which sleeps between looks."""
+    the services are done. So settling first lets the loop run idle, checks the streams once
+    and lets the loop run idle again: when every consumer had caught up and nothing was
+    appended meanwhile (the bus counts what it appends), it is settled. Only when a consumer
+    is still behind (a flush on a real-time timer) does it fall back to the simulation's own
+    settle, which sleeps between looks.
+
+    Its runner feeds the market-data readers directly (``backtest/feed.py``); a step after
+    which nothing but the step's own market data was appended needs no settle at all."""
+
+    def __init__(self, bus: CountingBus, clock: SimulatedClock, services: Sequence[Service],
+                 config: Config, *, instance: str) -> None:  # fmt: skip
+        super().__init__(bus, clock, services, config, instance=instance)
+        self.counting = bus
+        self.runner = self.direct = BacktestRunner(
+            bus, self.services, config, clock=clock, instance=instance
+        )
+        self._quiet_at = -1  # the bus's count when it last was settled
+        self._group_keys: list[tuple[str, str]] | None = None
+
+    def _groups(self) -> list[tuple[str, str]]:
+        # The services' subscriptions are fixed once started: asked once, not per settle.
+        if self._group_keys is None:
+            self._group_keys = super()._groups()
+        return self._group_keys
+
+    async def play(self, events: Sequence[Event]) -> None:
+        """Publish a step's market events, hand them to the direct readers, then settle
+        unless the bus is as the last settle left it plus these events."""
+        bus, expected = self.counting, self._quiet_at + len(events)
+        if events:
+            ids = await bus.publish_batch(events)
+            await self.direct.feed(events, ids, bus.names)
+        await run_until_idle()
+        if bus.appended != expected:
+            await self.settle()
+        else:
+            self._quiet_at = expected
 
     async def settle(self) -> None:
         await run_until_idle()
-        first = await self._drained()
-        await run_until_idle()
-        if first is not None and first == await self._drained():
-            return
-        await super().settle()
+        appended = self.counting.appended
+        drained = await self._drained()
+        await run_until_idle()  # the bus's count, not a second look at every stream
+        if drained is None or self.counting.appended != appended:
+            await super().settle()
+        self._quiet_at = self.counting.appended
 
 
 async def _advance(simulation: Simulation, target_ns: int, step_s: float) -> None:

@@ -94,6 +94,11 @@ class CandleBook:
                 closed.append(ClosedCandle(timeframe, candle))
         return closed, PriceUpdate(symbol, mid, ts_ns)
 
+    def next_end_ns(self) -> int | None:
+        """When the first open candle's bucket ends, any timeframe (None: none is open)."""
+        ends = [end for b in self._builders.values() if (end := b.next_end_ns()) is not None]
+        return min(ends, default=None)
+
     def flush(self, now_ns: int) -> list[ClosedCandle]:
         """Close every candle whose bucket ended by ``now_ns``, oldest first."""
         closed = [
@@ -153,6 +158,11 @@ class TickThrottle:
             del self._pending[update.symbol]
             self._sent_ns[update.symbol] = now_ns
         return ready
+
+    def next_due_ns(self) -> int | None:
+        """When the first waiting price may go out (None: none waits)."""
+        sent = self._sent_ns
+        return min((sent[symbol] + self.min_interval_ns for symbol in self._pending), default=None)
 
     @property
     def waiting(self) -> int:

@@ -79,7 +79,15 @@ class CandleService(Service):
 
     def timers(self) -> list[Timer]:
         interval_s = min(self._throttle.min_interval_ns / NS_PER_SECOND, MAX_TIMER_S)
-        return [Timer(interval_s, self.tick, "candles")]
+        return [Timer(interval_s, self.tick, "candles", due_ns=self.next_work_ns)]
+
+    def next_work_ns(self) -> int | None:
+        """The first time ``tick`` has work (a bucket ends, a waiting tick may go out), as
+        things stand; None when it has none until a new price comes."""
+        times = [
+            t for t in (self._book.next_end_ns(), self._throttle.next_due_ns()) if t is not None
+        ]
+        return min(times, default=None)
 
     def health(self) -> dict[str, object]:
         return {

@@ -145,6 +145,10 @@ class CandleBuilder:
             self._closed_until[candle.symbol] = candle.end_ns
         return sorted(done, key=lambda c: (c.start_ns, c.symbol))
 
+    def next_end_ns(self) -> int | None:
+        """When the first open candle's bucket ends (None: no candle is open)."""
+        return min((candle.end_ns for candle in self._open.values()), default=None)
+
     def open_candle(self, symbol: str) -> Candle | None:
         """The candle still building for ``symbol`` (not final)."""
         return self._open.get(symbol)

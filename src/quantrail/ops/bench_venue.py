@@ -181,7 +181,8 @@ class VenueBenchReport:
 
 
 def bench_config() -> Config:
-    """Defaults, but no rate limit: one order per simulated second would half be refused."""
+    """Defaults, but no rate limit (one order per simulated second would half be refused),
+    and the bench's intents may add exposure without an approval, as the decision engine's."""
     return config_from_mapping(
         {
             "liquidity": {"min_interval_s": 0},

@@ -55,6 +55,12 @@ class SimulatedClock:
         heapq.heappush(self._sleepers, (wake_at, next(self._order), future))
         await future
 
+    async def sleep_until(self, wake_ns: int) -> None:
+        """Sleep until exactly ``wake_ns`` (no float round trip)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (max(wake_ns, self._now_ns), next(self._order), future))
+        await future
+
     @property
     def next_wake_ns(self) -> int | None:
         while self._sleepers and self._sleepers[0][2].done():

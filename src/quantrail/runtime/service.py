@@ -38,6 +38,10 @@ class Timer:
     interval_s: float
     callback: Callable[[], Awaitable[object]]
     name: str = "timer"
+    due_ns: Callable[[], int | None] | None = None
+    """Optional: the first time the callback has work as things stand (None: none until the
+    service's input changes its state). The live runner ignores it and wakes every interval;
+    the backtest's runner skips the wake-ups before it (``backtest/feed.py``)."""
 
 
 @dataclass(slots=True)

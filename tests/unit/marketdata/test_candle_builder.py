@@ -108,3 +108,24 @@ def test_throttle_rate_must_be_positive() -> None:
 def test_tick_event_carries_the_prices_own_time() -> None:
     event = tick_event(PriceUpdate("PFA", D("25.02"), B + 7), "candles")
     assert (event.ts_event, event.price, event.symbol) == (B + 7, D("25.02"), "PFA")
+
+
+def test_the_book_says_when_its_first_open_candle_ends() -> None:
+    book = CandleBook(["1m", "5m"])
+    assert book.next_end_ns() is None  # nothing open: no work until a price comes
+    book.on_trade("PFA", D("25.00"), 100, B + 61 * S)
+    assert book.next_end_ns() == B + 120 * S  # the 1m candle ends before the 5m one
+    book.flush(B + 120 * S)
+    assert book.next_end_ns() == B + 360 * S  # then the 5m candle's end
+    book.flush(B + 360 * S)
+    assert book.next_end_ns() is None
+
+
+def test_the_throttle_says_when_its_first_waiting_price_may_go_out() -> None:
+    throttle = TickThrottle.per_second(10)
+    assert throttle.next_due_ns() is None
+    throttle.offer(PriceUpdate("PFA", D("25.00"), B), B)  # sent at once: nothing waits
+    assert throttle.next_due_ns() is None
+    throttle.offer(PriceUpdate("PFA", D("25.01"), B + 30), B + 30)
+    assert throttle.next_due_ns() == B + S // 10
+    assert throttle.due(B + S // 10) != [] and throttle.next_due_ns() is None

@@ -1,0 +1,140 @@
+"""The backtest's fast path for replayed market data: frozen events handed to the readers.
+
+Live, every service that follows ``market.quote`` / ``market.trade`` does it with a broadcast
+reader: it reads the stream, decodes each entry and calls the service's handler. In a backtest
+that is most of the work per quote (one decode per reader, and a settle of the whole bus after
+every step), so the backtest's runner gives those subscriptions a ``DirectReader`` instead: the
+run publishes each step's market events on the bus as before (the streams hold them, and the
+risk kernel's followers read them there), then hands the same frozen event objects to every
+direct reader in service order, without decoding. The services, their handlers and their
+timers are the live ones; only how a market event reaches a handler differs (design decision
+9 allows it).
+
+A handler that raises on a market event stops the run (live, the reader would retry and
+dead-letter it): a backtest should not quietly skip a quote.
+
+``CountingBus`` counts what is appended, so a step that set nothing off (no handler or timer
+published anything) needs no settle of the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+from quantrail.backtest.timers import TimerPlan
+from quantrail.bus.broadcast import BroadcastConsumer
+from quantrail.bus.bus import EventBus
+from quantrail.bus.consumer import GroupConsumer
+from quantrail.bus.delivery import Delivery
+from quantrail.config import Config
+from quantrail.events.base import Event
+from quantrail.events.streams import StreamNames
+from quantrail.runtime.clock import SimulatedClock
+from quantrail.runtime.logs import current_service
+from quantrail.runtime.runner import ServiceRunner, _Hosted
+from quantrail.runtime.service import Service, Subscription, Timer
+
+MARKET_STREAMS = frozenset({"market.quote", "market.trade"})
+"""What the backtest publishes itself; readers of these alone are fed directly."""
+
+
+class CountingBus(EventBus):
+    """An ``EventBus`` that counts the entries appended through it."""
+
+    appended = 0
+
+    async def publish_batch(self, events: Sequence[Event]) -> list[str]:
+        self.appended += len(events)
+        return await super().publish_batch(events)
+
+    async def publish_raw(self, stream: str, fields: Mapping[bytes, bytes]) -> str:
+        self.appended += 1
+        return await super().publish_raw(stream, fields)
+
+
+class DirectReader(BroadcastConsumer):
+    """A broadcast reader the run feeds by hand: it reads nothing from the transport, so it
+    has no positions for the simulation's settle to wait on."""
+
+    def __init__(
+        self, bus: EventBus, subscription: Subscription, name: str, fed: list[TimerPlan]
+    ) -> None:
+        deps = bus._deps(None)  # the bus's own consumer dependencies, as its readers get
+        super().__init__(deps, streams=subscription.streams, handler=subscription.handler,
+                         name=name)  # fmt: skip
+        self.logical = frozenset(subscription.streams)
+        self._plans = fed  # the service's timer plans, told after each event
+        self._stopped = asyncio.Event()
+
+    async def run(self) -> None:
+        self.running = True
+        try:
+            await self._stopped.wait()
+        finally:
+            self.running = False
+
+    def stop(self) -> None:
+        super().stop()
+        self._stopped.set()
+
+    async def deliver(self, event: Event, delivery: Delivery) -> None:
+        self.stats.read += 1
+        await self._handler(event, delivery)
+        self.stats.handled += 1
+        for plan in self._plans:
+            plan.poke()
+
+
+class BacktestRunner(ServiceRunner):
+    """The live runner, except that market-data readers are ``DirectReader``s (module doc)."""
+
+    def __init__(
+        self, bus: EventBus, services: Sequence[Service], config: Config, *,
+        clock: SimulatedClock, instance: str,
+    ) -> None:  # fmt: skip
+        super().__init__(bus, services, config, clock=clock, instance=instance, heartbeats=False)
+        self.direct: dict[str, list[DirectReader]] = {stream: [] for stream in MARKET_STREAMS}
+        self._plans: dict[str, list[TimerPlan]] = {}
+        self._fed_only: dict[str, bool] = {}  # service -> every subscription is direct
+
+    def _consumer_for(
+        self, service: Service, subscription: Subscription
+    ) -> GroupConsumer | BroadcastConsumer:
+        streams = set(subscription.streams)
+        direct = subscription.broadcast and bool(streams) and streams <= MARKET_STREAMS
+        self._fed_only[service.name] = self._fed_only.get(service.name, True) and direct
+        if not direct:
+            return super()._consumer_for(service, subscription)
+        plans = self._plans.setdefault(service.name, [])
+        reader = DirectReader(self.bus, subscription, f"{service.name}-{self.instance}", plans)
+        for stream in streams:
+            self.direct[stream].append(reader)
+        return reader
+
+    async def _run_timer(self, hosted: _Hosted, timer: Timer) -> None:
+        """A timer with ``due_ns`` of a service fed only by direct readers skips its idle
+        wake-ups (``backtest/timers.py``); any other runs as live."""
+        service = hosted.service
+        if (
+            timer.due_ns is None
+            or not isinstance(self.clock, SimulatedClock)
+            or not self._fed_only.get(service.name, False)
+        ):
+            await super()._run_timer(hosted, timer)
+            return
+        current_service.set(service.name)
+        plan = TimerPlan.start(timer, self.clock)
+        self._plans.setdefault(service.name, []).append(plan)
+        await plan.run(self._stop)
+
+    async def feed(self, events: Sequence[Event], ids: Sequence[str], names: StreamNames) -> None:
+        """Hand each event (published under ``ids``) to every direct reader of its stream."""
+        for event, entry_id in zip(events, ids, strict=True):
+            stream = names.logical(names.for_event(event))
+            for reader in self.direct.get(stream, ()):
+                delivery = Delivery(
+                    stream=stream, entry_id=entry_id, group=None, consumer=reader.name,
+                    deliveries=1, mark=None, mark_ttl_s=0,
+                )  # fmt: skip
+                await reader.deliver(event, delivery)
