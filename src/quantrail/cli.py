@@ -17,6 +17,7 @@ from quantrail import (
     cli_errors,
     cli_killswitch,
     cli_ops,
+    cli_scale,
     cli_trace,
 )
 from quantrail.cli_bench_backtest import bench_backtest
@@ -41,7 +42,7 @@ def _root(debug: cli_errors.DebugOption = False) -> None:
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures as ratios to a baseline).")
 app.add_typer(cli_bus.dlq_app, name="dlq")
 app.add_typer(bench_app, name="bench")
-bench_app.command("scale")(__import__("quantrail.cli_scale", fromlist=["scale"]).scale)
+bench_app.command("scale")(cli_scale.scale)
 app.add_typer(cli_killswitch.killswitch_app, name="killswitch")
 app.add_typer(cli_audit.audit_app, name="audit")
 app.command("trace")(cli_trace.trace)
