@@ -34,6 +34,7 @@ async def following(feed: DeskFeed) -> AsyncIterator[DeskFeed]:
     try:
         yield feed
     finally:
+        feed.stop()  # a cancel alone can be swallowed by redis-py mid-command (DeskFeed.stop)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
