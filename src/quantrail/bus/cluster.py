@@ -37,9 +37,10 @@ from quantrail.bus.redis import (
     _trim_args,
     queue_xadds,
 )
+from quantrail.bus.redis_connect import redis_login
 from quantrail.bus.slot_reads import SlotReads
 from quantrail.bus.transport import Entry, Fields, NoGroupError, TransportError
-from quantrail.config import Retention
+from quantrail.config import RedisConfig, Retention
 
 _CLUSTER_ERRORS = (
     redis_errors.ConnectionError,
@@ -98,7 +99,10 @@ class RedisClusterTransport(RedisTransport):
         startup_nodes: Sequence[str],
         socket_timeout_s: float = 10.0,
         failover_retry_s: float = 20.0,
+        settings: RedisConfig | None = None,
     ) -> None:
+        """``settings``: the config's ``redis`` section, for the ACL user, the password (from
+        its variable or file) and TLS, as on a single Redis (``bus/redis_connect.py``)."""
         if not startup_nodes:
             raise ValueError("redis.cluster: a cluster needs at least one startup node")
         self.url = ",".join(startup_nodes)
@@ -109,6 +113,7 @@ class RedisClusterTransport(RedisTransport):
             socket_timeout=socket_timeout_s,
             socket_connect_timeout=min(socket_timeout_s, 5.0),
             health_check_interval=15,
+            **_login_options(settings),
         )
         self._client.commands_parser = _StreamKeysParser()
         self._ack_script: Any = self._client.register_script(_ACK_AND_MARK_SCRIPT)
@@ -269,3 +274,15 @@ if #ARGV > 0 then
 end
 return 0
 """
+
+
+def _login_options(settings: RedisConfig | None) -> dict[str, Any]:
+    """The user, the password and TLS for every node, from the same settings a single Redis
+    uses (the password never from the YAML itself)."""
+    if settings is None:
+        return {}
+    login = redis_login(settings)
+    options: dict[str, Any] = {"username": login.username, "password": login.password}
+    if login.tls:
+        options.update(ssl=True, **login.tls)
+    return options

@@ -18,6 +18,7 @@ def make_transport(config: Config, clock: Clock | None = None) -> Transport:
             config.redis.cluster_nodes,
             config.redis.socket_timeout_s,
             config.redis.failover_retry_s,
+            config.redis,
         )
     if config.bus.transport == "redis":
         from quantrail.bus.redis import RedisTransport
