@@ -1,6 +1,6 @@
 """Credentials never reach a message or a log line.
 
-``redact`` masks the password of every URL in a text (``redis://user:secret@host`` becomes
+``redact`` masks the password of every URL in a text (``redis://user:<password>@host`` becomes
 ``redis://user:***@host``) and every secret registered with ``register_secret`` (the Redis
 password read from its variable or file), wherever it appears.
 """

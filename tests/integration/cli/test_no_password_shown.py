@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from kit.secrets import fake_secret, url_with_password
 from kit.secure_redis import acl_server  # noqa: F401 (fixture)
 from quantrail.cli import app
 from quantrail.ops.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis
-WRONG = "wrongpw-Sekr1t"
+WRONG = fake_secret("wrong")  # a wrong password, made at run time
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -36,7 +37,7 @@ def test_a_wrong_password_in_the_url_is_not_shown(
     acl_server: RedisServer,  # noqa: F811
     verb: list[str],
 ) -> None:
-    url = f"redis://quantrail-ops:{WRONG}@127.0.0.1:{acl_server.port}/0"
+    url = url_with_password(WRONG, f"127.0.0.1:{acl_server.port}/0", user="quantrail-ops")
     code, out = run([*verb, "--redis", url, "-n", "secured"])
     assert code == 1, out
     assert "cannot reach Redis" in out and "invalid username-password" in out
@@ -47,7 +48,7 @@ def test_a_wrong_password_in_the_url_is_not_shown(
 def test_a_service_with_a_wrong_password_stops_in_one_line_without_it(
     acl_server: RedisServer,  # noqa: F811
 ) -> None:
-    url = f"redis://quantrail-engine:{WRONG}@127.0.0.1:{acl_server.port}/0"
+    url = url_with_password(WRONG, f"127.0.0.1:{acl_server.port}/0", user="quantrail-engine")
     code, out = run(["service", "engine", "--redis", url])
     assert code == 1, out
     assert WRONG not in out
@@ -64,7 +65,7 @@ def test_a_wrong_password_from_the_variable_is_not_shown(
 
 
 def test_config_prints_the_url_without_its_password(tmp_path: object) -> None:
-    env = {"QUANTRAIL_REDIS_URL": f"redis://u:{WRONG}@127.0.0.1:1/0"}
+    env = {"QUANTRAIL_REDIS_URL": url_with_password(WRONG, "127.0.0.1:1/0")}
     code, out = run(["config"], env)
     assert code == 0, out
     assert WRONG not in out and "redis://u:***@127.0.0.1:1/0" in out

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kit.secrets import fake_secret, url_with_password
 from quantrail.bus.redis_connect import redis_login
 from quantrail.config import ConfigError, RedisConfig, RedisTlsConfig, load_config
 from quantrail.redact import redact, register_secret
@@ -15,25 +16,28 @@ from quantrail.runtime.logs import setup_logging
 
 
 def test_the_password_file_wins_over_the_variable_and_the_url(tmp_path: Path) -> None:
+    in_file, in_env, in_url = fake_secret("file"), fake_secret("env"), fake_secret("url")
     secret = tmp_path / "pw"
-    secret.write_text("from-file-pw\n")
-    settings = RedisConfig(url="redis://u:from-url-pw@h:1/0", password_file=str(secret))
-    login = redis_login(settings, env={"QUANTRAIL_REDIS_PASSWORD": "from-env-pw"})
-    assert login.password == "from-file-pw"
+    secret.write_text(in_file + "\n")
+    settings = RedisConfig(url=url_with_password(in_url), password_file=str(secret))
+    login = redis_login(settings, env={"QUANTRAIL_REDIS_PASSWORD": in_env})
+    assert login.password == in_file
     assert login.url == "redis://h:1/0" and login.username == "u"
 
 
 def test_the_variable_wins_over_the_url_and_the_config_user_over_the_urls() -> None:
-    settings = RedisConfig(url="redis://u:from-url-pw@h:1/0", username="quantrail-engine")
-    login = redis_login(settings, env={"QUANTRAIL_REDIS_PASSWORD": "from-env-pw"})
-    assert (login.username, login.password) == ("quantrail-engine", "from-env-pw")
-    assert redis_login(settings, env={}).password == "from-url-pw"
+    in_env, in_url = fake_secret("env"), fake_secret("url")
+    settings = RedisConfig(url=url_with_password(in_url), username="quantrail-engine")
+    login = redis_login(settings, env={"QUANTRAIL_REDIS_PASSWORD": in_env})
+    assert (login.username, login.password) == ("quantrail-engine", in_env)
+    assert redis_login(settings, env={}).password == in_url
     assert redis_login(RedisConfig(url="redis://h:1/0"), env={}).password is None
 
 
 def test_the_variable_name_is_configurable() -> None:
     settings = RedisConfig(password_env="ENGINE_REDIS_PW")
-    assert redis_login(settings, env={"ENGINE_REDIS_PW": "abc-secret"}).password == "abc-secret"
+    secret = fake_secret()
+    assert redis_login(settings, env={"ENGINE_REDIS_PW": secret}).password == secret
 
 
 def test_a_missing_password_file_names_the_key_and_the_file(tmp_path: Path) -> None:
@@ -62,29 +66,33 @@ def test_a_cert_without_its_key_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_redact_masks_url_passwords_and_registered_secrets() -> None:
-    text = "cannot reach redis at redis://:wrongpw@127.0.0.1:1/0 and rediss://u:p%40ss@h/0"
-    assert redact(text) == (
+    first, second = fake_secret(), fake_secret("p@ss")
+    plain = url_with_password(first, "127.0.0.1:1/0", user="")
+    tls = url_with_password(second, "h/0", scheme="rediss")
+    assert redact(f"cannot reach redis at {plain} and {tls}") == (
         "cannot reach redis at redis://:***@127.0.0.1:1/0 and rediss://u:***@h/0"
     )
     assert redact("redis://u@h:1/0 and redis://h:1") == "redis://u@h:1/0 and redis://h:1"
-    register_secret("registered-S3cret")
-    assert redact("AUTH failed for registered-S3cret") == "AUTH failed for ***"
+    registered = fake_secret("registered")
+    register_secret(registered)
+    assert redact(f"AUTH failed for {registered}") == "AUTH failed for ***"
 
 
 def test_a_config_error_does_not_repeat_a_urls_password(tmp_path: Path) -> None:
+    secret = fake_secret()
     config = tmp_path / "q.yaml"
-    config.write_text("redis:\n  url: [redis://:hunter2-pw@h:1/0]\n")
+    config.write_text(f"redis:\n  url: [{url_with_password(secret, user='')}]\n")
     with pytest.raises(ConfigError) as caught:
         load_config(config, env={})
-    assert "redis.url" in str(caught.value) and "hunter2-pw" not in str(caught.value)
+    assert "redis.url" in str(caught.value) and secret not in str(caught.value)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_log_lines_are_redacted(fmt: str) -> None:
-    out = io.StringIO()
+    secret, out = fake_secret("log"), io.StringIO()
     setup_logging("INFO", fmt, out)
     try:
-        logging.getLogger("quantrail.test").warning("redis at redis://u:log-pw-123@h:1/0 down")
+        logging.getLogger("quantrail.test").warning(f"redis at {url_with_password(secret)} down")
     finally:
         setup_logging("INFO", "text")
-    assert "log-pw-123" not in out.getvalue() and "redis://u:***@h:1/0" in out.getvalue()
+    assert secret not in out.getvalue() and "redis://u:***@h:1/0" in out.getvalue()
