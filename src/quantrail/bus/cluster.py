@@ -31,6 +31,7 @@ from redis.crc import key_slot
 
 from quantrail.bus.leases import LeaseStore
 from quantrail.bus.redis import (
+    ACK_AND_MARK,
     RedisTransport,
     _entries_from_read,
     _text,
@@ -116,7 +117,7 @@ class RedisClusterTransport(RedisTransport):
             **_login_options(settings),
         )
         self._client.commands_parser = _StreamKeysParser()
-        self._ack_script: Any = self._client.register_script(_ACK_AND_MARK_SCRIPT)
+        self._ack_script: Any = self._client.register_script(ACK_AND_MARK)
         self._reads = SlotReads()
         self._leases: LeaseStore | None = None
 
@@ -253,18 +254,6 @@ class RedisClusterTransport(RedisTransport):
         await self._reads.close()
         await self._client.aclose()
 
-
-# KEYS: the idempotency marks, then the stream (all in one slot); ARGV: TTL, group, ids.
-_ACK_AND_MARK_SCRIPT = """
-local stream = KEYS[#KEYS]
-for i = 1, #KEYS - 1 do
-  redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1])
-end
-if #ARGV > 2 then
-  return redis.call('XACK', stream, ARGV[2], unpack(ARGV, 3))
-end
-return 0
-"""
 
 # KEYS[1]: the hash; ARGV: field, value, field, value...: the hash replaced whole, atomically.
 _REPLACE_HASH_SCRIPT = """

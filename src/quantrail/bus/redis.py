@@ -53,7 +53,7 @@ class RedisTransport(Transport):
         self.url = redact(settings.url)
         self._client: Any = redis_client(settings)
 
-        self._ack_script: Any = self._client.register_script(_ACK_AND_MARK)
+        self._ack_script: Any = self._client.register_script(ACK_AND_MARK)
         self._leases: LeaseStore | None = None
 
     def lease_store(self) -> LeaseStore:
@@ -267,8 +267,9 @@ class RedisTransport(Transport):
         await self._client.aclose()
 
 
-# KEYS: the idempotency marks, then the stream; ARGV: mark TTL, group, entry ids.
-_ACK_AND_MARK = """
+# KEYS: the idempotency marks, then the stream; ARGV: mark TTL, group, entry ids. One slot on a
+# cluster (the marks sit in their stream's slot), so the cluster transport runs it as it is.
+ACK_AND_MARK = """
 local stream = KEYS[#KEYS]
 for i = 1, #KEYS - 1 do
   redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1])
