@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quantrail.ops.redis_server import INSTALL_HINT, RedisServerError
+from quantrail.ops.redis_server import INSTALL_HINT, RedisServerError, terminate
 
 # The cluster bus listens on client port + 10000, so client ports stay at or below 55535.
 _PORT_LOW, _PORT_HIGH = 20_000, 45_000
@@ -179,13 +179,7 @@ class RedisClusterServer:
 
     def stop(self) -> None:
         for node in self.nodes:
-            if node.process is not None and node.process.poll() is None:
-                node.process.terminate()
-                try:
-                    node.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    node.process.kill()
-                    node.process.wait(timeout=5)
+            terminate(node.process)
             node.process = None
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)

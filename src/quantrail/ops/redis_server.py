@@ -147,13 +147,7 @@ class RedisServer:
         self.start()
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
+        terminate(self._process)
         self._process = None
         shutil.rmtree(self._dir, ignore_errors=True)
 
@@ -162,6 +156,18 @@ class RedisServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def terminate(process: subprocess.Popen[bytes] | None) -> None:
+    """Stop a server we started, by its process: SIGTERM, then SIGKILL after 5 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def _answers_ping(port: int) -> bool:
