@@ -74,6 +74,7 @@ def test_the_readme_ledger_example_runs_as_written_from_a_fresh_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "examples")
+    shutil.copy(ROOT / "quantrail.yaml", tmp_path / "quantrail.yaml")  # a copy of the repository
     monkeypatch.chdir(tmp_path)
     for var in ("QUANTRAIL_DB_URL", "QUANTRAIL_REDIS_URL", "QUANTRAIL_TRANSPORT"):
         monkeypatch.delenv(var, raising=False)
