@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
@@ -20,7 +21,7 @@ from quantrail.ibkr.ibsim import Faults
 from quantrail.ibkr.reconcile_report import ReconcileReport
 
 FLAG_FAULTS = ("exec-before-status", "repeat-exec-id", "hold-fills", "silent")
-FAULT_KEYS = ("drop-after", "reject", *FLAG_FAULTS)
+FAULT_KEYS = ("drop-after", "reject", "correct-price", *FLAG_FAULTS)
 
 
 def ibsim(
@@ -66,6 +67,16 @@ def ibsim(
             raise typer.Exit(2) from None
 
 
+def _price(text: str) -> Decimal:
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not price.is_finite() or price <= 0:
+        raise ValueError(text)
+    return price
+
+
 def _faults(specs: list[str]) -> Faults:
     faults = Faults()
     for spec in specs:
@@ -75,6 +86,8 @@ def _faults(specs: list[str]) -> Faults:
                 faults.drop_after_messages = int(value)
             elif key == "reject":
                 faults.reject_code = int(value)
+            elif key == "correct-price":
+                faults.correct_price = _price(value)
             elif key in FLAG_FAULTS and not value:
                 setattr(faults, key.replace("-", "_"), True)
             else:

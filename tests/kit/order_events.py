@@ -17,6 +17,7 @@ from quantrail.events import (
     OrderCancelRejected,
     OrderDenied,
     OrderExpired,
+    OrderFillCorrected,
     OrderFilled,
     OrderPartiallyFilled,
     OrderPendingCancel,
@@ -184,3 +185,13 @@ def order_replaced(**overrides: Any) -> OrderReplaced:
         old_order_id="ord-1", new_order_id="ord-2", new_qty=100, new_limit_price="25.02"
     )
     return build(OrderReplaced, defaults, overrides)
+
+
+def order_fill_corrected(price: MoneyLike = "25.03", **overrides: Any) -> OrderFillCorrected:
+    """The venue corrected ``fill-1`` (100 at 25.01) to 100 at ``price`` as ``fill-1.02``."""
+    defaults = order_fields(
+        limit_price=PRICE, status=OrderStatus.FILLED, fill_id="fill-1", correction_id="fill-1.02",
+        last_qty=100, last_price=price, fees="1.00", previous_qty=100, previous_price=PRICE,
+        previous_fees="1.00", cum_qty=100, leaves_qty=0, avg_price=price,
+    )  # fmt: skip
+    return build(OrderFillCorrected, defaults, overrides)

@@ -23,6 +23,7 @@ from quantrail.events.orders import (
     OrderCancelRejected,
     OrderDenied,
     OrderExpired,
+    OrderFillCorrected,
     OrderFilled,
     OrderPartiallyFilled,
     OrderPendingCancel,
@@ -78,6 +79,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OrderPendingCancel,
     OrderPendingReplace,
     OrderCancelRejected,
+    OrderFillCorrected,
     # risk
     RiskEvaluationCompleted,
     RiskModeChanged,

@@ -250,3 +250,50 @@ class OrderCancelRejected(
 
 
 _STILL_PENDING = frozenset({OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE})
+
+
+class OrderFillCorrected(OrderEvent, frozen=True, kw_only=True, tag="trades.order.fill_corrected"):
+    """The venue corrected an execution it reported before (IB: the same execId with the next
+    revision after its final period). The correction *replaces* the execution: ``last_qty``,
+    ``last_price`` and ``fees`` are its values now, ``previous_*`` the values it had until now
+    (the fill as booked, or the last correction), so a consumer keeping running totals can
+    book the difference and one that keeps fills can swap them.
+
+    ``fill_id`` names the fill as first booked (the ledger's key), ``correction_id`` is the
+    venue's id of this correction (the id of the correction's effect: a repeat is dropped).
+    ``cum_qty``/``avg_price`` are the order's after the correction; ``status`` is the order's
+    status, which a correction never moves. Not an ``OrderFill``: a consumer of fills does not
+    book it as one more execution.
+    """
+
+    fill_id: str
+    correction_id: str
+    last_qty: int
+    last_price: Money
+    fees: Money = ZERO
+    previous_qty: int
+    previous_price: Money
+    previous_fees: Money = ZERO
+    cum_qty: int
+    leaves_qty: int
+    avg_price: Money
+    liquidity: Liquidity = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_text("fill_id", self.fill_id)
+        require_text("correction_id", self.correction_id)
+        if self.correction_id == self.fill_id:
+            raise ValueError(f"correction_id: must differ from fill_id, got {self.correction_id!r}")
+        require_qty("last_qty", self.last_qty)
+        require_qty("previous_qty", self.previous_qty)
+        require_price("last_price", self.last_price)
+        require_price("previous_price", self.previous_price)
+        require_price("avg_price", self.avg_price)
+        require_finite("fees", self.fees)
+        require_finite("previous_fees", self.previous_fees)
+        if self.cum_qty < self.last_qty or self.leaves_qty < 0:
+            raise ValueError(
+                f"cum_qty: must be >= last_qty {self.last_qty} with leaves_qty >= 0, got "
+                f"{self.cum_qty} and {self.leaves_qty}"
+            )

@@ -41,6 +41,7 @@ from quantrail.execution.venues import (
     Venue,
     VenueCancelRejected,
     VenueFill,
+    VenueFillCorrected,
     VenueReport,
     apply_report,
 )
@@ -290,6 +291,9 @@ class OrderFlow:
                 legs = classify(order.bucket, before, order.side, report.qty)
                 classification = class_label(legs)
                 self.pretrade.book_fill(order, report.qty, report.price)
+            elif isinstance(report, VenueFillCorrected):
+                was, now = report.previous, report.corrected
+                self.pretrade.correct_fill(order, (was.qty, was.price), (now.qty, now.price))
             for status in applied.transitions:
                 events.append(self.events.from_report(order, status, report, classification))
         await self._publish(events)

@@ -176,6 +176,44 @@ class Order:
         self.fill_ids.append(fill_id)
         return True
 
+    def correct_fill(
+        self,
+        fill_id: str,
+        correction_id: str,
+        was: tuple[int, Decimal, Decimal],
+        now: tuple[int, Decimal, Decimal],
+        ts_ns: int,
+    ) -> bool:
+        """The venue replaced an execution of ours: ``was`` (qty, price, fee) out, ``now`` in.
+        False (and no change) when ``correction_id`` was already applied.
+
+        The status never moves: a correction restates a past execution, IB does not reopen or
+        complete an order by it. A quantity change moves ``filled_qty`` (refused beyond the
+        order's quantity or below one share); ``correction_id`` joins ``fill_ids``, so the
+        reconciliation after a restart knows it as booked."""
+        require_text("fill_id", fill_id)
+        require_text("correction_id", correction_id)
+        if correction_id in self.fill_ids:
+            return False
+        if fill_id not in self.fill_ids:
+            raise ValueError(f"fill_id: {fill_id!r} is not a fill of order {self.order_id!r}")
+        (was_qty, was_price, was_fee), (qty, price, fee) = was, now
+        require_shares("qty", qty)
+        require_price("price", price)
+        require_finite("fee", fee)
+        filled = self.filled_qty - was_qty + qty
+        if not 0 < filled <= self.qty:
+            raise OverfillError(
+                f"qty: correction {correction_id!r} to {qty} shares makes {filled} filled on "
+                f"order {self.order_id!r} of {self.qty}"
+            )
+        self.filled_qty = filled
+        self.filled_notional += qty * price - was_qty * was_price
+        self.fees += fee - was_fee
+        self.fill_ids.append(correction_id)
+        self.updated_ns = max(self.updated_ns, ts_ns)
+        return True
+
     def request_cancel(self, ts_ns: int) -> None:
         """A cancel is on its way; it overrides a replace in flight (no successor will come)."""
         self.move_to(S.PENDING_CANCEL, ts_ns)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from quantrail.audit.record import audit_record
+from quantrail.events.ids import id_for_key
 from quantrail.events import (
     AlertTriggered,
     Event,
@@ -22,6 +25,7 @@ from quantrail.events import (
     OrderDenied,
     OrderEvent,
     OrderExpired,
+    OrderFillCorrected,
     OrderFilled,
     OrderPartiallyFilled,
     OrderPendingCancel,
@@ -34,7 +38,13 @@ from quantrail.events import (
 )
 from quantrail.execution.order import Order, order_id_for_intent
 from quantrail.execution.pretrade import reasons_text
-from quantrail.execution.venues import VenueCanceled, VenueFill, VenueRejected, VenueReport
+from quantrail.execution.venues import (
+    VenueCanceled,
+    VenueFill,
+    VenueFillCorrected,
+    VenueRejected,
+    VenueReport,
+)
 from quantrail.risk.liquidity import GuardResult
 from quantrail.vocab import OrderStatus
 
@@ -109,6 +119,8 @@ class OrderEvents:
         ts = report.ts_ns
         if isinstance(report, VenueFill):
             return self.fill(order, report, classification)
+        if isinstance(report, VenueFillCorrected):
+            return self.fill_corrected(order, report)
         if status is S.CANCELED:
             reason = report.reason if isinstance(report, VenueCanceled) else ""
             return self.order(OrderCanceled, order, ts, reason=reason, filled_qty=order.filled_qty)
@@ -144,6 +156,23 @@ class OrderEvents:
             liquidity=fill.liquidity.value,
             classification=classification,
         )
+
+    def fill_corrected(self, order: Order, report: VenueFillCorrected) -> OrderEvent:
+        """A corrected execution (``order`` is after it). Its id and key come from the
+        correction's id alone, not the time, so the same correction published again (a
+        restart, a replay) is the same event and has one effect."""
+        key = f"{order.order_id}:fill_corrected:{report.correction_id}"
+        was, now = report.previous, report.corrected
+        assert order.avg_fill_price is not None  # a correction leaves at least one share
+        event = self.order(
+            OrderFillCorrected, order, report.ts_ns, event_id=id_for_key(key),
+            status=order.status, fill_id=report.fill_id, correction_id=report.correction_id,
+            last_qty=now.qty, last_price=now.price, fees=now.fee, previous_qty=was.qty,
+            previous_price=was.price, previous_fees=was.fee, cum_qty=order.filled_qty,
+            leaves_qty=order.leaves_qty, avg_price=order.avg_fill_price,
+            liquidity=now.liquidity.value,
+        )  # fmt: skip
+        return msgspec.structs.replace(event, idempotency_key=key)
 
     def replaced(self, old: Order, new: Order, ts: int, cause: Event | None) -> OrderEvent:
         """Old id -> new id with the new terms; the common fields describe the old order."""

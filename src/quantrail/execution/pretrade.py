@@ -74,6 +74,16 @@ class PreTrade:
         bucket = None if book.get(order.symbol) else order.bucket
         book.apply_fill(order.symbol, order.side, qty, price, bucket)
 
+    def correct_fill(
+        self, order: Order, was: tuple[int, Decimal], now: tuple[int, Decimal]
+    ) -> None:
+        """A corrected execution: the one booked is taken back, the corrected one booked (the
+        position's shares come out exact; its average is only a pre-trade estimate)."""
+        book = self.books.setdefault(order.account, PositionBook(order.account))
+        back = Side.SELL if order.side is Side.BUY else Side.BUY
+        book.apply_fill(order.symbol, back, was[0], was[1])
+        book.apply_fill(order.symbol, order.side, now[0], now[1])
+
     def position(self, account: str, symbol: str) -> int:
         book = self.books.get(account)
         return 0 if book is None else book.qty(symbol)

@@ -6,7 +6,8 @@ It accepts real clients (``ib_async``, IB's own ``ibapi``) on a TCP port: the ha
 completed orders, executions, account updates), and L1 market data. The book lives in
 ``SimBook``, so it outlives connections. Faults are scripted through ``Faults`` (and the CLI's
 ``--fault``): drop the connection after N messages, execDetails before orderStatus, a repeated
-execId, a rejection code, a restart as a new session, an order "placed by hand".
+execId, a rejection code, a restart as a new session, an order "placed by hand", an execution
+corrected by IB (``correct_price``; ``correct`` drives one by hand).
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class Faults:
     refuse_modify: int | None = None
     """A modify (``placeOrder`` again with a working order's id) is refused with this error
     code; the order works on unchanged."""
+    correct_price: Decimal | None = None
+    """Every execution is corrected right after its commission report: a second execDetails
+    under the next execId revision (``...01.01`` -> ``...01.02``) at this price, with its own
+    commissionReport (``correct_commission``, else the first one's)."""
+    correct_commission: Decimal | None = None
     silent: bool = False
     """New orders are taken into the book but not answered (a crash or a link loss right
     after ``placeOrder`` went out: did the order get there?)."""
@@ -145,6 +151,29 @@ class IbGatewaySimulator:
     async def fill(self, order_id: int, qty: int, price: Decimal) -> None:
         order = self.book.orders[order_id]
         await self._fill(order, self.book.fill(order, Decimal(qty), price))
+
+    async def correct(
+        self,
+        exec_id: str,
+        price: Decimal,
+        commission: Decimal | None = None,
+        shares: int | None = None,
+    ) -> msg.Execution:
+        """IB corrects execution ``exec_id``: the next revision, sent with its commission
+        report to the order's owners (as live executions are)."""
+        corrected = self.book.correct(
+            exec_id, price, commission, None if shares is None else Decimal(shares)
+        )
+        await self._send_correction(corrected)
+        return corrected
+
+    async def _send_correction(self, corrected: msg.Execution) -> None:
+        order = self.book.orders[corrected.order_id]
+        for session in self._owners(order):
+            await self._send(session, msg.exec_details(-1, corrected))
+            await self._send(
+                session, msg.commission_report(corrected.exec_id, corrected.commission)
+            )
 
     async def place_manual(
         self, account: str, symbol: str, action: str, qty: int, price: Decimal
@@ -300,6 +329,9 @@ class IbGatewaySimulator:
             )
             for fields in ordered:
                 await self._send(session, fields)
+        price = self.faults.correct_price
+        if price is not None:
+            await self.correct(execution.exec_id, price, self.faults.correct_commission)
 
     def _owners(self, order: SimOrder) -> list[Session]:
         return [s for s in self.sessions if s.client_id in (order.client_id, 0)]

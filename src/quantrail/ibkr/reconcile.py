@@ -5,7 +5,9 @@ records (ours from the order registry, theirs from ``reqOpenOrders``/``reqExecut
 ``reqPositions``); the output says what to do:
 
 - ``fills``: executions of our orders (matched by ``orderRef`` = our order id) that our order
-  does not have yet — booked now, once (the fill id is IB's execId).
+  does not have yet — booked now, once (the fill id is IB's execId); a later revision of an
+  execution we have is passed on too, as the venue books it as a correction. A corrected
+  execution counts once toward what an order filled, at its latest revision.
 - ``accepted``: our orders sent but never acknowledged that IB has: adopt them (no resend).
 - ``unsent``: our orders sent but unknown to IB, with no execution either: IB never got them,
   so they may be sent again, under a new IB order id (an id is never reused).
@@ -21,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from quantrail.ibkr.exec_ids import exec_base, latest_revisions
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,9 @@ def reconcile(
     executed: dict[str, int] = {}
     executed_ib_id: dict[str, int] = {}
     seen: set[str] = set()
+    executions = list(executions)
+    # A corrected execution counts once, at its latest revision (IB's corrections replace).
+    latest = latest_revisions([execution.exec_id for execution in executions])
     for execution in executions:
         if execution.exec_id in seen:
             continue  # IB may list an execution twice
@@ -96,7 +103,8 @@ def reconcile(
         if order is None:
             result.external_fills.append(execution)
             continue
-        executed[order.order_id] = executed.get(order.order_id, 0) + execution.shares
+        if latest[exec_base(execution.exec_id)] == execution.exec_id:
+            executed[order.order_id] = executed.get(order.order_id, 0) + execution.shares
         executed_ib_id[order.order_id] = execution.ib_order_id
         if execution.exec_id not in order.fill_ids:
             result.fills.append(execution)

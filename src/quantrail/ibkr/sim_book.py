@@ -187,6 +187,35 @@ class SimBook:
         self._book_position(execution)
         return execution
 
+    def correct(
+        self,
+        exec_id: str,
+        price: Decimal,
+        commission: Decimal | None = None,
+        shares: Decimal | None = None,
+    ) -> Execution:
+        """IB's correction of execution ``exec_id``: the same execution under the next revision
+        after its final period (``...01.01`` -> ``...01.02``) with the corrected price (and
+        commission, shares). Both stay in ``executions`` (``reqExecutions`` lists the day's)."""
+        earlier = next(e for e in reversed(self.executions) if e.exec_id.startswith(
+            exec_id.rpartition(".")[0] + "."))  # fmt: skip
+        base, _dot, revision = earlier.exec_id.rpartition(".")
+        qty = earlier.shares if shares is None else shares
+        order = self.orders[earlier.order_id]
+        order.filled += qty - earlier.shares
+        order.notional += qty * price - earlier.shares * earlier.price
+        average = (order.notional / order.filled).quantize(Decimal("0.0001"))
+        corrected = dataclasses.replace(
+            earlier, exec_id=f"{base}.{int(revision) + 1:02d}", shares=qty, price=price,
+            cum_qty=earlier.cum_qty - earlier.shares + qty, avg_price=average,
+            commission=earlier.commission if commission is None else commission,
+        )  # fmt: skip
+        back = "SLD" if earlier.side == "BOT" else "BOT"
+        self._book_position(dataclasses.replace(earlier, side=back))  # taken back
+        self._book_position(corrected)
+        self.executions.append(corrected)
+        return corrected
+
     def working(self) -> list[SimOrder]:
         return [order for order in self.orders.values() if order.status in WORKING]
 

@@ -83,6 +83,31 @@ class VenueFill:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VenueFillCorrected:
+    """The venue corrected an execution it reported before: ``corrected`` replaces
+    ``previous`` (both as the venue reports fills). ``fill_id`` is the fill as first booked;
+    ``correction_id`` the venue's id of this correction (``corrected.fill_id``)."""
+
+    order_id: str
+    fill_id: str
+    previous: VenueFill
+    corrected: VenueFill
+    ts_ns: int
+
+    @property
+    def correction_id(self) -> str:
+        return self.corrected.fill_id
+
+    def __post_init__(self) -> None:
+        if self.correction_id == self.fill_id:
+            raise ValueError(f"correction_id: must differ from fill_id {self.fill_id!r}")
+        if self.corrected.side is not self.previous.side:
+            raise ValueError(
+                f"side: a correction keeps the side {self.previous.side}, got {self.corrected.side}"
+            )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class VenueCanceled:
     order_id: str
     venue_order_id: str
@@ -106,7 +131,13 @@ class VenueExpired:
 
 
 VenueReport = (
-    VenueAccepted | VenueRejected | VenueFill | VenueCanceled | VenueCancelRejected | VenueExpired
+    VenueAccepted
+    | VenueRejected
+    | VenueFill
+    | VenueFillCorrected
+    | VenueCanceled
+    | VenueCancelRejected
+    | VenueExpired
 )
 
 
@@ -225,6 +256,13 @@ def apply_report(order: Order, report: VenueReport) -> Applied:
             return Applied((OrderStatus.ACCEPTED, order.move_to(OrderStatus.WORKING, ts)))
         case VenueFill():
             changed = order.apply_fill(report.fill_id, report.qty, report.price, report.fee, ts)
+            return Applied((order.status,)) if changed else Applied()
+        case VenueFillCorrected():
+            was, now = report.previous, report.corrected
+            changed = order.correct_fill(
+                report.fill_id, report.correction_id, (was.qty, was.price, was.fee),
+                (now.qty, now.price, now.fee), ts,
+            )  # fmt: skip
             return Applied((order.status,)) if changed else Applied()
         case VenueCanceled():
             if order.status is OrderStatus.CANCELED:

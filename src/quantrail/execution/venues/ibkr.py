@@ -8,7 +8,8 @@ needs beyond that is here:
   before an id is sent, so a crash cannot make us reuse one).
 - **Fills** come only from executions (``execDetails``), each held until its commission report
   arrives (the fee), emitted once per ``execId``; a repeated execId is dropped, a correction
-  (same execution, new revision) is raised as a notice, not booked twice.
+  (same execution, next revision) is reported as a ``VenueFillCorrected`` of the fill as first
+  booked once its own commission report is in, with a WARNING notice.
 - **Statuses** map through ``ibkr_map.STATUS_TABLE``; a Cancelled while IB reports more filled
   than we have booked waits for those executions first, so no fill is lost behind a cancel.
 - **Pacing**: every request goes through a ``Pacer`` (at most ``max_messages_per_s``).
@@ -84,6 +85,7 @@ class IbkrVenue:
         self.pacer = Pacer(config.max_messages_per_s)
         self._contracts = ContractBook(config)
         self.book = IbReports()
+        self.book.known = self.ib.wrapper.fills  # the executions a correction replaces
         self.our_positions: Callable[[], dict[tuple[str, str], int]] | None = None
         """Our positions by (IB account, symbol), for the reconciliation after a reconnect."""
         self._closing = False
@@ -197,6 +199,7 @@ class IbkrVenue:
         ib_id = int(order.venue_order_id) if order.venue_order_id.isdigit() else 0
         accepted = bool(order.venue_order_id)
         self.book.track(Sent(order, ib_id, accepted, reported_qty=order.filled_qty))
+        self.book.remember(order.fill_ids)
 
     def modify(self, order_id: str, qty: int, limit_price: Decimal, now_ns: int) -> bool:
         """IB modifies by ``placeOrder`` again with the same order id; False (cancel, then

@@ -21,6 +21,18 @@ from __future__ import annotations
 
 import enum
 
+from quantrail.ibkr.exec_ids import exec_base, exec_revision, is_correction
+
+__all__ = [
+    "ErrorKind",
+    "StatusMeaning",
+    "error_kind",
+    "exec_base",
+    "exec_revision",
+    "is_correction",
+    "status_meaning",
+]
+
 
 class StatusMeaning(enum.StrEnum):
     NONE = "NONE"
@@ -78,16 +90,3 @@ def error_kind(code: int) -> ErrorKind:
         if code in codes:
             return kind
     return ErrorKind.WARNING
-
-
-def exec_base(exec_id: str) -> str:
-    """IB corrects an execution by sending a new execId that differs only in its last dotted
-    part (``...01.01`` -> ``...01.02``); the base names the execution across corrections."""
-    base, dot, _revision = exec_id.rpartition(".")
-    return base if dot else exec_id
-
-
-def is_correction(exec_id: str, seen: dict[str, str]) -> bool:
-    """True when ``exec_id`` revises an execution already seen under another id."""
-    earlier = seen.get(exec_base(exec_id))
-    return earlier is not None and earlier != exec_id

@@ -4,8 +4,10 @@
 and notices waiting for the execution service. Rules (``docs/ibkr.md``):
 
 - Fills come only from executions, each once per ``execId``, and only with its commission
-  report (the fee). An execId that revises an execution already booked is a correction: a
-  notice, never a second booking. An execution of an order that is not ours is a notice.
+  report (the fee). An execId that revises an execution already booked (the next revision
+  after its final period) is a correction: a ``VenueFillCorrected`` that replaces the booked
+  values, once, with a WARNING notice; never a second fill. An execution of an order that is
+  not ours is a notice.
 - A Cancelled status while IB counts more filled than we have booked waits for those fills.
 - ``ib_async`` marks an order Cancelled itself when IB sends an error for it; such a status is
   left to the error, which knows the code: a refused new order is a rejection carrying IB's
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import UTC
 from decimal import Decimal
 from typing import Any, Literal
@@ -30,6 +33,7 @@ from quantrail.execution.venues.base import (
     VenueCanceled,
     VenueCancelRejected,
     VenueFill,
+    VenueFillCorrected,
     VenueRejected,
     VenueReport,
 )
@@ -38,6 +42,7 @@ from quantrail.execution.venues.ibkr_map import (
     StatusMeaning,
     error_kind,
     exec_base,
+    exec_revision,
     status_meaning,
 )
 from quantrail.vocab import Side
@@ -82,7 +87,9 @@ class IbReports:
         self.by_ib_id: dict[int, str] = {}
         self.reports: list[VenueReport] = []
         self.notices: list[Notice] = []
-        self.emitted: dict[str, str] = {}  # exec base -> the execId booked for it
+        self.emitted: dict[str, str] = {}  # exec base -> the execId booked for it (latest)
+        self.first: dict[str, str] = {}  # exec base -> the execId it was first booked under
+        self.known: Mapping[str, Fill] = {}  # execId -> IB's execution (ib_async's fills)
         self.now_ns = 0
         self.modified: dict[str, Sent] = {}  # old order id -> its Sent, awaiting the successor
         self.forward: dict[str, str] = {}  # old order id -> the successor on the same IB order
@@ -247,11 +254,7 @@ class IbReports:
         booked = self.emitted.get(base)
         if booked is not None:
             if booked != execution.execId:
-                self.notice(
-                    f"correction:{execution.execId}", "WARNING",
-                    f"IB corrected execution {booked} as {execution.execId}; not booked twice",
-                    {"exec_id": execution.execId, "earlier": booked},
-                )  # fmt: skip
+                self._correct(fill, booked)
             return True
         if self._awaiting_successor(execution.orderRef):
             return False
@@ -264,7 +267,7 @@ class IbReports:
                 {"exec_id": execution.execId, "symbol": fill.contract.symbol},
             )  # fmt: skip
             return True
-        self.emitted[base] = execution.execId
+        self.emitted[base] = self.first[base] = execution.execId
         if not sent.accepted:  # an execution before any status: IB has the order
             self.accept(sent, execution.orderId)
         sent.reported_qty += int(execution.shares)
@@ -272,6 +275,55 @@ class IbReports:
         self.reports.append(self.fill_report(sent, fill))
         self._maybe_cancel(sent, "")
         return True
+
+    def _correct(self, fill: Fill, booked: str) -> None:
+        """IB replaced execution ``booked`` by ``fill`` (its next revision): a correction of
+        the fill as first booked, carrying the values it replaces, and a notice for a person.
+        An older revision than the one booked changes nothing; a correction of an execution
+        not known here (no values to replace) is only a notice."""
+        exec_id = fill.execution.execId
+        if exec_revision(exec_id) < exec_revision(booked):
+            log.info("IB execution %s is older than %s, already booked: ignored", exec_id, booked)
+            return
+        base = exec_base(exec_id)
+        details: dict[str, Any] = {"exec_id": exec_id, "earlier": booked}
+        earlier = self.known.get(booked)
+        sent = self._sent(fill.execution.orderRef, -1)
+        if sent is None or earlier is None or earlier.commissionReport.execId != booked:
+            self.notice(
+                f"correction:{exec_id}", "ERROR",
+                f"IB corrected execution {booked} as {exec_id}, but the execution it corrects "
+                "is not known here: not booked, reconcile it by hand", details,
+            )  # fmt: skip
+            return
+        self.emitted[base] = exec_id
+        first = self.first.get(base, booked)
+        was, now = self.fill_report(sent, earlier), self.fill_report(sent, fill)
+        sent.reported_qty += now.qty - was.qty
+        self.reports.append(
+            VenueFillCorrected(
+                order_id=sent.order.order_id, fill_id=first, previous=was, corrected=now,
+                ts_ns=now.ts_ns,
+            )
+        )  # fmt: skip
+        details |= {"fill_id": first, "order_id": sent.order.order_id}
+        self.notice(
+            f"correction:{exec_id}", "WARNING",
+            f"IB corrected execution {booked} as {exec_id} ({sent.order.symbol}): {was.qty} @ "
+            f"{was.price} fee {was.fee} -> {now.qty} @ {now.price} fee {now.fee}; booked as a "
+            f"correction of fill {first}", details,
+        )  # fmt: skip
+
+    def remember(self, fill_ids: Iterable[str]) -> None:
+        """Fills booked before a restart (an order's fill ids, corrections included): a later
+        revision of one of them is a correction, never a new fill."""
+        for exec_id in fill_ids:
+            base = exec_base(exec_id)
+            first, last = self.first.get(base), self.emitted.get(base)
+            if first is None or exec_revision(exec_id) < exec_revision(first):
+                self.first[base] = exec_id
+            if last is None or exec_revision(exec_id) > exec_revision(last):
+                self.emitted[base] = exec_id
 
     def _awaiting_successor(self, order_ref: str) -> bool:
         return order_ref in self.modified
