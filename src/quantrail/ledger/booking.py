@@ -31,6 +31,7 @@ from quantrail.events.orders import OrderFill
 from quantrail.ledger.befday import ensure_snapshot
 from quantrail.ledger.books import AccountDay, BookingResult, Fill, LedgerInputError
 from quantrail.ledger.classify import class_label
+from quantrail.ledger.corrections import FillCorrection
 from quantrail.ledger.journal import AuditRecord
 from quantrail.ledger.store import LedgerStore, StoreError
 from quantrail.session.phases import exchange_time, to_utc_ns
@@ -91,6 +92,14 @@ class Booker:
         if booked.stored and claimed_class and claimed_class != class_label(booked.result.legs):
             self._audit_mismatch(booked.result, claimed_class)
         return booked
+
+    def correct(self, correction: FillCorrection) -> bool:
+        """Store a venue's correction of a booked fill; its day is re-booked in the store and
+        the day's books here are dropped, so the next fill reloads them as corrected. False
+        for a correction already stored (a repeat: nothing changes)."""
+        day, stored = self.store.record_correction(correction)
+        self._drop(correction.account, day)
+        return stored
 
     def books_for(self, account: str, day: dt.date, first_ts_ns: int) -> AccountDay:
         """The account's books for ``day``: from memory, else reloaded (snapshotting if none)."""

@@ -198,6 +198,7 @@ class AccountDay:
             p.symbol: [_baseline_lot(p, snapshot.taken_ts_ns)] for p in snapshot.positions
         }
         self._results: dict[str, BookingResult] = {}
+        self._received: dict[str, Fill] = {}  # each fill as it came, before any correction
 
     @property
     def account(self) -> str:
@@ -207,8 +208,12 @@ class AccountDay:
     def day(self) -> dt.date:
         return self.snapshot.day
 
-    def book_fill(self, fill: Fill) -> BookingResult:
-        """Classify and book ``fill``; a re-delivered fill returns its first result, marked."""
+    def book_fill(self, fill: Fill, corrected: Fill | None = None) -> BookingResult:
+        """Classify and book ``fill``; a re-delivered fill returns its first result, marked.
+
+        ``corrected`` is the fill as the venue has since corrected it (``ledger/corrections``):
+        booked in its place, while a re-delivery of the fill as first received stays a
+        duplicate."""
         if fill.account != self.account:
             raise LedgerInputError(
                 f"fill {fill.fill_id!r}: account {fill.account!r} is not this book's "
@@ -216,9 +221,11 @@ class AccountDay:
             )
         seen = self._results.get(fill.fill_id)
         if seen is not None:
-            return _as_duplicate(seen, fill)
-        result = self._apply(fill)
+            received = self._received[fill.fill_id]
+            return replace(seen, duplicate=True) if fill == received else _as_duplicate(seen, fill)
+        result = self._apply(corrected or fill)
         self._results[fill.fill_id] = result
+        self._received[fill.fill_id] = fill
         return result
 
     def has_fill(self, fill_id: str) -> bool:

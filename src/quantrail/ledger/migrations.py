@@ -200,11 +200,32 @@ _V4_LIVE_MARKS = (
     )""",
 )
 
+# Version 5: a venue's corrections of fills, one row each beside the fill they correct (the
+# fill's row keeps what was received); the day's derived rows (legs, lots, closes) are rebuilt
+# from the fills with their latest correction applied (``ledger/corrections.py``).
+_V5_FILL_CORRECTIONS = (
+    """CREATE TABLE fill_corrections (
+        seq {serial},
+        account TEXT NOT NULL,
+        correction_id TEXT NOT NULL,
+        fill_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        ts_ns BIGINT NOT NULL,
+        qty BIGINT NOT NULL,
+        price {money} NOT NULL,
+        fee {money} NOT NULL,
+        UNIQUE (account, correction_id),
+        FOREIGN KEY (account, fill_id) REFERENCES fills (account, fill_id)
+    )""",
+    "CREATE INDEX fill_corrections_by_day ON fill_corrections (account, day, seq)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "ledger tables", _V1_TABLES),
     Migration(2, "journal indexes and mode change event ids", _V2_JOURNAL),
     Migration(3, "kill switch state and the audit chain", _V3_KILL_SWITCH_AND_AUDIT),
     Migration(4, "the latest live mark per symbol and day", _V4_LIVE_MARKS),
+    Migration(5, "corrections of fills", _V5_FILL_CORRECTIONS),
 )
 
 

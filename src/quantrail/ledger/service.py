@@ -4,8 +4,11 @@ Subscriptions (group ``ledger``):
 
 * ``trades.order``: ``OrderPartiallyFilled`` / ``OrderFilled`` go through ``Booker.book`` (the
   same path as ``quantrail ledger book``); other order events are acked untouched. A fill id the
-  store already has is acked without booking. The books of an account-day live in memory and
-  are reloaded from the store (``load_day``) after a restart or a failed write.
+  store already has is acked without booking. ``OrderFillCorrected`` (a venue corrected a
+  fill: IB's next execId revision) is stored once per correction id beside the fill and the
+  fill's day is re-booked as corrected (``ledger/corrections.py``). The books of an
+  account-day live in memory and are reloaded from the store (``load_day``) after a restart,
+  a failed write or a correction.
 * ``risk.mode``: every ``RiskModeChanged`` is stored (once per event id).
 * ``market.quote``: the latest quote mid per symbol and day is kept as its live mark
   (``live_marks``; written at most once a minute per symbol, the rest by a timer and at stop),
@@ -43,11 +46,17 @@ from quantrail.config import AccountConfig, Config
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.market import QuoteUpdated
-from quantrail.events.orders import OrderFill, OrderFilled, OrderPartiallyFilled
+from quantrail.events.orders import (
+    OrderFill,
+    OrderFillCorrected,
+    OrderFilled,
+    OrderPartiallyFilled,
+)
 from quantrail.events.risk import RiskModeChanged
 from quantrail.events.system import AlertTriggered
 from quantrail.ledger.befday import ensure_snapshot
 from quantrail.ledger.booking import Booked, Booker, fill_from_event, session_day
+from quantrail.ledger.corrections import correction_from_event
 from quantrail.ledger.journal import ExposureSample, ModeChange
 from quantrail.ledger.live_marks import LiveMark, quote_mid
 from quantrail.ledger.sql import DatabaseUnavailableError
@@ -92,7 +101,10 @@ class LedgerService(Service):
         self.accounts = tuple(accounts)
         self.timezone = timezone
         self.exposure_interval_s = exposure_interval_s
-        self.counts = {"booked": 0, "duplicates": 0, "mode_changes": 0, "exposure_samples": 0}
+        self.counts = {
+            "booked": 0, "corrections": 0, "duplicates": 0, "mode_changes": 0,
+            "exposure_samples": 0,
+        }  # fmt: skip
         self._store: LedgerStore | None = None
         self._booker: Booker | None = None
         self._worker: ThreadPoolExecutor | None = None
@@ -180,7 +192,22 @@ class LedgerService(Service):
         return self._booker
 
     async def on_order_event(self, event: Event, delivery: Delivery) -> None:
+        if isinstance(event, OrderFillCorrected):
+            await self.correct_event(event)
+            return
         await self.book_event(event)
+
+    async def correct_event(self, event: OrderFillCorrected) -> bool:
+        """Book a venue's correction of a fill (once per correction id): the fill's day is
+        re-booked with the corrected values. False for a repeat."""
+        correction = correction_from_event(event)
+        stored = await self._in_db(self.booker.correct, correction)
+        self.counts["corrections" if stored else "duplicates"] += 1
+        self.ctx.log.info(
+            "fill %s %s corrected as %s: %s", correction.account, correction.fill_id,
+            correction.correction_id, "re-booked" if stored else "already booked",
+        )  # fmt: skip
+        return stored
 
     async def book_event(self, event: Event) -> Booked | None:
         """Book a fill event; any other order event is not the ledger's business (None)."""

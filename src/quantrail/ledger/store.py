@@ -23,17 +23,20 @@ from quantrail.ledger.books import (
     Fill,
     FillConflictError,
 )
+from quantrail.ledger.corrections import FillCorrection, UnknownFillError
 from quantrail.ledger.journal import AuditRecord, Journal, insert_audit
 from quantrail.ledger.live_marks import LiveMarks
 from quantrail.ledger.lots import Lot, LotClose, Origin, baseline_lot_id
 from quantrail.ledger.migrations import apply_migrations, current_version
 from quantrail.ledger.sql import Backend, Tx, connect
 from quantrail.ledger.store_reads import (
+    CORRECTION_COLUMNS,
     DAY,
     FILL_COLUMNS,
+    correction_of_row,
     fill_of_row,
     no_day_message,
-    select_fills,
+    select_effective_fills,
     select_legs,
     select_open_lots,
     select_snapshot,
@@ -173,9 +176,37 @@ class LedgerStore:
             return bool(tx.select("fills", "1", "account = ? AND fill_id = ?", account, fill_id))
 
     def load_fills(self, account: str, day: dt.date) -> list[Fill]:
-        """The day's fills in booking order."""
+        """The day's fills in booking order, as booked now (their latest corrections applied)."""
         with self._db.transaction() as tx:
-            return [fill for _seq, fill in select_fills(tx, account, day)]
+            return [fill for _seq, _received, fill in select_effective_fills(tx, account, day)]
+
+    def record_correction(self, correction: FillCorrection) -> tuple[dt.date, bool]:
+        """Store a venue's correction of a booked fill and re-book the fill's day with it, in
+        one transaction: the correction is a row of its own (the fill's row keeps what was
+        received), the day's legs, lots and closes are rebuilt from its fills as corrected.
+        Returns the fill's day and False for a correction id already stored (nothing done).
+
+        Raises ``UnknownFillError`` for a fill never booked and ``FillConflictError`` for a
+        correction id stored with different content."""
+        where = "account = ? AND fill_id = ?"
+        with self._db.transaction() as tx:
+            rows = tx.select("fills", f"day, {FILL_COLUMNS}", where, correction.account,
+                             correction.fill_id)  # fmt: skip
+            if not rows:
+                raise UnknownFillError(
+                    f"correction {correction.correction_id!r}: fill {correction.fill_id!r} of "
+                    f"account {correction.account!r} is not booked (value: {correction!r})"
+                )
+            day, fill = dt.date.fromisoformat(str(rows[0][0])), fill_of_row(rows[0][1:])
+            now = correction.applied_to(fill)  # checked as a fill before anything is written
+            if not _insert_correction(tx, correction, day):
+                _check_same_correction(tx, correction)
+                return day, False
+            snapshot = select_snapshot(tx, correction.account, day)
+            assert snapshot is not None  # the fill's foreign key holds one
+            _rebuild_day(tx, snapshot)
+            insert_audit(tx, _correction_audit(correction, fill, now, day))
+        return day, True
 
     def open_lots(self, account: str, day: dt.date) -> list[Lot]:
         """Open lots as stored, by symbol then opening order (as ``AccountDay.open_lots``)."""
@@ -210,13 +241,13 @@ class LedgerStore:
             snapshot = select_snapshot(tx, account, day)
             if snapshot is None:
                 raise StoreError(no_day_message(tx, account, day))
-            fills = tuple(fill for _seq, fill in select_fills(tx, account, day))
+            fills = tuple(fill for _seq, _got, fill in select_effective_fills(tx, account, day))
             legs = tuple(select_legs(tx, account, day))
             lots = tuple(select_open_lots(tx, account, day))
         return StoredDay(snapshot, fills, legs, lots)
 
     def load_day(self, account: str, day: dt.date) -> AccountDay:
-        """Rebuild the books by replaying the stored fills onto the stored snapshot.
+        """Rebuild the books by replaying the stored fills (as corrected) onto the snapshot.
 
         Read in one transaction. The replayed open lots must equal the stored lots; a
         difference raises ``StoreError``.
@@ -225,10 +256,11 @@ class LedgerStore:
             snapshot = select_snapshot(tx, account, day)
             if snapshot is None:
                 raise StoreError(no_day_message(tx, account, day))
-            fills, stored = select_fills(tx, account, day), select_open_lots(tx, account, day)
+            fills = select_effective_fills(tx, account, day)
+            stored = select_open_lots(tx, account, day)
         books = AccountDay(snapshot)
-        for _seq, fill in fills:
-            books.book_fill(fill)
+        for _seq, received, now in fills:
+            books.book_fill(received, now)
         if list(books.open_lots()) != stored:
             raise StoreError(
                 f"account {account!r} {day.isoformat()}: stored lots differ from the replayed "
@@ -244,6 +276,7 @@ def _insert_snapshot(tx: Tx, snapshot: BefDaySnapshot) -> None:
     key = {"account": snapshot.account, "day": snapshot.day.isoformat()}
     tx.insert("befday_snapshots", {**key, "taken_ts_ns": snapshot.taken_ts_ns})
     _insert_positions(tx, snapshot)
+    _insert_baseline_lots(tx, snapshot)
 
 
 def _insert_positions(tx: Tx, snapshot: BefDaySnapshot) -> None:
@@ -251,6 +284,10 @@ def _insert_positions(tx: Tx, snapshot: BefDaySnapshot) -> None:
     for p in snapshot.positions:
         row = {"symbol": p.symbol, "qty": p.qty, "bucket": p.bucket, "prior_close": p.prior_close}
         tx.insert("befday_positions", {**key, **row})
+
+
+def _insert_baseline_lots(tx: Tx, snapshot: BefDaySnapshot) -> None:
+    for p in snapshot.positions:
         lot = Lot(
             baseline_lot_id(p.symbol), p.symbol, Origin.BASELINE, p.bucket, p.qty,
             p.prior_close, snapshot.taken_ts_ns,
@@ -261,21 +298,63 @@ def _insert_positions(tx: Tx, snapshot: BefDaySnapshot) -> None:
 def _replace_snapshot(tx: Tx, old: BefDaySnapshot, new: BefDaySnapshot) -> int:
     """Swap the baseline and rebuild the day's derived rows; returns the fills re-booked."""
     key = (new.account, new.day.isoformat())
-    for table in ("fill_legs", "lot_closes", "lots", "befday_positions"):
-        tx.run(f"DELETE FROM {table} WHERE {DAY}", key)
+    tx.run(f"DELETE FROM befday_positions WHERE {DAY}", key)
     tx.run(f"UPDATE befday_snapshots SET taken_ts_ns = ? WHERE {DAY}", (new.taken_ts_ns, *key))
     _insert_positions(tx, new)
-    books = AccountDay(new)
-    fills = select_fills(tx, new.account, new.day)
-    for seq, fill in fills:
-        result = books.book_fill(fill)
+    return _rebuild_day(tx, new)
+
+
+def _rebuild_day(tx: Tx, snapshot: BefDaySnapshot) -> int:
+    """The day's derived rows (legs, lot closes, lots, each fill's positions before and after)
+    booked again from the snapshot and the fills as corrected; returns the fills re-booked.
+    The fills' own rows and the corrections are kept as they are."""
+    key = (snapshot.account, snapshot.day.isoformat())
+    for table in ("fill_legs", "lot_closes", "lots"):
+        tx.run(f"DELETE FROM {table} WHERE {DAY}", key)
+    _insert_baseline_lots(tx, snapshot)
+    books = AccountDay(snapshot)
+    fills = select_effective_fills(tx, snapshot.account, snapshot.day)
+    for seq, received, now in fills:
+        result = books.book_fill(received, now)
         tx.run(
             "UPDATE fills SET position_before = ?, position_after = ? "
             "WHERE account = ? AND fill_id = ?",
-            (result.position_before, result.position_after, fill.account, fill.fill_id),
+            (result.position_before, result.position_after, now.account, now.fill_id),
         )
         _write_booking(tx, result, seq)
     return len(fills)
+
+
+def _insert_correction(tx: Tx, correction: FillCorrection, day: dt.date) -> bool:
+    row = {name: getattr(correction, name) for name in CORRECTION_COLUMNS.split(", ")}
+    suffix = " ON CONFLICT (account, correction_id) DO NOTHING RETURNING seq"
+    return bool(tx.insert("fill_corrections", {**row, "day": day.isoformat()}, suffix))
+
+
+def _check_same_correction(tx: Tx, correction: FillCorrection) -> None:
+    where = "account = ? AND correction_id = ?"
+    rows = tx.select("fill_corrections", CORRECTION_COLUMNS, where, correction.account,
+                     correction.correction_id)  # fmt: skip
+    stored = correction_of_row(rows[0])
+    if stored != correction:
+        raise FillConflictError(
+            f"correction {correction.correction_id!r}: already stored with different content "
+            f"(value: {correction!r}, stored: {stored!r})"
+        )
+
+
+def _correction_audit(
+    correction: FillCorrection, fill: Fill, now: Fill, day: dt.date
+) -> AuditRecord:
+    def values(each: Fill) -> list[object]:
+        return [each.qty, str(each.price), str(each.fee)]
+
+    detail = {
+        "day": day.isoformat(), "fill_id": fill.fill_id,
+        "correction_id": correction.correction_id, "received": values(fill),
+        "now": values(now),
+    }  # fmt: skip
+    return AuditRecord(correction.ts_ns, correction.account, "fill.corrected", detail)
 
 
 def _replace_audit(old: BefDaySnapshot, new: BefDaySnapshot, rebooked: int) -> AuditRecord:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from quantrail.ledger.books import BaselinePosition, BefDaySnapshot, Fill
+from quantrail.ledger.corrections import FillCorrection, effective_fills
 from quantrail.ledger.lots import Lot, Origin
 from quantrail.ledger.sql import Tx
 from quantrail.ledger.sql import money as _money
@@ -19,6 +20,7 @@ from quantrail.vocab import Bucket, Side
 FILL_COLUMNS = "fill_id, account, ts_ns, symbol, side, qty, price, fee, bucket, order_id"
 LOT_COLUMNS = "lot_id, symbol, origin, bucket, qty_open, price, opened_ts_ns"
 DAY = "account = ? AND day = ?"
+CORRECTION_COLUMNS = "correction_id, fill_id, account, ts_ns, qty, price, fee"
 
 
 def select_legs(tx: Tx, account: str, day: dt.date) -> list[tuple[str, str, int]]:
@@ -69,6 +71,29 @@ def select_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill]]:
     where = f"{DAY} ORDER BY seq"
     rows = tx.select("fills", f"seq, {FILL_COLUMNS}", where, account, day.isoformat())
     return [(int(row[0]), fill_of_row(row[1:])) for row in rows]
+
+
+def select_effective_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill, Fill]]:
+    """(seq, the fill as received, the fill as booked now) in booking order: each fill with
+    its latest correction applied (``ledger/corrections.py``)."""
+    seqs_and_fills = select_fills(tx, account, day)
+    pairs = effective_fills([fill for _seq, fill in seqs_and_fills],
+                            select_corrections(tx, account, day))  # fmt: skip
+    return [(seq, received, now) for (seq, _), (received, now) in zip(seqs_and_fills, pairs)]
+
+
+def select_corrections(tx: Tx, account: str, day: dt.date) -> list[FillCorrection]:
+    where = f"{DAY} ORDER BY seq"
+    rows = tx.select("fill_corrections", CORRECTION_COLUMNS, where, account, day.isoformat())
+    return [correction_of_row(row) for row in rows]
+
+
+def correction_of_row(row: Sequence[Any]) -> FillCorrection:
+    correction_id, fill_id, account, ts_ns, qty, price, fee = row
+    return FillCorrection(
+        str(correction_id), str(fill_id), str(account), int(ts_ns), int(qty), _money(price),
+        _money(fee),
+    )  # fmt: skip
 
 
 def fill_of_row(row: Sequence[Any]) -> Fill:

@@ -34,6 +34,7 @@ EXPECTED_KINDS = {
     "trades.order.pending_cancel": "OrderPendingCancel",
     "trades.order.pending_replace": "OrderPendingReplace",
     "trades.order.cancel_rejected": "OrderCancelRejected",
+    "trades.order.fill_corrected": "OrderFillCorrected",
     "risk.evaluation.completed": "RiskEvaluationCompleted",
     "risk.mode.changed": "RiskModeChanged",
     "risk.daily_status.updated": "RiskDailyStatusUpdated",
@@ -64,7 +65,7 @@ def test_catalog_holds_exactly_the_agreed_kinds_and_class_names() -> None:
 
 def test_each_kind_is_used_once() -> None:
     kinds = _kinds()
-    assert len(kinds) == len(set(kinds)) == 43
+    assert len(kinds) == len(set(kinds)) == 44
 
 
 def test_every_stream_is_domain_dot_entity() -> None:
@@ -78,7 +79,7 @@ def test_every_stream_is_domain_dot_entity() -> None:
 def test_all_order_lifecycle_events_share_one_stream() -> None:
     order_kinds = [k for k in _kinds() if k.startswith("trades.order.")]
     assert {stream_of_kind(k) for k in order_kinds} == {"trades.order"}
-    assert len(order_kinds) == 13
+    assert len(order_kinds) == 14
 
 
 def test_every_event_class_is_importable_from_the_package() -> None:

@@ -86,6 +86,7 @@ async def test_fills_of_three_accounts_are_booked_once_each(store_url: str, tmp_
 
     assert service.counts == {
         "booked": 16,
+        "corrections": 0,
         "duplicates": 1,
         "mode_changes": 0,
         "exposure_samples": 0,

@@ -34,12 +34,12 @@ def book_and_record(store: LedgerStore, books: AccountDay, *fills_: object) -> l
 def test_migrations_apply_once_and_rerun_as_no_op(store_url: str) -> None:
     with LedgerStore.open(store_url, migrate=False) as fresh:
         assert fresh.schema_version() == 0
-        assert fresh.migrate() == [1, 2, 3, 4]
+        assert fresh.migrate() == [1, 2, 3, 4, 5]
         assert fresh.migrate() == []
-        assert fresh.schema_version() == latest_version() == 4
+        assert fresh.schema_version() == latest_version() == 5
     with LedgerStore.open(store_url) as reopened:
         assert reopened.migrate() == []
-        assert reopened.schema_version() == 4
+        assert reopened.schema_version() == 5
 
 
 def test_a_database_newer_than_the_code_is_refused(store_url: str) -> None:
@@ -270,4 +270,4 @@ def test_concurrent_openers_migrate_exactly_once(store_url: str) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         applied = list(pool.map(lambda _: open_and_migrate(), range(4)))
 
-    assert sorted(applied) == [[], [], [], [1, 2, 3, 4]]
+    assert sorted(applied) == [[], [], [], [1, 2, 3, 4, 5]]
