@@ -164,15 +164,16 @@ class IbGatewaySimulator:
         corrected = self.book.correct(
             exec_id, price, commission, None if shares is None else Decimal(shares)
         )
-        await self._send_correction(corrected)
+        await self.send_execution(corrected)
         return corrected
 
-    async def _send_correction(self, corrected: msg.Execution) -> None:
-        order = self.book.orders[corrected.order_id]
+    async def send_execution(self, execution: msg.Execution) -> None:
+        """An execution (again) with its commission report, to its order's owners."""
+        order = self.book.orders[execution.order_id]
         for session in self._owners(order):
-            await self._send(session, msg.exec_details(-1, corrected))
+            await self._send(session, msg.exec_details(-1, execution))
             await self._send(
-                session, msg.commission_report(corrected.exec_id, corrected.commission)
+                session, msg.commission_report(execution.exec_id, execution.commission)
             )
 
     async def place_manual(
