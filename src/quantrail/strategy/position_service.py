@@ -2,7 +2,8 @@
 
 See docs/positions_and_exits.md.
 
-It follows ``trades.order`` (fills) and the market's prices with broadcast readers; the
+It follows ``trades.order`` (fills, and a venue's corrections of them:
+``PositionKeeper.apply_correction``) and the market's prices with broadcast readers; the
 requests and intents that made the orders (``trades.request``, ``trades.intent``) are pulled
 when a fill needs them, so a fill never overtakes the request that gives its position a stop.
 
@@ -28,6 +29,7 @@ from quantrail.events import (
     Event,
     IntentCreated,
     OrderFill,
+    OrderFillCorrected,
     PriceTicked,
     QuoteUpdated,
     SubmitOrder,
@@ -95,6 +97,8 @@ class PositionService(Service):
         for fill in await orders.read_new(self._since_ns):
             if isinstance(fill, OrderFill):
                 events += await self._apply(fill)
+            elif isinstance(fill, OrderFillCorrected):
+                events += self.keeper.apply_correction(fill)
         self._starts[ORDERS] = orders.last_id
         await self._publish(events)
         log.info("positions rebuilt: %d open", len(self.keeper.positions))
@@ -115,6 +119,9 @@ class PositionService(Service):
         if isinstance(event, OrderFill) and event.ts_event >= self._since_ns:
             async with self._lock:  # one order of events out: no mark after its close
                 await self._publish(await self._apply(event))
+        elif isinstance(event, OrderFillCorrected) and event.ts_event >= self._since_ns:
+            async with self._lock:
+                await self._publish(self.keeper.apply_correction(event))
 
     async def on_price(self, event: Event, _delivery: Delivery) -> None:
         price = price_of(event)

@@ -18,14 +18,26 @@ consumer (or a restarted service) can tell which it already has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from quantrail.events import Event, OrderFill, PositionClosed, PositionOpened, PositionUpdated
+import msgspec
+
+from quantrail.events import (
+    Event,
+    OrderFill,
+    OrderFillCorrected,
+    PositionClosed,
+    PositionOpened,
+    PositionUpdated,
+)
 from quantrail.money import ZERO, cents
 from quantrail.risk.baseline import BaselineRow
 from quantrail.runtime.clock import NS_PER_SECOND
 from quantrail.vocab import Bucket, Direction, Side
+
+log = logging.getLogger("quantrail.positions")
 
 SOURCE = "positions"
 PRICE_PLACES = Decimal("0.000001")
@@ -99,6 +111,9 @@ class PositionKeeper:
     update_interval_ns: int
     positions: dict[tuple[str, str], OpenPosition] = field(default_factory=dict)
     seen_fills: set[str] = field(default_factory=set)
+    histories: dict[str, PositionHistory] = field(default_factory=dict)
+    """Per open position id: how it opened and the fills since (what a correction replays)."""
+    seen_corrections: set[str] = field(default_factory=set)
 
     # --- start of day ----------------------------------------------------------------------
 
@@ -122,6 +137,7 @@ class PositionKeeper:
                 published_mark=row.prior_close,
             )
             self.positions[(account, row.symbol)] = position
+            self.histories[position.position_id] = PositionHistory(replace(position), None)
             events.append(_opened(position, ts_ns, ""))
         return events
 
@@ -148,8 +164,10 @@ class PositionKeeper:
         self._reduce(position, fill.side, closing, price, fee)
         position.last_update_ns = fill.ts_event
         if position.qty != 0:
+            self.histories[position.position_id].fills.append(fill)
             return [_updated(position, fill.ts_event, f"fill:{fill.fill_id}", fill)]
         del self.positions[key]
+        self.histories.pop(position.position_id, None)
         events: list[Event] = [_closed(position, fill, exit_reason)]
         if closing < qty:  # crossed zero: the rest opens the other side
             events.append(self._open(fill, qty - closing, fill.fees - fee, context))
@@ -172,16 +190,45 @@ class PositionKeeper:
             last_update_ns=fill.ts_event,
         )
         self.positions[(account, fill.symbol)] = position
+        self.histories[position.position_id] = PositionHistory(replace(position), fill)
         return _opened(position, fill.ts_event, fill.event_id, fill.correlation_id)
 
     def _add(self, position: OpenPosition, fill: OrderFill, qty: int) -> Event:
-        cost = abs(position.qty) * position.avg_price + qty * fill.last_price
-        position.qty += fill.side.sign * qty
-        position.avg_price = cost / abs(position.qty)
-        position.fees += fill.fees
-        position.mark = position.published_mark = fill.last_price
+        _add_to(position, fill, qty)
         position.last_update_ns = fill.ts_event
+        self.histories[position.position_id].fills.append(fill)
         return _updated(position, fill.ts_event, f"fill:{fill.fill_id}", fill)
+
+    # --- corrections -----------------------------------------------------------------------
+
+    def apply_correction(self, correction: OrderFillCorrected) -> list[Event]:
+        """A venue corrected the price or fee of a fill of an open position: the position is
+        replayed from how it opened with the fill as corrected, and one update published
+        (``<position_id>:correction:<correction_id>``). A correction seen before gives nothing.
+
+        Not applied here (logged; the ledger re-books them, ``docs/positions_and_exits.md``):
+        a correction that changes the quantity, and one of a fill whose position has closed
+        (its ``closed`` event is history)."""
+        if correction.correction_id in self.seen_corrections:
+            return []
+        self.seen_corrections.add(correction.correction_id)
+        position = self.positions.get((correction.account or "", correction.symbol))
+        history = None if position is None else self.histories.get(position.position_id)
+        if position is None or history is None or not history.holds(correction.fill_id):
+            log.warning("correction %s of fill %s: not of an open position, not applied",
+                        correction.correction_id, correction.fill_id)  # fmt: skip
+            return []
+        if correction.last_qty != correction.previous_qty:
+            log.warning("correction %s of fill %s changes the quantity: not applied here",
+                        correction.correction_id, correction.fill_id)  # fmt: skip
+            return []
+        rebuilt = history.replayed(correction)
+        rebuilt.context, rebuilt.last_update_ns = position.context, correction.ts_event
+        rebuilt.mark, rebuilt.published_mark = position.mark, position.published_mark
+        self.positions[(position.account, position.symbol)] = rebuilt
+        action = f"correction:{correction.correction_id}"
+        update = _updated(rebuilt, correction.ts_event, action, None)
+        return [msgspec.structs.replace(update, causation_id=correction.event_id)]
 
     @staticmethod
     def _reduce(position: OpenPosition, side: Side, qty: int, price: Decimal, fee: Decimal) -> None:
@@ -211,6 +258,54 @@ class PositionKeeper:
                 position.last_update_ns, position.published_mark = ts_ns, price
                 events.append(_updated(position, ts_ns, f"mark:{ts_ns}", None))
         return events
+
+
+@dataclass(slots=True)
+class PositionHistory:
+    """How an open position came to be: as it opened (``origin``, a copy; ``opener`` the fill
+    that opened it, None for a baseline position) and the fills applied to it since."""
+
+    origin: OpenPosition
+    opener: OrderFill | None
+    fills: list[OrderFill] = field(default_factory=list)
+
+    def holds(self, fill_id: str) -> bool:
+        opened_by = self.opener is not None and self.opener.fill_id == fill_id
+        return opened_by or any(fill.fill_id == fill_id for fill in self.fills)
+
+    def replayed(self, correction: OrderFillCorrected) -> OpenPosition:
+        """The position as if the corrected fill had been so from the start (the history
+        keeps the corrected fill, so a later correction builds on it)."""
+        self.fills = [_corrected(fill, correction) for fill in self.fills]
+        position = replace(self.origin)
+        if self.opener is not None and self.opener.fill_id == correction.fill_id:
+            self.opener = opener = _corrected(self.opener, correction)
+            closing = opener.last_qty - abs(position.qty)  # crossed zero: the rest opened
+            position.avg_price = opener.last_price
+            position.fees = opener.fees - (cents(opener.fees * closing / opener.last_qty)
+                                           if closing else ZERO)  # fmt: skip
+            self.origin = replace(position)
+        for fill in self.fills:
+            if (position.qty > 0) == (fill.side.sign > 0):
+                _add_to(position, fill, fill.last_qty)
+            else:  # a reduce that left the position open (a close ends the history)
+                PositionKeeper._reduce(position, fill.side, fill.last_qty, fill.last_price,
+                                       fill.fees)  # fmt: skip
+        return position
+
+
+def _corrected(fill: OrderFill, correction: OrderFillCorrected) -> OrderFill:
+    if fill.fill_id != correction.fill_id:
+        return fill
+    return msgspec.structs.replace(fill, last_price=correction.last_price, fees=correction.fees)
+
+
+def _add_to(position: OpenPosition, fill: OrderFill, qty: int) -> None:
+    cost = abs(position.qty) * position.avg_price + qty * fill.last_price
+    position.qty += fill.side.sign * qty
+    position.avg_price = cost / abs(position.qty)
+    position.fees += fill.fees
+    position.mark = position.published_mark = fill.last_price
 
 
 # --- the events --------------------------------------------------------------------------------
