@@ -74,6 +74,26 @@ class DailyPnl:
     # -- inputs ---------------------------------------------------------------------------------
 
     def on_fill(self, symbol: str, side: Side, qty: int, price: Decimal, fee: Decimal) -> None:
+        self._book(symbol, side, qty, price, fee)
+        self._observe()
+
+    def on_correction(
+        self,
+        symbol: str,
+        side: Side,
+        was: tuple[int, Decimal, Decimal],
+        now: tuple[int, Decimal, Decimal],
+    ) -> None:
+        """A venue corrected a fill (qty, price, fee): the fill as booked is taken back (the
+        other side at its price, its fee returned) and the corrected one booked, then the day
+        observed once. The day's P&L (realized + unrealized - fees) comes out as if the fill had
+        been right from the start; only its split between realized and unrealized may not."""
+        back = Side.SELL if side is Side.BUY else Side.BUY
+        self._book(symbol, back, was[0], was[1], -was[2])
+        self._book(symbol, side, *now)
+        self._observe()
+
+    def _book(self, symbol: str, side: Side, qty: int, price: Decimal, fee: Decimal) -> None:
         if qty <= 0 or not price.is_finite() or price <= 0:
             raise ValueError(f"fill: qty must be > 0 and price > 0, got {qty} @ {price}")
         held = self.holdings.setdefault(symbol, Holding(0, ZERO))
@@ -89,7 +109,6 @@ class DailyPnl:
             held.avg_cost = (abs(old) * held.avg_cost + qty * price) / abs(new)
         held.qty = new
         self.fees += fee
-        self._observe()
 
     def on_print(self, symbol: str, price: Decimal) -> None:
         if price.is_finite() and price > 0:

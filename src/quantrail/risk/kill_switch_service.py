@@ -38,7 +38,7 @@ from quantrail.events import (
     RiskDailyStatusUpdated,
     TradePrinted,
 )
-from quantrail.events.orders import OrderFill
+from quantrail.events.orders import OrderFill, OrderFillCorrected
 from quantrail.money import to_money
 from quantrail.risk.baseline import load_baseline
 from quantrail.risk.daily_pnl import DailyPnl, breached, budget_remaining
@@ -118,8 +118,12 @@ class KillSwitchService(Service):
         self.state = KillState(await self._db.run(self._store.records))
         self._new_day(self._date_of(self.ctx.now_ns()))
         for event in await self._replay(ORDERS_STREAM):
-            if isinstance(event, OrderFill) and self._date_of(event.ts_event) == self.session_date:
+            if self._date_of(event.ts_event) != self.session_date:
+                continue
+            if isinstance(event, OrderFill):
                 self._book(event)
+            elif isinstance(event, OrderFillCorrected):
+                self._correct(event)
         for stream in MARKET_STREAMS:
             self._starts[stream] = await self.ctx.bus.transport.last_id(
                 self.ctx.bus.names.key(stream)
@@ -199,7 +203,8 @@ class KillSwitchService(Service):
     # -- handlers -------------------------------------------------------------------------------
 
     async def on_order(self, event: Event, _delivery: Delivery) -> None:
-        if isinstance(event, OrderFill) and self._book(event):
+        booked = isinstance(event, OrderFill) and self._book(event)
+        if booked or (isinstance(event, OrderFillCorrected) and self._correct(event)):
             await self._check(event.account or "", event)
 
     async def on_market(self, event: Event, _delivery: Delivery) -> None:
@@ -249,6 +254,23 @@ class KillSwitchService(Service):
         self._fills.add((account, fill.fill_id))
         day = self.days[account]
         day.on_fill(fill.symbol, fill.side, fill.last_qty, fill.last_price, fill.fees)
+        return True
+
+    def _correct(self, correction: OrderFillCorrected) -> bool:
+        """A venue's correction of a fill booked today, once per correction id; a correction
+        of a fill this day never booked (an earlier day's) is not today's P&L."""
+        account = correction.account or ""
+        key = (account, correction.correction_id)
+        if account not in self.days or key in self._fills:
+            return False
+        if (account, correction.fill_id) not in self._fills:
+            log.warning("correction %s of fill %s not booked today: ignored",
+                        correction.correction_id, correction.fill_id)  # fmt: skip
+            return False
+        self._fills.add(key)
+        was = (correction.previous_qty, correction.previous_price, correction.previous_fees)
+        now = (correction.last_qty, correction.last_price, correction.fees)
+        self.days[account].on_correction(correction.symbol, correction.side, was, now)
         return True
 
     async def _check(self, account: str, cause: Event | None) -> None:

@@ -72,3 +72,14 @@ def test_position_mismatches_name_account_symbol_and_both_figures() -> None:
         [], [], [], {("DU1", "AAPL"): 300}, {("DU1", "AAPL"): 200, ("DU1", "MSFT"): 5}
     )
     assert result.position_mismatches == [("DU1", "AAPL", 300, 200), ("DU1", "MSFT", 0, 5)]
+
+
+def test_a_corrected_execution_counts_once_at_its_latest_revision() -> None:
+    """O1 (500) executed 300 as E.01, which IB corrected as E.02: 300 filled, not 600, so the
+    order IB no longer works is closed; both revisions go to the venue (it books E.02 as a
+    correction of E.01)."""
+    result = reconcile(
+        [ours("O1", qty=500)], [], [executed("E.01", "O1", 300), executed("E.02", "O1", 300)]
+    )
+    assert [e.exec_id for e in result.fills] == ["E.01", "E.02"]
+    assert result.gone == ["O1"]

@@ -82,3 +82,20 @@ def test_bad_input_is_refused_with_the_field_named() -> None:
         DailyPnl("ACC1", D(0))
     with pytest.raises(ValueError, match="fill"):
         losing_day().on_fill("ACME", Side.BUY, 0, D(1), D(0))
+
+
+def test_a_corrected_fill_gives_the_days_pnl_as_if_it_had_been_right() -> None:
+    """Buy 300 @ 10.00 (fee 1.50), sell 100 @ 10.20 (fee 1.00); the buy is corrected to
+    300 @ 9.95 (fee 1.75). Hand: cash -2985 + 1020 = -1965, 200 held at 10.10 = 2020,
+    P&L = 55 - fees 2.75 = 52.25, the same as a day booked right from the start."""
+    day, right = DailyPnl("ACC1", D(10000)), DailyPnl("ACC1", D(10000))
+    day.on_fill("XYZ", Side.BUY, 300, D("10.00"), D("1.50"))
+    day.on_fill("XYZ", Side.SELL, 100, D("10.20"), D("1.00"))
+    day.on_print("XYZ", D("10.10"))
+    day.on_correction("XYZ", Side.BUY, (300, D("10.00"), D("1.50")), (300, D("9.95"), D("1.75")))
+    right.on_fill("XYZ", Side.BUY, 300, D("9.95"), D("1.75"))
+    right.on_fill("XYZ", Side.SELL, 100, D("10.20"), D("1.00"))
+    right.on_print("XYZ", D("10.10"))
+    assert day.pnl() == right.pnl() == D("52.25")
+    assert day.fees == D("2.75") and day.holdings["XYZ"].qty == 200
+    assert day.high_water_mark == D("10052.25")  # no peak from the half-way state
