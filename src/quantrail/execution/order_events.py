@@ -14,7 +14,6 @@ from typing import Any
 import msgspec
 
 from quantrail.audit.record import audit_record
-from quantrail.events.ids import id_for_key
 from quantrail.events import (
     AlertTriggered,
     Event,
@@ -36,6 +35,7 @@ from quantrail.events import (
     OrderWorking,
     SubmitOrder,
 )
+from quantrail.events.ids import id_for_key
 from quantrail.execution.order import Order, order_id_for_intent
 from quantrail.execution.pretrade import reasons_text
 from quantrail.execution.venues import (

@@ -42,9 +42,13 @@ class FillCorrection:
         for name in ("correction_id", "fill_id", "account"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value or value.split() != [value]:
-                raise LedgerInputError(f"{where}: {name} must be a non-empty word (value: {value!r})")
+                raise LedgerInputError(
+                    f"{where}: {name} must be a non-empty word (value: {value!r})"
+                )
         if self.correction_id == self.fill_id:
-            raise LedgerInputError(f"{where}: must differ from the fill id (value: {self.fill_id!r})")
+            raise LedgerInputError(
+                f"{where}: must differ from the fill id (value: {self.fill_id!r})"
+            )
 
     def applied_to(self, fill: Fill) -> Fill:
         """The fill as corrected (checked like any fill: shares, price, fee against notional)."""

@@ -76,10 +76,10 @@ def select_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill]]:
 def select_effective_fills(tx: Tx, account: str, day: dt.date) -> list[tuple[int, Fill, Fill]]:
     """(seq, the fill as received, the fill as booked now) in booking order: each fill with
     its latest correction applied (``ledger/corrections.py``)."""
-    seqs_and_fills = select_fills(tx, account, day)
-    pairs = effective_fills([fill for _seq, fill in seqs_and_fills],
-                            select_corrections(tx, account, day))  # fmt: skip
-    return [(seq, received, now) for (seq, _), (received, now) in zip(seqs_and_fills, pairs)]
+    rows = select_fills(tx, account, day)
+    pairs = effective_fills([fill for _seq, fill in rows], select_corrections(tx, account, day))
+    seqs = [seq for seq, _fill in rows]
+    return [(seq, got, now) for seq, (got, now) in zip(seqs, pairs, strict=True)]
 
 
 def select_corrections(tx: Tx, account: str, day: dt.date) -> list[FillCorrection]:

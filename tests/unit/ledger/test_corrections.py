@@ -93,7 +93,7 @@ def test_a_correction_of_an_unknown_fill_or_with_other_content_is_refused(
         store.record_correction(_correction())
     booker = _booked(store)
     booker.correct(_correction())
-    with pytest.raises(FillConflictError, match="f1.02"):
+    with pytest.raises(FillConflictError, match=r"f1\.02"):
         store.record_correction(_correction(price="25.06"))
 
 
