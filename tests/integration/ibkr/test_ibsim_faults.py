@@ -72,6 +72,23 @@ async def test_an_exec_id_can_be_sent_twice(ibsim: IbGatewaySimulator) -> None:
     assert len(exec_ids) == 2 and exec_ids[0] == exec_ids[1]
 
 
+async def test_an_execution_can_be_corrected_under_the_next_exec_id_revision(
+    ibsim: IbGatewaySimulator,
+) -> None:
+    ibsim.faults.correct_price = Decimal("99.50")
+    ibsim.faults.correct_commission = Decimal("1.25")
+    client = await _client(ibsim)
+    await client.send(place_order_fields(1, "AAPL", "BUY", 100, order_ref="O1"))
+    await client.until(lambda inbox: sum(m[0] == COMMISSION for m in inbox) == 2)
+    executions = [m for m in client.inbox if m[0] == EXEC_DETAILS]
+    reports = [m for m in client.inbox if m[0] == COMMISSION]
+    first, corrected = (m[14] for m in executions)
+    assert first.endswith(".01") and corrected == first[:-2] + "02"
+    assert executions[1][20] == "99.50" and executions[1][19] == executions[0][19]  # price, qty
+    assert [(r[2], r[3]) for r in reports] == [(first, "1.00"), (corrected, "1.25")]
+    assert [e.exec_id for e in ibsim.book.executions] == [first, corrected]
+
+
 async def test_a_reused_order_id_is_refused_with_error_103(ibsim: IbGatewaySimulator) -> None:
     client = await _client(ibsim)
     await client.send(place_order_fields(5, "AAPL", "BUY", 100))

@@ -290,10 +290,16 @@ class IbReports:
         earlier = self.known.get(booked)
         sent = self._sent(fill.execution.orderRef, -1)
         if sent is None or earlier is None or earlier.commissionReport.execId != booked:
+            why = "the execution it corrects is not known here"
+        elif fill.execution.shares <= 0 or fill.execution.price <= 0:
+            why = f"to {fill.execution.shares} @ {fill.execution.price} (a bust?)"
+        else:
+            why = ""
+        if why or sent is None or earlier is None:
             self.notice(
                 f"correction:{exec_id}", "ERROR",
-                f"IB corrected execution {booked} as {exec_id}, but the execution it corrects "
-                "is not known here: not booked, reconcile it by hand", details,
+                f"IB corrected execution {booked} as {exec_id}, {why}: not booked, reconcile "
+                "it by hand", details,
             )  # fmt: skip
             return
         self.emitted[base] = exec_id
