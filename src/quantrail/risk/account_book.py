@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from quantrail.config import AccountConfig
-from quantrail.events.orders import OrderEvent, OrderFill, OrderReplaced
+from quantrail.events.orders import OrderEvent, OrderFill, OrderFillCorrected, OrderReplaced
 from quantrail.money import ZERO
 from quantrail.risk.baseline import BaselineRow, load_baseline
 from quantrail.risk.exposure import OpenOrder
@@ -124,7 +124,23 @@ class AccountBook:
             return True
         if isinstance(event, OrderReplaced):
             return self._replace(event)
+        if isinstance(event, OrderFillCorrected):
+            return self._correct(event)
         return self._track(event)
+
+    def _correct(self, event: OrderFillCorrected) -> bool:
+        """A venue's correction of a fill in the position: the fill as booked is taken back
+        and the corrected one booked (exposure needs the shares; the cost is the book's)."""
+        if event.correction_id in self._fill_ids or event.fill_id not in self._fill_ids:
+            return False  # a repeat, or a fill this book never had (an earlier day's)
+        back = Side.SELL if event.side is Side.BUY else Side.BUY
+        self.positions.apply_fill(event.symbol, back, event.previous_qty, event.previous_price)
+        self.positions.apply_fill(event.symbol, event.side, event.last_qty, event.last_price)
+        self._fill_ids.add(event.correction_id)
+        order = self._orders.get(event.order_id)
+        if order is not None and order.live:
+            order.filled = event.cum_qty
+        return True
 
     def _apply_fill(self, fill: OrderFill) -> None:
         held = self.positions.get(fill.symbol)

@@ -8,6 +8,7 @@ import pytest
 
 from kit.order_events import (
     order_canceled,
+    order_fill_corrected,
     order_filled,
     order_partially_filled,
     order_replaced,
@@ -16,7 +17,7 @@ from kit.order_events import (
 from quantrail.risk.account_book import AccountBook
 from quantrail.risk.baseline import BaselineRow
 from quantrail.risk.exposure import OpenOrder
-from quantrail.vocab import Bucket, Side
+from quantrail.vocab import Bucket, OrderStatus, Side
 
 D = Decimal
 
@@ -131,3 +132,16 @@ def test_live_orders_keep_the_order_they_were_first_seen_in() -> None:
     made.apply(order_canceled(order_id="b", intent_id="i-b", qty=100))
     made.apply(order_working(order_id="a", intent_id="i-a", qty=100))  # again: stays first
     assert [o.order_id for o in made.live_orders()] == ["a", "c"]
+
+
+def test_a_corrected_fill_changes_the_position_once() -> None:
+    made = book()
+    made.apply(order_partially_filled(qty=300, last_qty=100, price="25.10", fill_id="fill-1"))
+    correction = order_fill_corrected(
+        qty=300, last_qty=80, previous_qty=100, previous_price="25.10", price="25.05",
+        cum_qty=80, leaves_qty=220, status=OrderStatus.PARTIALLY_FILLED,
+    )  # fmt: skip
+    assert made.apply(correction) is True
+    assert made.apply(correction) is False  # a repeat changes nothing
+    assert made.positions.qty("ACME") == 580 and made.order("ord-1").filled == 80
+    assert made.open_orders() == [OpenOrder("ACME", Side.BUY, 220, D("25.10"), Bucket.LT)]
