@@ -158,10 +158,13 @@ class ExecutionService(Service):
     async def _reload(self, now: int) -> None:
         """Own fills and open orders from the registry; those that were sent are restored at the
         venue (their cancel sent again if one was pending)."""
+        remember = getattr(self.venue, "remember_fills", None)  # the IB venue: corrections
         for order in await self.orders.load():
             if order.filled_qty:
                 price = order.filled_notional / order.filled_qty
                 self.pretrade.book_fill(order, order.filled_qty, price)
+            if remember is not None and order.fill_ids and not order.is_open:
+                remember(order)
         # The simulated venue lives in this process, so a new one knows none of our orders: it
         # takes them back as they were. A real venue would be reconciled instead.
         known = {resting.order_id for resting in self.venue.open_orders()}

@@ -138,3 +138,31 @@ async def test_ib_corrects_a_fill_and_the_ledger_rebooks_it_to_the_cent_once(
         day = store.snapshot_days(ACCOUNT)[-1]
         prices = [(f.qty, f.price, f.fee) for f in store.load_fills(ACCOUNT, day)]
     assert prices == [(300, CORRECTED_PRICE, CORRECTED_FEE), (100, BID, Decimal("1.00"))]
+
+
+async def test_a_correction_made_while_execution_was_down_is_booked_after_its_restart(
+    ibsim: IbGatewaySimulator, bus: EventBus, tmp_path: Path
+) -> None:
+    """The buy fills and execution stops; IB corrects it; the restarted execution service
+    finds the correction in its reconciliation with IB and the ledger re-books it, once."""
+    db_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    config = _config(ibsim.port, db_url)
+    ledger = LedgerService(db_url, config.risk.accounts)
+    async with running(bus, ledger):
+        first = build_execution_service(config, bus, WallClock())
+        async with running(bus, first):
+            await bus.publish(quote(symbol="AAPL", bid=str(BID), ask=str(ASK), bid_size=5000,
+                                    ask_size=5000))  # fmt: skip
+            await eventually(lambda: "AAPL" in first.pretrade.quotes)  # type: ignore[attr-defined]
+            await bus.publish(_market("int-buy", Side.BUY, 300))
+            await eventually(lambda: ledger.counts["booked"] == 1, what="the buy booked")
+        buy = ibsim.book.executions[0]
+        await ibsim.correct(buy.exec_id, CORRECTED_PRICE, CORRECTED_FEE)  # nobody listens
+        second = build_execution_service(config, bus, WallClock())
+        async with running(bus, second):
+            await eventually(lambda: ledger.counts["corrections"] == 1, what="the correction")
+    books = _books(db_url)
+    assert books.position("AAPL") == 300 and ledger.counts["booked"] == 1
+    [lot] = books.open_lots("AAPL")
+    assert (lot.price, books.totals("AAPL").fees) == (CORRECTED_PRICE, CORRECTED_FEE)
+    assert books.unrealized({"AAPL": Decimal("99.01")}).total == Decimal("12.00")  # 0.04 x 300

@@ -95,14 +95,16 @@ async def test_a_correction_made_while_we_were_down_is_found_by_the_reconciliati
 
     restarted = await _venue(ibsim)
     try:
-        restarted.restore(ours, T0)
+        assert ours.status is OrderStatus.FILLED  # ended: remembered, not restored
+        restarted.remember_fills(ours)
         result = await restarted.reconcile()
         after = restarted.advance(T0)
         await restarted.reconcile()  # a second reconciliation books nothing new
         later = restarted.advance(T0)
     finally:
         await restarted.close()
-    assert [e.exec_id for e in result.fills] == [corrected.exec_id] and not result.gone
+    # the order has ended: its executions are not reconciled, the revision is a correction
+    assert not result.fills and not result.gone
     assert not _of(after, VenueFill)
     [correction] = _of(after, VenueFillCorrected)
     assert isinstance(correction, VenueFillCorrected)

@@ -44,6 +44,7 @@ from quantrail.execution.venues.base import (
 from quantrail.execution.venues.ibkr_reports import IbReports, Notice, Sent
 from quantrail.ibkr.config import IbkrConfig
 from quantrail.ibkr.contracts import ContractBook
+from quantrail.ibkr.exec_ids import exec_base
 from quantrail.ibkr.pacer import Pacer
 from quantrail.ibkr.reconcile import IbExecution, IbOpenOrder, OurOrder, Reconciliation, reconcile
 from quantrail.vocab import OrderType, Side, TimeInForce
@@ -199,7 +200,18 @@ class IbkrVenue:
         ib_id = int(order.venue_order_id) if order.venue_order_id.isdigit() else 0
         accepted = bool(order.venue_order_id)
         self.book.track(Sent(order, ib_id, accepted, reported_qty=order.filled_qty))
-        self.book.remember(order.fill_ids)
+        self.book.remember(order.order_id, order.fill_ids)
+
+    def remember_fills(self, order: Order) -> None:
+        """An order of ours that ended before a restart: its fills are known here, so IB's
+        later correction of one of them is booked as a correction, not taken for a stranger's
+        execution. Nothing is sent; the order is not reconciled (it has ended)."""
+        if order.order_id in self.book.orders:
+            return
+        ib_id = int(order.venue_order_id) if order.venue_order_id.isdigit() else 0
+        ended = Sent(order, ib_id, accepted=True, ended=True, reported_qty=order.filled_qty)
+        self.book.track(ended)
+        self.book.remember(order.order_id, order.fill_ids)
 
     def modify(self, order_id: str, qty: int, limit_price: Decimal, now_ns: int) -> bool:
         """IB modifies by ``placeOrder`` again with the same order id; False (cancel, then
@@ -399,7 +411,10 @@ class IbkrVenue:
         book = self.book
         for our_id, ib_id in result.accepted:
             book.accept(book.orders[our_id], ib_id)
-        for execution in result.fills:
+        # Executions of orders that ended before a restart are not reconciled, but a later
+        # revision of one of their fills is IB's correction of it: booked as one.
+        revisions = [e for e in result.external_fills if exec_base(e.exec_id) in book.emitted]
+        for execution in [*result.fills, *revisions]:
             if execution.commission is None:  # the fee is not in yet: booked when it is
                 self._pending_execs.add(execution.exec_id)
             else:

@@ -89,6 +89,7 @@ class IbReports:
         self.notices: list[Notice] = []
         self.emitted: dict[str, str] = {}  # exec base -> the execId booked for it (latest)
         self.first: dict[str, str] = {}  # exec base -> the execId it was first booked under
+        self.owner: dict[str, str] = {}  # exec base -> our order it was booked for
         self.known: Mapping[str, Fill] = {}  # execId -> IB's execution (ib_async's fills)
         self.now_ns = 0
         self.modified: dict[str, Sent] = {}  # old order id -> its Sent, awaiting the successor
@@ -268,6 +269,7 @@ class IbReports:
             )  # fmt: skip
             return True
         self.emitted[base] = self.first[base] = execution.execId
+        self.owner[base] = sent.order.order_id
         if not sent.accepted:  # an execution before any status: IB has the order
             self.accept(sent, execution.orderId)
         sent.reported_qty += int(execution.shares)
@@ -288,7 +290,8 @@ class IbReports:
         base = exec_base(exec_id)
         details: dict[str, Any] = {"exec_id": exec_id, "earlier": booked}
         earlier = self.known.get(booked)
-        sent = self._sent(fill.execution.orderRef, -1)
+        # The order the fill was booked for (before a modify in place: the old one).
+        sent = self.orders.get(self.owner.get(base, "")) or self._sent(fill.execution.orderRef, -1)
         if sent is None or earlier is None or earlier.commissionReport.execId != booked:
             why = "the execution it corrects is not known here"
         elif fill.execution.shares <= 0 or fill.execution.price <= 0:
@@ -320,11 +323,12 @@ class IbReports:
             f"correction of fill {first}", details,
         )  # fmt: skip
 
-    def remember(self, fill_ids: Iterable[str]) -> None:
-        """Fills booked before a restart (an order's fill ids, corrections included): a later
-        revision of one of them is a correction, never a new fill."""
+    def remember(self, order_id: str, fill_ids: Iterable[str]) -> None:
+        """Fills booked for ``order_id`` before a restart (its fill ids, corrections included):
+        a later revision of one of them is a correction, never a new fill."""
         for exec_id in fill_ids:
             base = exec_base(exec_id)
+            self.owner[base] = order_id
             first, last = self.first.get(base), self.emitted.get(base)
             if first is None or exec_revision(exec_id) < exec_revision(first):
                 self.first[base] = exec_id
