@@ -20,7 +20,9 @@ published anything) needs no settle of the bus.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from quantrail.backtest.timers import TimerPlan
 from quantrail.bus.broadcast import BroadcastConsumer
@@ -86,6 +88,26 @@ class DirectReader(BroadcastConsumer):
             plan.poke()
 
 
+def _poking(
+    callback: Callable[..., Awaitable[object]], plans: list[TimerPlan]
+) -> Callable[..., Awaitable[None]]:
+    """``callback``, then every plan of its service told that the state may have changed."""
+
+    async def poked(*args: Any) -> None:
+        try:
+            await callback(*args)
+        finally:
+            for plan in plans:
+                plan.poke()
+
+    return poked
+
+
+def poking(subscription: Subscription, plans: list[TimerPlan]) -> Subscription:
+    """The subscription with a handler that pokes the service's plans after each event."""
+    return dataclasses.replace(subscription, handler=_poking(subscription.handler, plans))
+
+
 class BacktestRunner(ServiceRunner):
     """The live runner, except that market-data readers are ``DirectReader``s (module doc)."""
 
@@ -96,45 +118,47 @@ class BacktestRunner(ServiceRunner):
         super().__init__(bus, services, config, clock=clock, instance=instance, heartbeats=False)
         self.direct: dict[str, list[DirectReader]] = {stream: [] for stream in MARKET_STREAMS}
         self._plans: dict[str, list[TimerPlan]] = {}
-        self._fed_only: dict[str, bool] = {}  # service -> every subscription is direct
 
     def _consumer_for(
         self, service: Service, subscription: Subscription
     ) -> GroupConsumer | BroadcastConsumer:
         streams = set(subscription.streams)
         direct = subscription.broadcast and bool(streams) and streams <= MARKET_STREAMS
-        self._fed_only[service.name] = self._fed_only.get(service.name, True) and direct
-        if not direct:
-            return super()._consumer_for(service, subscription)
         plans = self._plans.setdefault(service.name, [])
+        if not direct:
+            return super()._consumer_for(service, poking(subscription, plans))
         reader = DirectReader(self.bus, subscription, f"{service.name}-{self.instance}", plans)
         for stream in streams:
             self.direct[stream].append(reader)
         return reader
 
     async def _run_timer(self, hosted: _Hosted, timer: Timer) -> None:
-        """A timer with ``due_ns`` of a service fed only by direct readers skips its idle
-        wake-ups (``backtest/timers.py``); any other runs as live."""
+        """A timer with ``due_ns`` skips its idle wake-ups (``backtest/timers.py``); any
+        other runs as live. Either way the service's plans are told when its timer ran."""
         service = hosted.service
-        if (
-            timer.due_ns is None
-            or not isinstance(self.clock, SimulatedClock)
-            or not self._fed_only.get(service.name, False)
-        ):
+        plans = self._plans.setdefault(service.name, [])
+        timer = dataclasses.replace(timer, callback=_poking(timer.callback, plans))
+        if timer.due_ns is None or not isinstance(self.clock, SimulatedClock):
             await super()._run_timer(hosted, timer)
             return
         current_service.set(service.name)
         plan = TimerPlan.start(timer, self.clock)
-        self._plans.setdefault(service.name, []).append(plan)
+        plans.append(plan)
         await plan.run(self._stop)
 
     async def feed(self, events: Sequence[Event], ids: Sequence[str], names: StreamNames) -> None:
-        """Hand each event (published under ``ids``) to every direct reader of its stream."""
+        """Hand each event (published under ``ids``) to every direct reader of its stream.
+        The readers of one event share its ``Delivery`` (named for the run, not a reader):
+        none of them is a consumer of the transport."""
+        direct = self.direct
         for event, entry_id in zip(events, ids, strict=True):
             stream = names.logical(names.for_event(event))
-            for reader in self.direct.get(stream, ()):
-                delivery = Delivery(
-                    stream=stream, entry_id=entry_id, group=None, consumer=reader.name,
-                    deliveries=1, mark=None, mark_ttl_s=0,
-                )  # fmt: skip
+            readers = direct.get(stream)
+            if not readers:
+                continue
+            delivery = Delivery(
+                stream=stream, entry_id=entry_id, group=None, consumer=self.instance,
+                deliveries=1, mark=None, mark_ttl_s=0,
+            )  # fmt: skip
+            for reader in readers:
                 await reader.deliver(event, delivery)

@@ -39,7 +39,7 @@ from quantrail.events.streams import StreamNames
 from quantrail.execution.venues import Venue, make_venue
 from quantrail.marketdata.service import to_event
 from quantrail.marketdata.types import MarketEvent, Print
-from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, run_until_idle
+from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, loop_idle, run_until_idle
 from quantrail.runtime.service import Service
 from quantrail.runtime.simulation import Simulation
 
@@ -243,8 +243,11 @@ async def _play(
     on_step: Callable[[int], None] | None,
 ) -> list[MarkPoint]:
     points: list[MarkPoint] = []
+    clock = simulation.clock
     for index, step in enumerate(market.steps):
-        await _advance(simulation, step.ts_ns, step_s)
+        # A step no timer wakes before (most quotes) moves the clock without a loop turn.
+        if step.bars or not loop_idle() or not clock.skip_to(step.ts_ns):
+            await _advance(simulation, step.ts_ns, step_s)
         if isinstance(venue, BarVenue):
             for bar in step.bars:
                 venue.on_bar(bar, step.ts_ns)
@@ -292,7 +295,8 @@ class BacktestSimulation(Simulation):
         if events:
             ids = await bus.publish_batch(events)
             await self.direct.feed(events, ids, bus.names)
-        await run_until_idle()
+        if not loop_idle():  # a handler set something off: let it run
+            await run_until_idle()
         if bus.appended != expected:
             await self.settle()
         else:
