@@ -60,6 +60,8 @@ class TimerPlan:
         """The service's state changed: wake to plan again if work came due earlier."""
         if self.poked is None or self.poked.done():
             return
+        if self.wake_ns is not None and self.wake_ns - self.clock.now_ns() <= self.step_ns:
+            return  # it already wakes at the first grid point after now: none is earlier
         wake = self.due_wake()
         if wake is not None and (self.wake_ns is None or wake < self.wake_ns):
             self.poked.set_result(None)
