@@ -20,7 +20,9 @@ published anything) needs no settle of the bus.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from quantrail.backtest.timers import TimerPlan
 from quantrail.bus.broadcast import BroadcastConsumer
@@ -37,16 +39,34 @@ from quantrail.runtime.service import Service, Subscription, Timer
 
 MARKET_STREAMS = frozenset({"market.quote", "market.trade"})
 """What the backtest publishes itself; readers of these alone are fed directly."""
+RELAYED_STREAMS = frozenset({"market.tick"})
+"""What a service publishes in the run and the runner hands to its direct readers."""
+DIRECT_STREAMS = MARKET_STREAMS | RELAYED_STREAMS
 
 
 class CountingBus(EventBus):
-    """An ``EventBus`` that counts the entries appended through it."""
+    """An ``EventBus`` that counts the entries appended through it, and keeps the relayed
+    streams' events (with their ids) for the runner to hand to their direct readers."""
 
-    appended = 0
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.appended = 0
+        self.relayed = 0  # of ``appended``: events of the relayed streams
+        self.held: list[tuple[Event, str]] = []
 
     async def publish_batch(self, events: Sequence[Event]) -> list[str]:
         self.appended += len(events)
-        return await super().publish_batch(events)
+        ids = await super().publish_batch(events)
+        for event, entry_id in zip(events, ids, strict=True):
+            if self.names.logical(self.names.for_event(event)) in RELAYED_STREAMS:
+                self.relayed += 1
+                self.held.append((event, entry_id))
+        return ids
+
+    @property
+    def unrelayed(self) -> int:
+        """What was appended apart from the relayed streams (their readers are fed by hand)."""
+        return self.appended - self.relayed
 
     async def publish_raw(self, stream: str, fields: Mapping[bytes, bytes]) -> str:
         self.appended += 1
@@ -86,6 +106,26 @@ class DirectReader(BroadcastConsumer):
             plan.poke()
 
 
+def _poking(
+    callback: Callable[..., Awaitable[object]], plans: list[TimerPlan]
+) -> Callable[..., Awaitable[None]]:
+    """``callback``, then every plan of its service told that the state may have changed."""
+
+    async def poked(*args: Any) -> None:
+        try:
+            await callback(*args)
+        finally:
+            for plan in plans:
+                plan.poke()
+
+    return poked
+
+
+def poking(subscription: Subscription, plans: list[TimerPlan]) -> Subscription:
+    """The subscription with a handler that pokes the service's plans after each event."""
+    return dataclasses.replace(subscription, handler=_poking(subscription.handler, plans))
+
+
 class BacktestRunner(ServiceRunner):
     """The live runner, except that market-data readers are ``DirectReader``s (module doc)."""
 
@@ -94,47 +134,77 @@ class BacktestRunner(ServiceRunner):
         clock: SimulatedClock, instance: str,
     ) -> None:  # fmt: skip
         super().__init__(bus, services, config, clock=clock, instance=instance, heartbeats=False)
-        self.direct: dict[str, list[DirectReader]] = {stream: [] for stream in MARKET_STREAMS}
+        self.direct: dict[str, list[DirectReader]] = {stream: [] for stream in DIRECT_STREAMS}
+        self.counting = bus if isinstance(bus, CountingBus) else None
         self._plans: dict[str, list[TimerPlan]] = {}
-        self._fed_only: dict[str, bool] = {}  # service -> every subscription is direct
 
     def _consumer_for(
         self, service: Service, subscription: Subscription
     ) -> GroupConsumer | BroadcastConsumer:
         streams = set(subscription.streams)
-        direct = subscription.broadcast and bool(streams) and streams <= MARKET_STREAMS
-        self._fed_only[service.name] = self._fed_only.get(service.name, True) and direct
-        if not direct:
-            return super()._consumer_for(service, subscription)
+        direct = subscription.broadcast and bool(streams) and streams <= DIRECT_STREAMS
         plans = self._plans.setdefault(service.name, [])
+        if not direct:
+            return super()._consumer_for(service, poking(subscription, plans))
         reader = DirectReader(self.bus, subscription, f"{service.name}-{self.instance}", plans)
         for stream in streams:
             self.direct[stream].append(reader)
         return reader
 
     async def _run_timer(self, hosted: _Hosted, timer: Timer) -> None:
-        """A timer with ``due_ns`` of a service fed only by direct readers skips its idle
-        wake-ups (``backtest/timers.py``); any other runs as live."""
+        """A timer with ``due_ns`` skips its idle wake-ups (``backtest/timers.py``); any
+        other runs as live. Either way the service's plans are told when its timer ran."""
         service = hosted.service
-        if (
-            timer.due_ns is None
-            or not isinstance(self.clock, SimulatedClock)
-            or not self._fed_only.get(service.name, False)
-        ):
+        plans = self._plans.setdefault(service.name, [])
+        timer = dataclasses.replace(timer, callback=self._relaying(_poking(timer.callback, plans)))
+        if timer.due_ns is None or not isinstance(self.clock, SimulatedClock):
             await super()._run_timer(hosted, timer)
             return
         current_service.set(service.name)
         plan = TimerPlan.start(timer, self.clock)
-        self._plans.setdefault(service.name, []).append(plan)
+        plans.append(plan)
         await plan.run(self._stop)
 
+    def _relaying(self, callback: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A timer's callback, then its relayed events handed on (a candle tick released by
+        the timer reaches its readers before the next timer at that instant, as live)."""
+
+        async def relayed() -> None:
+            try:
+                await callback()
+            finally:
+                await self.relay()
+
+        return relayed
+
     async def feed(self, events: Sequence[Event], ids: Sequence[str], names: StreamNames) -> None:
-        """Hand each event (published under ``ids``) to every direct reader of its stream."""
+        """Hand each event (published under ``ids``) to every direct reader of its stream,
+        then what the relayed streams received meanwhile (the ticks its readers set off).
+        The readers of one event share its ``Delivery`` (named for the run, not a reader):
+        none of them is a consumer of the transport."""
         for event, entry_id in zip(events, ids, strict=True):
-            stream = names.logical(names.for_event(event))
-            for reader in self.direct.get(stream, ()):
-                delivery = Delivery(
-                    stream=stream, entry_id=entry_id, group=None, consumer=reader.name,
-                    deliveries=1, mark=None, mark_ttl_s=0,
-                )  # fmt: skip
-                await reader.deliver(event, delivery)
+            await self._hand(event, entry_id, names)
+        await self.relay()
+
+    async def relay(self) -> None:
+        """Hand the relayed streams' new events to their readers, until none is left (as
+        their bus readers would have read them, in publishing order)."""
+        counting = self.counting
+        if counting is None:
+            return
+        while counting.held:
+            held, counting.held = counting.held, []
+            for event, entry_id in held:
+                await self._hand(event, entry_id, counting.names)
+
+    async def _hand(self, event: Event, entry_id: str, names: StreamNames) -> None:
+        stream = names.logical(names.for_event(event))
+        readers = self.direct.get(stream)
+        if not readers:
+            return
+        delivery = Delivery(
+            stream=stream, entry_id=entry_id, group=None, consumer=self.instance,
+            deliveries=1, mark=None, mark_ttl_s=0,
+        )  # fmt: skip
+        for reader in readers:
+            await reader.deliver(event, delivery)

@@ -39,7 +39,7 @@ from quantrail.events.streams import StreamNames
 from quantrail.execution.venues import Venue, make_venue
 from quantrail.marketdata.service import to_event
 from quantrail.marketdata.types import MarketEvent, Print
-from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, run_until_idle
+from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, loop_idle, run_until_idle
 from quantrail.runtime.service import Service
 from quantrail.runtime.simulation import Simulation
 
@@ -60,10 +60,12 @@ class BacktestInputError(ValueError):
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
-    """One moment of the run: publish ``items``, open ``bars`` at the venue, record ``mark``."""
+    """One moment of the run: publish ``events``, open ``bars`` at the venue, record ``mark``.
+    The market data's bus events are built with the steps (reading the data), not while the
+    clock runs."""
 
     ts_ns: int
-    items: list[MarketEvent] = dataclasses.field(default_factory=list)
+    events: list[Event] = dataclasses.field(default_factory=list)
     bars: list[Bar] = dataclasses.field(default_factory=list)
     mark: MarkPoint | None = None
 
@@ -119,9 +121,9 @@ def bar_market(bars: Sequence[Bar], tick: Decimal) -> Market:
     frame = bars[0].timeframe_ns if bars else 60 * NS_PER_SECOND
     for start, group in bars_by_start(bars):
         for point in range(4):
-            items = [item for bar in group for item in bar_point(bar, point, tick)]
+            events = [as_event(item) for bar in group for item in bar_point(bar, point, tick)]
             ts = point_ts(group[0], point)
-            steps.append(Step(ts_ns=ts, items=items, bars=group if point == 0 else []))
+            steps.append(Step(ts_ns=ts, events=events, bars=group if point == 0 else []))
         closes.update({bar.symbol: bar.close for bar in group})
         steps.append(Step(ts_ns=start + frame, mark=MarkPoint(start + frame, dict(closes))))
     return Market(steps, list(bars), frame)
@@ -141,7 +143,7 @@ def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
         if bucket_end is not None and ts >= bucket_end:
             steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
         bucket_end = ts - ts % frame + frame
-        steps.append(Step(ts_ns=ts, items=by_ts[ts]))
+        steps.append(Step(ts_ns=ts, events=[as_event(item) for item in by_ts[ts]]))
         for item in by_ts[ts]:
             if isinstance(item, Print):
                 prints[item.symbol] = item.price
@@ -150,6 +152,10 @@ def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
     if bucket_end is not None:
         steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
     return Market(steps, [], frame)
+
+
+def as_event(item: MarketEvent) -> Event:
+    return to_event(item, "backtest")
 
 
 def in_window(
@@ -243,12 +249,15 @@ async def _play(
     on_step: Callable[[int], None] | None,
 ) -> list[MarkPoint]:
     points: list[MarkPoint] = []
+    clock = simulation.clock
     for index, step in enumerate(market.steps):
-        await _advance(simulation, step.ts_ns, step_s)
+        # A step no timer wakes before (most quotes) moves the clock without a loop turn.
+        if step.bars or not loop_idle() or not clock.skip_to(step.ts_ns):
+            await _advance(simulation, step.ts_ns, step_s)
         if isinstance(venue, BarVenue):
             for bar in step.bars:
                 venue.on_bar(bar, step.ts_ns)
-        await simulation.play([to_event(item, "backtest") for item in step.items])
+        await simulation.play(step.events)
         if step.mark is not None:
             points.append(step.mark)
         if on_step is not None:
@@ -287,25 +296,36 @@ class BacktestSimulation(Simulation):
 
     async def play(self, events: Sequence[Event]) -> None:
         """Publish a step's market events, hand them to the direct readers, then settle
-        unless the bus is as the last settle left it plus these events."""
+        unless the bus is as the last settle left it plus these events (and the relayed
+        ticks, which their readers already have)."""
         bus, expected = self.counting, self._quiet_at + len(events)
         if events:
             ids = await bus.publish_batch(events)
             await self.direct.feed(events, ids, bus.names)
-        await run_until_idle()
-        if bus.appended != expected:
+        if not loop_idle():  # a handler set something off: let it run
+            await run_until_idle()
+            await self.direct.relay()
+        if bus.unrelayed != expected:
             await self.settle()
         else:
             self._quiet_at = expected
 
     async def settle(self) -> None:
-        await run_until_idle()
-        appended = self.counting.appended
+        await self._idle()
+        appended = self.counting.unrelayed
         drained = await self._drained()
-        await run_until_idle()  # the bus's count, not a second look at every stream
-        if drained is None or self.counting.appended != appended:
+        await self._idle()  # the bus's count, not a second look at every stream
+        if drained is None or self.counting.unrelayed != appended:
             await super().settle()
-        self._quiet_at = self.counting.appended
+            await self.direct.relay()
+        self._quiet_at = self.counting.unrelayed
+
+    async def _idle(self) -> None:
+        """The loop idle with every relayed event handed on."""
+        await run_until_idle()
+        while self.counting.held:
+            await self.direct.relay()
+            await run_until_idle()
 
 
 async def _advance(simulation: Simulation, target_ns: int, step_s: float) -> None:

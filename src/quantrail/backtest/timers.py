@@ -8,10 +8,12 @@ is run here on the same grid (start + k x interval) but wakes only at the first 
 that is due; the callbacks that run are the ones that would have done something, at the same
 simulated times, so the events are the same.
 
-The plan holds only while the service's state changes through its callbacks and the market
-events the run hands it (``DirectReader``): after each such event the runner ``poke``s the
-service's plans and a plan whose due time moved earlier wakes and plans again. A service that
-reads anything from the bus keeps the live timer.
+The plan holds while the service's state changes through its handlers and timers: after each
+event any of its readers handled (a bus reader or a ``DirectReader``) and after each of its
+timers ran, the runner ``poke``s the service's plans, and a plan whose due time moved earlier
+wakes and plans again. A timer whose work depends on something else says so in its
+``due_ns`` (the risk kernel's keep-warm catch-up is never due: every evaluation catches up
+first, so it changes no verdict).
 
 Order at an instant is kept too: live, a timer that fires every interval went to sleep at its
 previous grid point, after the timers that fire at the same instant with longer intervals, so
@@ -58,6 +60,8 @@ class TimerPlan:
         """The service's state changed: wake to plan again if work came due earlier."""
         if self.poked is None or self.poked.done():
             return
+        if self.wake_ns is not None and self.wake_ns - self.clock.now_ns() <= self.step_ns:
+            return  # it already wakes at the first grid point after now: none is earlier
         wake = self.due_wake()
         if wake is not None and (self.wake_ns is None or wake < self.wake_ns):
             self.poked.set_result(None)

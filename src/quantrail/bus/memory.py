@@ -58,6 +58,8 @@ class _Stream:
 
 
 class MemoryTransport(Transport):
+    external = False  # lives and dies with this process: no memory loss to watch for
+
     def __init__(
         self,
         now_ns: Callable[[], int] = time.time_ns,

@@ -67,6 +67,10 @@ class Transport(ABC):
     # True on a Redis Cluster: a group's idempotency marks live in the slot of their stream
     # (``idem:{<stream's hash tag>}:<group>:<key>``), so mark, effect and ack share one script.
     colocates_marks: bool = False
+    # False for the in-process memory transport: nothing outside this process holds it, so it
+    # cannot restart empty under a running service (``runtime/memory_watch.py`` has nothing to
+    # watch).
+    external: bool = True
 
     def lease_store(self) -> LeaseStore:
         """Where shard leases live (``bus/leases.py``); the same store on every call."""

@@ -131,8 +131,11 @@ class LedgerService(Service):
     def timers(self) -> list[Timer]:
         return [
             Timer(MARK_INTERVAL_NS / 1e9, self.flush_marks, "live-marks"),
-            Timer(MEMORY_CHECK_S, self.check_memory, "memory"),
+            Timer(MEMORY_CHECK_S, self.check_memory, "memory", due_ns=self._memory_due),
         ]
+
+    def _memory_due(self) -> int | None:
+        return None if self._watch is None else self._watch.due_ns(self.ctx.bus)
 
     async def on_start(self) -> None:
         """Open the store (migrating it) and check every configured baseline file reads.

@@ -120,7 +120,9 @@ class RiskKernelService(Service):
         return [Subscription([SIGNALS], self._on_signal, name="signals")]
 
     def timers(self) -> list[Timer]:
-        return [Timer(CATCH_UP_S, self._keep_up, "catch-up")]
+        # Keeping warm never changes a verdict (every evaluation catches up first), so the
+        # timer has no work of its own that is due: a backtest sleeps through it.
+        return [Timer(CATCH_UP_S, self._keep_up, "catch-up", due_ns=lambda: None)]
 
     def health(self) -> dict[str, object]:
         return dict(self.counts)

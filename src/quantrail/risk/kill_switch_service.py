@@ -104,8 +104,11 @@ class KillSwitchService(Service):
     def timers(self) -> list[Timer]:
         return [
             Timer(self._config.kill_switch.status_interval_s, self.on_timer, "status"),
-            Timer(MEMORY_CHECK_S, self.check_memory, "memory"),
+            Timer(MEMORY_CHECK_S, self.check_memory, "memory", due_ns=self._memory_due),
         ]
+
+    def _memory_due(self) -> int | None:
+        return None if self._watch is None else self._watch.due_ns(self.ctx.bus)
 
     def health(self) -> dict[str, object]:
         active = [a for a in self.state.accounts() if self.state.active(a) is not None]

@@ -67,6 +67,15 @@ class SimulatedClock:
             heapq.heappop(self._sleepers)
         return self._sleepers[0][0] if self._sleepers else None
 
+    def skip_to(self, target_ns: int) -> bool:
+        """Move time to ``target_ns`` at once when no sleeper wakes on the way (nothing to
+        hand the event loop); False, time unmoved, when one does (``advance_to`` then)."""
+        wake = self.next_wake_ns
+        if target_ns < self._now_ns or (wake is not None and wake <= target_ns):
+            return False
+        self._now_ns = target_ns
+        return True
+
     async def advance_to(self, target_ns: int) -> None:
         if target_ns < self._now_ns:
             raise ValueError(f"time cannot go back: {target_ns} < {self._now_ns}")
@@ -79,6 +88,13 @@ class SimulatedClock:
 
     async def advance(self, seconds: float) -> None:
         await self.advance_to(self._now_ns + int(seconds * NS_PER_SECOND))
+
+
+def loop_idle() -> bool:
+    """True when the running loop has no ready callback (CPython's ready queue; False when
+    there is no queue to look at): ``run_until_idle`` would return at once."""
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    return ready is not None and not ready
 
 
 async def run_until_idle(max_rounds: int = 10_000) -> None:

@@ -31,6 +31,11 @@ class MemoryWatch:
         self._armed_ns = 0
         self._next_check_ns = 0
 
+    def due_ns(self, bus: EventBus) -> int | None:
+        """When the next look is due (a timer's ``due_ns``); None on an in-process bus,
+        which cannot lose its memory while this process runs."""
+        return self._next_check_ns if bus.transport.external else None
+
     async def arm(self, bus: EventBus, now_ns: int) -> None:
         """Leave the marker (at start, and again after a loss)."""
         await bus.set_state(self.state_name, {"since_ns": str(now_ns)})

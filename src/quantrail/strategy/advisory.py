@@ -37,7 +37,7 @@ from quantrail.events.position import PositionClosed, PositionOpened, PositionUp
 from quantrail.events.signals import SignalDeclined, SignalIssued
 from quantrail.execution.kill_switch import KillSwitch
 from quantrail.marketdata.config import timeframe_seconds
-from quantrail.strategy.api import Advice, HeldPosition, Strategy
+from quantrail.strategy.api import Advice, BaseStrategy, HeldPosition, Strategy
 from quantrail.strategy.config import RegimeConfig, StrategyConfig
 from quantrail.strategy.regime import RegimeDetector, RegimeReading
 from quantrail.vocab import Direction
@@ -190,6 +190,18 @@ class AdvisoryDesk:
         self.view.now = now_ns
         advices = self.strategy.on_clock(now_ns, self.view)
         return self._events(list(advices), Trigger(self._bucket(now_ns), now_ns, None))
+
+    def next_clock_ns(self) -> int | None:
+        """When ``on_clock`` may next advise, for a timer's ``due_ns``: the strategy's own
+        ``next_clock_ns()`` when it has one, never when it keeps ``BaseStrategy``'s no-op
+        ``on_clock``, else at every call (0)."""
+        own = getattr(self.strategy, "next_clock_ns", None)
+        if callable(own):
+            due = own()
+            return due if due is None else int(due)
+        if getattr(type(self.strategy), "on_clock", None) is BaseStrategy.on_clock:
+            return None
+        return 0
 
     def _bucket(self, ts_ns: int) -> int:
         return ts_ns - ts_ns % self._bucket_ns

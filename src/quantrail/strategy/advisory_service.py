@@ -78,7 +78,11 @@ class AdvisoryService(Service):
         ]
 
     def timers(self) -> list[Timer]:
-        return [Timer(self._clock_s, self.on_clock, "strategy-clock")] if self.desk else []
+        if self.desk is None:
+            return []
+        return [
+            Timer(self._clock_s, self.on_clock, "strategy-clock", due_ns=self.desk.next_clock_ns)
+        ]
 
     def health(self) -> dict[str, object]:
         return {

@@ -18,6 +18,7 @@ scope and no order (execution flattens); the positions are left alone until a re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -239,6 +240,19 @@ class ExitBrain:
             elif limit is not None and now_ns - held.opened_ns >= limit * NS_PER_MINUTE:
                 events += self._exit(held, "time_exit", now_ns, None, None)
         return events
+
+    def next_timed_ns(self) -> int | None:
+        """When ``on_time`` next has work as things stand: now when an exit waits to be sent
+        again, else the first time exit; None with nothing to time."""
+        due: int | None = None
+        for held in self._active(None):
+            if held.committed is not None:
+                return 0
+            limit = self._rules(held).max_hold_minutes
+            if limit is not None:
+                at = held.opened_ns + math.ceil(limit * NS_PER_MINUTE)
+                due = at if due is None else min(due, at)
+        return due
 
     def _on_price(self, held: Watched, price: Decimal, ts_ns: int, cause: Event) -> list[Event]:
         rules = self._rules(held)

@@ -90,7 +90,11 @@ class ExitService(Service):
         return state + [reader(market, self.on_price) for market in MARKET]
 
     def timers(self) -> list[Timer]:
-        return [Timer(self._config.exit_brain.check_interval_s, self.on_timer, "exit-check")]
+        interval_s = self._config.exit_brain.check_interval_s
+        return [Timer(interval_s, self.on_timer, "exit-check", due_ns=self._timed_due)]
+
+    def _timed_due(self) -> int | None:
+        return self.brain.next_timed_ns()
 
     def health(self) -> dict[str, object]:
         return {"positions": len(self.brain.positions)}

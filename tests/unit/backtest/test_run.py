@@ -33,7 +33,7 @@ def test_bar_steps_open_the_bars_then_the_path_then_mark_the_closes() -> None:
     assert len(market.steps) == 10 and market.on_bars
     first = market.steps[0]
     assert [b.symbol for b in first.bars] == ["A", "B"] and first.ts_ns == DAY0
-    assert [type(item).__name__ for item in first.items] == ["Quote", "Print"] * 2
+    assert [type(event).__name__ for event in first.events] == ["QuoteUpdated", "TradePrinted"] * 2
     assert all(not step.bars for step in market.steps[1:5])
     mark = market.steps[4].mark
     assert mark is not None and mark.ts_ns == DAY0 + MINUTE_NS

@@ -35,3 +35,15 @@ async def test_simulated_clock_refuses_to_go_back() -> None:
 def test_wall_clock_is_utc_nanoseconds() -> None:
     now = WallClock().now_ns()
     assert now > 1_700_000_000 * NS_PER_SECOND
+
+
+async def test_skip_to_moves_time_only_when_no_sleeper_wakes_on_the_way() -> None:
+    clock = SimulatedClock(start_ns=0)
+    task = asyncio.create_task(clock.sleep(1.0))
+    await asyncio.sleep(0)
+    assert clock.skip_to(NS_PER_SECOND - 1) and clock.now_ns() == NS_PER_SECOND - 1
+    assert not clock.skip_to(NS_PER_SECOND)  # the sleeper is due: advance_to must wake it
+    assert clock.now_ns() == NS_PER_SECOND - 1 and not task.done()
+    assert not clock.skip_to(5)  # never back
+    await clock.advance_to(NS_PER_SECOND)
+    await task

@@ -185,3 +185,13 @@ def test_the_kits_issued_signal_matches_what_the_desk_makes() -> None:
     for field in ("signal_id", "correlation_id", "idempotency_key", "ts_event", "ts_data_ns",
                   "account", "stop_price", "entry_price", "strategy", "timeframe"):  # fmt: skip
         assert getattr(made, field) == getattr(built, field), field
+
+
+class EveryClock(BaseStrategy):
+    def on_clock(self, now_ns: int, view: MarketView) -> Sequence[Advice]:
+        return ()
+
+
+def test_the_clock_timer_is_due_never_for_a_no_op_clock_and_always_for_an_own_one() -> None:
+    assert desk(BaseStrategy()).next_clock_ns() is None  # BaseStrategy's on_clock does nothing
+    assert desk(EveryClock()).next_clock_ns() == 0  # no next_clock_ns: every call

@@ -133,6 +133,19 @@ def test_time_exit_after_max_hold_minutes() -> None:
     assert (made.reason, made.priority) == ("time_exit", "MEDIUM")
 
 
+def test_the_timer_is_due_at_the_first_time_exit_and_never_without_one() -> None:
+    assert brain(max_hold_minutes=30.0).next_timed_ns() is None  # nothing held
+    assert opened(brain(max_hold_minutes=None)).next_timed_ns() is None  # no time exit
+    assert opened(brain(max_hold_minutes=30.0)).next_timed_ns() == T0 + 30 * 60 * SECOND
+
+
+def test_the_timer_is_due_at_once_while_an_exit_waits_to_be_sent_again() -> None:
+    exits = opened(brain(max_hold_minutes=None))
+    [intent] = only(at(exits, "24.40"), IntentCreated)
+    exits.on_order(denied(intent.intent_id, 12))  # committed to the stop exit, none working
+    assert exits.next_timed_ns() == 0
+
+
 def test_regime_exit_when_the_regime_changes_away_from_the_entry_one_or_turns_chaotic() -> None:
     exits = brain(regime_exit=True)
     exits.on_regime(regime_classified(regime="TRENDING", ts_event=T0 - SECOND))

@@ -94,3 +94,17 @@ def test_rows_come_due_when_the_clock_reaches_them(tmp_path: Path) -> None:
     assert (second.action, second.gate_failed) == ("NO_SIGNAL", "stop")  # 24.90 under 25.00
     assert (third.action, third.gate_failed) == ("NO_SIGNAL", "scripted")
     assert strategy.on_clock(T0 + 999 * S, view) == []
+
+
+def test_the_clock_is_next_due_at_the_next_rows_time(tmp_path: Path) -> None:
+    path = script(tmp_path / "s.csv", [
+        f"{T0},ACME,LONG,70,0.8,24.50,first",
+        f"{T0 + 60 * S},ACME,NO_SIGNAL,0,0,,stand aside",
+    ])  # fmt: skip
+    strategy = Scripted(str(path))
+    view = view_with(candles_from_closes(["25.00"]))
+    assert strategy.next_clock_ns() == T0
+    strategy.on_clock(T0, view)
+    assert strategy.next_clock_ns() == T0 + 60 * S
+    strategy.on_clock(T0 + 60 * S, view)
+    assert strategy.next_clock_ns() is None

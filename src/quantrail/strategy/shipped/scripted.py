@@ -193,6 +193,10 @@ class Scripted(BaseStrategy):
             self._next += 1
         return due
 
+    def next_clock_ns(self) -> int | None:
+        """The next row's time: ``on_clock`` has nothing to say before it."""
+        return self.rows[self._next].ts_ns if self._next < len(self.rows) else None
+
     def _advice(self, row: ScriptRow, view: MarketView) -> Advice:
         if row.action == "NO_SIGNAL":
             return Advice(
