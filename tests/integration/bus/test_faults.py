@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,14 +32,6 @@ async def redis_bus(redis_url: str) -> AsyncIterator[EventBus]:
     bus = make_bus("redis", redis_url)
     yield bus
     await bus.close()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server of this test alone: it gets killed and restarted."""
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 async def test_kill_9_mid_batch_after_effect_before_ack_loses_and_doubles_nothing(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,14 +50,6 @@ WORKER = Path(__file__).resolve().parents[2] / "kit" / "ledger_procs.py"
 NY = "America/New_York"
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server of this test alone: it gets killed and restarted."""
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 def stored(store_url: str, account: str | None = None) -> int:

@@ -5,7 +5,6 @@ resets it. ``bus`` runs a test on both transports; the verbs and the emptied Red
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,14 +38,6 @@ from quantrail.risk.kill_switch_service import KillSwitchService
 
 pytestmark = pytest.mark.redis
 DAY_NS = 24 * 3600 * 1_000_000_000
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server of this test alone: it gets killed and restarted empty."""
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 async def answers(bus: EventBus) -> str:
