@@ -39,6 +39,7 @@ class _Hosted:
     consumer_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     timer_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
+    starting: bool = False  # on_start was called: on_stop cleans up after it, even a failed one
 
 
 class ServiceRunner:
@@ -114,6 +115,7 @@ class ServiceRunner:
                     instance=self.instance,
                 )
             )
+            hosted.starting = True
             await service.on_start()
             for subscription in service.subscriptions():
                 consumer = self._consumer_for(service, subscription)
@@ -225,6 +227,8 @@ class ServiceRunner:
                 task.cancel()
             await asyncio.gather(*hosted.timer_tasks, return_exceptions=True)
         for hosted in reversed(self._hosted):
+            if not hosted.starting:
+                continue  # never started (an earlier service's start failed): nothing to stop
             token = current_service.set(hosted.service.name)
             try:
                 await hosted.service.on_stop()

@@ -108,3 +108,26 @@ async def test_duplicate_service_names_are_refused() -> None:
         assert "unique" in str(exc)
     else:
         raise AssertionError("two services with one name were accepted")
+
+
+class FailsToStart(Recorder):
+    name = "fails_to_start"
+
+    async def on_start(self) -> None:
+        raise RuntimeError("no database")
+
+
+async def test_a_failed_start_stops_what_started_and_leaves_the_rest_alone() -> None:
+    bus = make_bus("memory", None)
+    first, failing, never = Recorder(), FailsToStart(), Recorder()
+    never.name = "never_started"
+    runner = ServiceRunner(bus, [first, failing, never], config(), instance="t")
+    try:
+        await runner.run(install_signals=False)
+    except RuntimeError as exc:
+        assert str(exc) == "no database"
+    else:
+        raise AssertionError("the failed start was not raised")
+    assert first.stopped and failing.stopped  # on_start was called: on_stop cleans up
+    assert not never.started and not never.stopped  # never started: not stopped either
+    await bus.close()
