@@ -10,9 +10,9 @@ state of its own intents' orders.
   when nothing arrives at all (staleness is the absence of events).
 * **Ages** are ``now - ts_event`` on the service's clock, in the seconds staleness limits count
   (``Clock.wall_seconds``: wall seconds in a replay at a fixed speed, so a lag of L wall
-  seconds is L, not N x L). Before the first snapshot (or tick)
-  the age counts from the engine's start, so a fresh engine waits one staleness limit before it
-  calls missing data stale. A timestamp up to ``CLOCK_SKEW_S`` in the future counts as age 0
+  seconds is L, not N x L). Before the first snapshot (or tick) the age counts from the
+  engine's start, so a fresh engine waits one staleness limit before it calls missing data
+  stale. A timestamp up to ``CLOCK_SKEW_S`` in the future counts as age 0
   (hosts' clocks differ a little); further ahead it is a clock problem and counts as stale.
 * **Decision**: ``policy.decide`` (pure), with the bucket maxima of the engine's own rules and
   the bucket potentials of the snapshot. Before its first decision an account is in
