@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,6 +16,9 @@ from quantrail.cli_options import (
     console,
     load_cli_config,
 )
+
+if TYPE_CHECKING:
+    from quantrail.runtime.clock import Clock
 
 STATUS_STYLE = {"HEALTHY": "green", "DEGRADED": "yellow", "UNHEALTHY": "red", "MISSING": "red"}
 
@@ -33,6 +36,7 @@ def health(
 ) -> None:
     """Each service's status from its heartbeats; exit 0 all healthy, 1 otherwise."""
     from quantrail.ops.health_report import active_alerts, service_statuses
+    from quantrail.runtime.clock import WallClock
 
     cfg = load_cli_config(config, redis, namespace)
 
@@ -41,8 +45,9 @@ def health(
         beats = [
             bus.codec.from_fields(e.fields) for e in await bus.iter_range("system.health", start)
         ]
-        now_ns = await _replayed_now(bus) if replay else time.time_ns()
-        rows = service_statuses(beats, now_ns, cfg.health.heartbeat_missing_s)
+        clock = await _replayed_clock(bus) if replay else WallClock()
+        missing_s = cfg.health.heartbeat_missing_s
+        rows = service_statuses(beats, clock.now_ns(), missing_s, clock.wall_seconds)
         alerts = active_alerts(await bus.read_events("system.alert"))
         _print(rows, alerts)
         return 0 if rows and all(row.ok for row in rows) else 1
@@ -50,10 +55,18 @@ def health(
     raise typer.Exit(_run(_with_bus(cfg, work)))
 
 
-async def _replayed_now(bus: Any) -> int:
+async def _replayed_clock(bus: Any) -> Clock:
+    """The replay's clock as its latest tick shows it (time and speed); none yet: wall time."""
+    from quantrail.events.system import ClockTicked
+    from quantrail.runtime.clock import SimulatedClock, WallClock
+    from quantrail.runtime.replay_clock import pace_of
+
     last = await bus.transport.last_id(bus.names.key("system.clock"))
     entries = await bus.read_range("system.clock", last, last, 1) if last != "0-0" else []
-    return int(bus.codec.from_fields(entries[-1].fields).ts_event) if entries else time.time_ns()
+    tick = bus.codec.from_fields(entries[-1].fields) if entries else None
+    if not isinstance(tick, ClockTicked):
+        return WallClock()
+    return SimulatedClock(tick.ts_event, speed=pace_of(tick))
 
 
 def _print(rows: list[Any], alerts: list[Any]) -> None:

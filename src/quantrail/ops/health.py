@@ -23,9 +23,9 @@ from quantrail.events.risk import (
 )
 from quantrail.events.system import AlertCleared, AlertSeverity, AlertTriggered, HealthHeartbeat
 from quantrail.ops.health_config import HealthConfig
+from quantrail.runtime.clock import WallSeconds, exact_seconds
 from quantrail.vocab import Mode
 
-NS_PER_S = 1_000_000_000
 SOURCE = "health"
 
 
@@ -120,13 +120,17 @@ class HeartbeatBook:
             rates_from = {}  # the service restarted: its counters began again
         self.services[beat.service] = _Beat(beat.ts_event, beat.status, counters, rates_from)
 
-    def age_s(self, service: str, now_ns: int) -> float:
-        return max(0.0, (now_ns - self.services[service].ts_ns) / NS_PER_S)
+    def age_s(self, service: str, now_ns: int, wall_s: WallSeconds = exact_seconds) -> float:
+        """Since the service's last beat, counted by ``wall_s`` (the clock's ``wall_seconds``:
+        wall seconds in a replay at a fixed speed, as ``heartbeat_missing_s`` means them)."""
+        return max(0.0, wall_s(now_ns - self.services[service].ts_ns))
 
-    def observations(self, config: HealthConfig, now_ns: int) -> Observations:
+    def observations(
+        self, config: HealthConfig, now_ns: int, wall_s: WallSeconds = exact_seconds
+    ) -> Observations:
         found: Observations = {}
         for service, beat in sorted(self.services.items()):
-            age = self.age_s(service, now_ns)
+            age = self.age_s(service, now_ns, wall_s)
             found[f"heartbeat_missing:{service}"] = (
                 Finding("ERROR", f"no heartbeat from {service} for {age:.0f} s",
                         {"service": service, "age_s": round(age, 1)})

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from quantrail.events.base import Event
 from quantrail.events.system import AlertTriggered, HealthHeartbeat
 from quantrail.ops.health import AlertEpisodes
-
-NS_PER_S = 1_000_000_000
+from quantrail.runtime.clock import WallSeconds, exact_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +29,13 @@ class ServiceStatus:
 
 
 def service_statuses(
-    beats: Iterable[Event], now_ns: int, missing_after_s: float
+    beats: Iterable[Event],
+    now_ns: int,
+    missing_after_s: float,
+    wall_s: WallSeconds = exact_seconds,
 ) -> list[ServiceStatus]:
-    """The latest heartbeat per service and instance, oldest service name first."""
+    """The latest heartbeat per service and instance, oldest service name first (ages counted
+    by ``wall_s``, the clock's ``wall_seconds``)."""
     latest: dict[tuple[str, str], HealthHeartbeat] = {}
     for beat in beats:
         if isinstance(beat, HealthHeartbeat):
@@ -41,7 +44,7 @@ def service_statuses(
                 latest[key] = beat
     rows = []
     for (service, instance), beat in sorted(latest.items()):
-        age = max(0.0, (now_ns - beat.ts_event) / NS_PER_S)
+        age = max(0.0, wall_s(now_ns - beat.ts_event))
         rows.append(ServiceStatus(
             service=service, instance=instance,
             status="MISSING" if age > missing_after_s else beat.status,

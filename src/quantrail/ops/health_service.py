@@ -29,6 +29,7 @@ from quantrail.ops.health import (
     stream_observations,
 )
 from quantrail.ops.health_config import HealthConfig
+from quantrail.runtime.clock import WallSeconds, exact_seconds
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.vocab import Mode
 
@@ -86,12 +87,13 @@ class HealthService(Service):
         self._streams = await self._stream_infos()
         observations: Observations = {}
         observations.update(stream_observations(self._streams, self._config))
-        observations.update(self.beats.observations(self._config, now))
+        wall_s = self.ctx.wall_seconds  # heartbeat ages in wall seconds in a replay at speed
+        observations.update(self.beats.observations(self._config, now, wall_s))
         observations.update(self.accounts.observations())
         edges = self.episodes.update(observations, now)
         if edges:
             await self.ctx.publish_batch(edges)
-        self._families = self.families_at(now)
+        self._families = self.families_at(now, wall_s)
         return len(edges)
 
     async def _stream_infos(self) -> list[tuple[str, StreamInfo]]:
@@ -106,7 +108,7 @@ class HealthService(Service):
     def metric_families(self) -> Iterable[Metric]:
         return self._families
 
-    def families_at(self, now_ns: int) -> list[Metric]:
+    def families_at(self, now_ns: int, wall_s: WallSeconds = exact_seconds) -> list[Metric]:
         length = GaugeMetricFamily(
             "quantrail_stream_length_entries", "entries in the stream", labels=("stream",)
         )
@@ -128,7 +130,7 @@ class HealthService(Service):
             labels=("service",),
         )  # fmt: skip
         for service in sorted(self.beats.services):
-            age.add_metric((service,), self.beats.age_s(service, now_ns))
+            age.add_metric((service,), self.beats.age_s(service, now_ns, wall_s))
         active = GaugeMetricFamily(
             "quantrail_alerts_active", "alerts the health monitor holds active"
         )

@@ -3,8 +3,9 @@
 * ``exposure_view``: an ``ExposureSnapshot``'s figures as exact decimals (floats via ``repr``),
   checked once on arrival so a snapshot that cannot be decided on is refused with the field
   named, and never becomes the "latest" one.
-* ``input_age``: seconds since a ``ts_event``, with the engine's rules for missing data and
-  small clock skew.
+* ``input_age``: seconds since a ``ts_event`` as staleness limits count them (wall seconds in a
+  replay at a fixed speed: ``Clock.wall_seconds``), with the engine's rules for missing data
+  and small clock skew.
 * ``policy_inputs``: the table's ``PolicyInputs``, bucket maxima from the engine's own rules.
 * ``ModeState``: the record kept in ``state:mode:<ACCOUNT>``.
 * ``mode_changed`` / ``alert``: the events a decision publishes, with idempotency keys derived
@@ -29,7 +30,7 @@ from quantrail.money import ZERO, to_money
 from quantrail.risk.derisk_episode import Chain, StepEvents
 from quantrail.risk.policy import STALE_DATA, BucketLoad, Decision, PolicyInputError, PolicyInputs
 from quantrail.risk.rules import RiskRules
-from quantrail.runtime.clock import NS_PER_SECOND
+from quantrail.runtime.clock import WallSeconds, exact_seconds
 from quantrail.vocab import Bucket, Mode, Phase
 
 AWAITING_DATA = "AWAITING_DATA"
@@ -136,18 +137,24 @@ def policy_inputs(
 
 
 def input_age(
-    ts_ns: int | None, now_ns: int, waiting_since_ns: int, limit_s: float
+    ts_ns: int | None,
+    now_ns: int,
+    waiting_since_ns: int,
+    limit_s: float,
+    *,
+    wall_s: WallSeconds = exact_seconds,
 ) -> float | None:
     """Seconds since ``ts_ns``, or None while a first value may still be on its way.
 
-    With nothing received, the wait counts from ``waiting_since_ns`` (the engine's start): the
-    data is stale (``inf``) once that wait passes ``limit_s``. A time up to ``CLOCK_SKEW_S`` in
-    the future is age 0; further ahead it is a clock problem and reads as stale, never fresh.
+    Spans are counted by ``wall_s`` (the service clock's ``wall_seconds``). With nothing
+    received, the wait counts from ``waiting_since_ns`` (the engine's start): the data is stale
+    (``inf``) once that wait passes ``limit_s``. A time up to ``CLOCK_SKEW_S`` in the future is
+    age 0; further ahead it is a clock problem and reads as stale, never fresh.
     """
     if ts_ns is None:
-        waited = (now_ns - waiting_since_ns) / NS_PER_SECOND
+        waited = wall_s(now_ns - waiting_since_ns)
         return math.inf if waited > limit_s else None
-    age = (now_ns - ts_ns) / NS_PER_SECOND
+    age = wall_s(now_ns - ts_ns)
     if age < 0:
         return 0.0 if age >= -CLOCK_SKEW_S else math.inf
     return age

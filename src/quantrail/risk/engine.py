@@ -8,9 +8,11 @@ state of its own intents' orders.
 * **When**: on every exposure snapshot (that account), every session tick (every account) and
   on a watchdog timer every ``watchdog_s`` (every account), so stale inputs are caught even
   when nothing arrives at all (staleness is the absence of events).
-* **Ages** are ``now - ts_event`` on the service's clock. Before the first snapshot (or tick)
-  the age counts from the engine's start, so a fresh engine waits one staleness limit before it
-  calls missing data stale. A timestamp up to ``CLOCK_SKEW_S`` in the future counts as age 0
+* **Ages** are ``now - ts_event`` on the service's clock, in the seconds staleness limits count
+  (``Clock.wall_seconds``: wall seconds in a replay at a fixed speed, so a lag of L wall
+  seconds is L, not N x L). Before the first snapshot (or tick) the age counts from the
+  engine's start, so a fresh engine waits one staleness limit before it calls missing data
+  stale. A timestamp up to ``CLOCK_SKEW_S`` in the future counts as age 0
   (hosts' clocks differ a little); further ahead it is a clock problem and counts as stale.
 * **Decision**: ``policy.decide`` (pure), with the bucket maxima of the engine's own rules and
   the bucket potentials of the snapshot. Before its first decision an account is in
@@ -289,10 +291,13 @@ class DecisionEngine(Service):
     def inputs(self, account: str, now_ns: int) -> PolicyInputs | None:
         """What the table sees for ``account`` now; None while waiting for first data."""
         view, session = self._exposure.get(account), self._session
-        rules, started = self._rules, self._started_ns
-        exposure_age = input_age(view.ts_ns if view else None, now_ns, started, rules.stale_after_s)
+        rules, started, wall_s = self._rules, self._started_ns, self.ctx.wall_seconds
+        exposure_ts = view.ts_ns if view else None
+        exposure_age = input_age(exposure_ts, now_ns, started, rules.stale_after_s, wall_s=wall_s)
         session_ts = session.ts_event if session else None
-        session_age = input_age(session_ts, now_ns, started, rules.session_stale_after_s)
+        session_age = input_age(
+            session_ts, now_ns, started, rules.session_stale_after_s, wall_s=wall_s
+        )
         if exposure_age is None or session_age is None:
             return None
         phase = session.phase if session is not None else Phase.CLOSED

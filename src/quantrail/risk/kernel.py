@@ -1,6 +1,8 @@
 """The risk kernel's decision: one advisory, one snapshot of the risk state, one verdict.
 
-Pure and synchronous: ``evaluate(advisory, state, config, now_ns)`` reads nothing else. Four
+Pure and synchronous: ``evaluate(advisory, state, config, now_ns)`` reads nothing else (ages
+are counted by ``wall_s``, the service clock's ``wall_seconds``: wall seconds in a replay at a
+fixed speed, exact otherwise; runtime/clock.py). Four
 dimensions, each reported in ``risk_dimensions``; every failed check adds its ``VetoCode``, and
 any code vetoes. The codes are listed system integrity first, so ``veto_reason`` (the first) is
 the most fundamental one (a kill switch before a low edge score).
@@ -28,7 +30,7 @@ from typing import Any
 from quantrail.events.risk import RiskDecision, RiskDimensions
 from quantrail.events.signals import SignalIssued
 from quantrail.risk.kernel_config import RiskKernelConfig
-from quantrail.runtime.clock import NS_PER_SECOND
+from quantrail.runtime.clock import WallSeconds, exact_seconds
 from quantrail.vocab import Direction, Mode
 
 HUNDRED = Decimal(100)
@@ -129,9 +131,10 @@ def evaluate(
     now_ns: int,
     *,
     trades_chaos: bool = False,
+    wall_s: WallSeconds = exact_seconds,
 ) -> Verdict:
     """The kernel's verdict on ``advisory`` (see the module doc)."""
-    system = system_codes(advisory, state, config, now_ns, trades_chaos)
+    system = system_codes(advisory, state, config, now_ns, trades_chaos, wall_s)
     daily = daily_codes(state, config)
     drawdown = drawdown_codes(state, config)
     trade, sizing = trade_codes(advisory, state, config)
@@ -160,7 +163,7 @@ def evaluate(
         sizing=sizing,
         approved_qty=approved,
         modifications=modifications,
-        inputs=_inputs(advisory, state, now_ns),
+        inputs=_inputs(advisory, state, now_ns, wall_s),
     )
 
 
@@ -170,9 +173,9 @@ def direction_of(advisory: SignalIssued) -> Direction | None:
     return Direction.SHORT if advisory.recommended_action == "SHORT" else None
 
 
-def _age_s(ts_ns: int | None, now_ns: int) -> float | None:
+def _age_s(ts_ns: int | None, now_ns: int, wall_s: WallSeconds) -> float | None:
     """Seconds since ``ts_ns`` (a timestamp ahead of the clock counts as 0)."""
-    return None if ts_ns is None else max(0, now_ns - ts_ns) / NS_PER_SECOND
+    return None if ts_ns is None else wall_s(max(0, now_ns - ts_ns))
 
 
 def system_codes(
@@ -181,6 +184,7 @@ def system_codes(
     config: RiskKernelConfig,
     now_ns: int,
     trades_chaos: bool,
+    wall_s: WallSeconds = exact_seconds,
 ) -> list[VetoCode]:
     codes: list[VetoCode] = []
     if not state.account_known:
@@ -189,9 +193,9 @@ def system_codes(
         codes.append(VetoCode.KILL_SWITCH_ACTIVE)
     if state.mode in EXPOSURE_BLOCKING_MODES or (state.mode is None and config.require_mode):
         codes.append(VetoCode.MODE_THROTTLED)
-    if _stale(advisory, state, config, now_ns):
+    if _stale(advisory, state, config, now_ns, wall_s):
         codes.append(VetoCode.STALE_DATA)
-    if down_services(state.heartbeats, config, now_ns):
+    if down_services(state.heartbeats, config, now_ns, wall_s):
         codes.append(VetoCode.SERVICE_DOWN)
     if (state.regime or advisory.regime) == "CHAOTIC" and not trades_chaos:
         codes.append(VetoCode.REGIME_CHAOTIC)
@@ -199,11 +203,16 @@ def system_codes(
 
 
 def _stale(
-    advisory: SignalIssued, state: KernelState, config: RiskKernelConfig, now_ns: int
+    advisory: SignalIssued,
+    state: KernelState,
+    config: RiskKernelConfig,
+    now_ns: int,
+    wall_s: WallSeconds,
 ) -> bool:
     # The advisory's own data time counts as market data too: it saw the data it priced.
     data_ns = max(state.market_data_ns or 0, advisory.ts_data_ns) or None
-    data_age, advisory_age = _age_s(data_ns, now_ns), _age_s(advisory.ts_event, now_ns)
+    data_age = _age_s(data_ns, now_ns, wall_s)
+    advisory_age = _age_s(advisory.ts_event, now_ns, wall_s)
     return (
         data_age is None
         or data_age > config.max_data_age_s
@@ -212,13 +221,17 @@ def _stale(
 
 
 def down_services(
-    heartbeats: Mapping[str, int], config: RiskKernelConfig, now_ns: int
+    heartbeats: Mapping[str, int],
+    config: RiskKernelConfig,
+    now_ns: int,
+    wall_s: WallSeconds = exact_seconds,
 ) -> list[str]:
     """The ``depends_on`` services with no heartbeat within ``heartbeat_timeout_s``."""
+    limit = config.heartbeat_timeout_s
     return [
         name
         for name in config.depends_on
-        if (age := _age_s(heartbeats.get(name), now_ns)) is None or age > config.heartbeat_timeout_s
+        if (age := _age_s(heartbeats.get(name), now_ns, wall_s)) is None or age > limit
     ]
 
 
@@ -303,8 +316,10 @@ def round_lots(qty: int, lot: int) -> int:
     return qty // lot * lot
 
 
-def _inputs(advisory: SignalIssued, state: KernelState, now_ns: int) -> dict[str, Any]:
-    """What the decision was made on, for the audit record."""
+def _inputs(
+    advisory: SignalIssued, state: KernelState, now_ns: int, wall_s: WallSeconds
+) -> dict[str, Any]:
+    """What the decision was made on, for the audit record (the ages as compared)."""
     return {
         "symbol": advisory.symbol,
         "action": advisory.recommended_action,
@@ -319,7 +334,7 @@ def _inputs(advisory: SignalIssued, state: KernelState, now_ns: int) -> dict[str
         "mode": None if state.mode is None else str(state.mode),
         "open_positions": state.open_positions,
         "approvals_today": state.approvals_today,
-        "market_data_age_s": _age_s(state.market_data_ns, now_ns),
-        "advisory_age_s": _age_s(advisory.ts_event, now_ns),
+        "market_data_age_s": _age_s(state.market_data_ns, now_ns, wall_s),
+        "advisory_age_s": _age_s(advisory.ts_event, now_ns, wall_s),
         "regime": state.regime,
     }

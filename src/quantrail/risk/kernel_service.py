@@ -146,7 +146,8 @@ class RiskKernelService(Service):
             account = event.account or self._default_account or ""
             now = self.ctx.now_ns()
             state = self._book.snapshot(event, account, now)
-            verdict = evaluate(event, state, self._config, now, trades_chaos=self._trades_chaos)
+            verdict = evaluate(event, state, self._config, now, trades_chaos=self._trades_chaos,
+                               wall_s=self.ctx.wall_seconds)  # fmt: skip
             audit, evaluation = evaluation_events(
                 event,
                 verdict,

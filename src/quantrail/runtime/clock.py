@@ -2,6 +2,12 @@
 
 Time inside quantrail is int nanoseconds UTC. Services never call ``time.time()`` directly; they
 ask their clock, so a simulated day runs in seconds and gives the same events every time.
+
+Staleness limits (a feed, an exposure snapshot or a heartbeat too old) guard against something
+that has fallen behind in real time, so an age compared with such a limit is measured by
+``Clock.wall_seconds``: a replayed day at N x wall speed counts a span of its time as 1/N of
+it (a lag of L wall seconds shows as N x L replayed seconds). Everywhere else (wall time,
+backtests, scenarios, ``--speed max``) the span is counted exactly (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -9,16 +15,30 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 NS_PER_SECOND = 1_000_000_000
+
+# What a span of clock time (ns) counts for against a staleness limit, in seconds.
+WallSeconds = Callable[[int], float]
+
+
+def exact_seconds(span_ns: int) -> float:
+    """A span in seconds as it is: the measure of every clock but a paced replay."""
+    return span_ns / NS_PER_SECOND
 
 
 class Clock(Protocol):
     def now_ns(self) -> int: ...
 
     async def sleep(self, seconds: float) -> None: ...
+
+    def wall_seconds(self, span_ns: int) -> float:
+        """``span_ns`` of this clock's time in wall seconds, for staleness limits."""
+        ...
 
 
 class WallClock:
@@ -30,21 +50,46 @@ class WallClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
+    def wall_seconds(self, span_ns: int) -> float:
+        return exact_seconds(span_ns)
+
 
 class SimulatedClock:
     """Time that moves only when advanced; sleepers wake in deadline order.
 
     ``advance_to`` moves time forward and yields to the event loop after each wake-up so the
     woken tasks run before time moves past them.
+
+    ``speed``: how many of its seconds pass per wall second when something paces it at a fixed
+    multiple of wall time (a replay's owner, and its followers from the owner's ticks); 1
+    otherwise (backtests, scenarios, ``--speed max``), where a span is exact: work settles
+    before time moves, so no processing lag shows in the clock's time.
     """
 
-    def __init__(self, start_ns: int) -> None:
+    def __init__(self, start_ns: int, *, speed: float = 1.0) -> None:
         self._now_ns = start_ns
         self._sleepers: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self._speed = 1.0
+        self.pace(speed)
 
     def now_ns(self) -> int:
         return self._now_ns
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def pace(self, speed: float) -> None:
+        """The clock is now moved at ``speed`` x wall time (1: exact, no wall meaning)."""
+        if not (math.isfinite(speed) and speed > 0):
+            raise ValueError(f"speed: must be a positive number (value: {speed!r})")
+        self._speed = float(speed)
+
+    def wall_seconds(self, span_ns: int) -> float:
+        if self._speed == 1.0:
+            return exact_seconds(span_ns)  # bit for bit what backtests always compared
+        return span_ns / (NS_PER_SECOND * self._speed)
 
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:

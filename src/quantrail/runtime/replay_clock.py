@@ -6,12 +6,17 @@ as the hosted services have settled) and publishes the time on ``system.clock`` 
 ``system.clock.ticked``. Processes started with ``--clock replay --follow`` run a
 ``SimulatedClock`` that a :class:`ClockFollower` moves to every tick it reads, so their timers
 and sleeps wake at the same replayed times as the owner's.
+
+At a fixed speed both clocks are paced at it (``SimulatedClock.pace``, the owner's from its
+driver, a follower's from the ticks' ``speed``), so staleness limits count wall seconds; at
+``max`` they stay exact (runtime/clock.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -36,6 +41,12 @@ def parse_speed(text: str) -> float:
     if not speed > 0:
         raise ValueError(f"speed: must be a positive number or 'max' (value: {text!r})")
     return speed
+
+
+def pace_of(tick: ClockTicked) -> float:
+    """The pace a tick gives a clock: its fixed speed; at max (0) or unreadable, 1 (exact)."""
+    fixed = math.isfinite(tick.speed) and tick.speed > 0
+    return tick.speed if fixed else 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,7 @@ class ReplayDriver:
         self._speed, self._step_ns = speed, int(step_s * NS_PER_SECOND)
         self._settle = settle
         self.finished = asyncio.Event()
+        clock.pace(speed if speed != MAX_SPEED else 1.0)
 
     async def run(self) -> None:
         await self._tick()
@@ -122,9 +134,10 @@ class ClockFollower:
                 entries = await self._bus.transport.range(self._key, last, last, 1)
                 if entries:
                     self._cursor = last
-                    ts = self._decode(entries[-1].fields)
-                    await self._clock.advance_to(max(ts, self._clock.now_ns()))
-                    return ts
+                    tick = self._decode(entries[-1].fields)
+                    self._pace(tick)
+                    await self._clock.advance_to(max(tick.ts_event, self._clock.now_ns()))
+                    return tick.ts_event
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"no replay clock tick on {self._key} within {within_s}s")
             if not said:
@@ -146,7 +159,13 @@ class ClockFollower:
             if not entries:
                 continue
             self._cursor = entries[-1].entry_id
-            await self._move_to(self._decode(entries[-1].fields))
+            tick = self._decode(entries[-1].fields)
+            self._pace(tick)
+            await self._move_to(tick.ts_event)
+
+    def _pace(self, tick: ClockTicked) -> None:
+        """The owner's speed is this clock's too, for its staleness limits."""
+        self._clock.pace(pace_of(tick))
 
     async def _move_to(self, ts_ns: int) -> None:
         if ts_ns < self._clock.now_ns():
@@ -158,8 +177,8 @@ class ClockFollower:
         while self._clock.now_ns() < ts_ns:  # in steps, so sleepers wake in order
             await self._clock.advance_to(min(ts_ns, self._clock.now_ns() + NS_PER_SECOND))
 
-    def _decode(self, fields: Mapping[bytes, bytes]) -> int:
+    def _decode(self, fields: Mapping[bytes, bytes]) -> ClockTicked:
         event = self._bus.codec.from_fields(fields)
         if not isinstance(event, ClockTicked):
             raise ValueError(f"{self._key}: expected system.clock.ticked, got {event.kind}")
-        return event.ts_event
+        return event

@@ -62,6 +62,10 @@ class ServiceContext:
     def now_ns(self) -> int:
         return self.clock.now_ns()
 
+    def wall_seconds(self, span_ns: int) -> float:
+        """A span of the clock's time as staleness limits count it (runtime/clock.py)."""
+        return self.clock.wall_seconds(span_ns)
+
 
 class Service:
     """Base class: override ``subscriptions``, ``timers``, ``on_start`` and ``on_stop``."""

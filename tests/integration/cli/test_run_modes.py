@@ -13,6 +13,7 @@ from kit.cli import run_cli
 from kit.opsrun import start_cli, stop_cli, write_config
 from kit.poll import eventually
 from kit.system_events import alert, heartbeat
+from quantrail.events.system import ClockTicked
 
 
 @pytest.mark.parametrize(
@@ -76,6 +77,29 @@ async def test_health_prints_each_service_and_the_active_alerts(redis_url: str) 
         healthy = await run_cli(args)
         assert healthy.exit_code == 0, healthy.output
         assert "MISSING" not in healthy.output
+    finally:
+        await bus.close()
+
+
+async def test_health_in_a_replay_at_60x_judges_heartbeat_ages_in_wall_seconds(
+    redis_url: str,
+) -> None:
+    namespace = new_namespace()
+    bus = make_bus("redis", redis_url, namespace)
+    replayed = 1_790_000_000 * 1_000_000_000
+    minute = 60 * 1_000_000_000
+    await bus.publish_batch([
+        ClockTicked(ts_event=replayed, source="replay-clock", speed=60.0),
+        heartbeat("ledger", instance="h1", ts_event=replayed - 2 * minute),  # 2 s of wall time
+        heartbeat("audit", instance="h1", ts_event=replayed - 91 * minute),  # 91 s: missing
+    ])  # fmt: skip
+    try:
+        result = await run_cli(["health", "--redis", redis_url, "-n", namespace, "--replay"])
+        assert result.exit_code == 1, result.output
+        rows = {line.split()[1]: line for line in result.output.splitlines()
+                if line.startswith("│") and len(line.split()) > 3}  # fmt: skip
+        assert "MISSING" in rows["audit"] and "HEALTHY" in rows["ledger"], result.output
+        assert "2 s ago" in rows["ledger"] and "91 s ago" in rows["audit"], result.output
     finally:
         await bus.close()
 

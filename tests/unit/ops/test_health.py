@@ -17,6 +17,7 @@ from quantrail.ops.health import (
 )
 from quantrail.ops.health_config import HealthConfig
 from quantrail.ops.health_report import active_alerts, service_statuses
+from quantrail.runtime.clock import SimulatedClock
 from quantrail.vocab import Mode
 
 S = 1_000_000_000
@@ -63,6 +64,21 @@ def test_a_missing_heartbeat_after_ninety_seconds() -> None:
     assert book.observations(CONFIG, 90 * S)["heartbeat_missing:ledger"] is None
     missing = book.observations(CONFIG, 91 * S)["heartbeat_missing:ledger"]
     assert missing is not None and missing.details["age_s"] == 91.0
+
+
+def test_in_a_replay_at_60x_a_heartbeat_goes_missing_after_ninety_wall_seconds() -> None:
+    at_60x = SimulatedClock(0, speed=60).wall_seconds
+    book = HeartbeatBook()
+    book.apply(heartbeat("ledger", ts_event=0))
+    # 91 replayed seconds are 1.5 s of wall time: a service that is merely late is not missing.
+    assert book.observations(CONFIG, 91 * S, at_60x)["heartbeat_missing:ledger"] is None
+    assert book.observations(CONFIG, 90 * 60 * S, at_60x)["heartbeat_missing:ledger"] is None
+    missing = book.observations(CONFIG, 91 * 60 * S, at_60x)["heartbeat_missing:ledger"]
+    assert missing is not None and missing.details["age_s"] == 91.0
+    assert book.age_s("ledger", 30 * S, at_60x) == 0.5
+    late = [heartbeat("ledger", instance="a", ts_event=0)]
+    assert service_statuses(late, 91 * S, 90.0, at_60x)[0].status == "HEALTHY"
+    assert service_statuses(late, 91 * 60 * S, 90.0, at_60x)[0].status == "MISSING"
 
 
 def beat(ts: int, handled: int, retried: int = 0, dead: int = 0) -> HealthHeartbeat:

@@ -16,7 +16,7 @@ from quantrail.risk.decisions import (
 )
 from quantrail.risk.policy import PolicyInputError
 from quantrail.risk.rules import RiskRules
-from quantrail.runtime.clock import NS_PER_SECOND
+from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
 from quantrail.vocab import Bucket, Mode, Phase
 
 S = NS_PER_SECOND
@@ -70,3 +70,15 @@ def test_the_mode_record_round_trips_and_refuses_garbage() -> None:
     assert ModeState.from_fields({}) is None
     assert ModeState.from_fields({"mode": "PANIC"}) is None
     assert state.same_as(ModeState(Mode.SOFT_DERISK, "LATE_ABOVE_DERISK_LEVEL", Decimal(100), 7))
+
+
+def test_ages_count_in_the_clocks_wall_seconds_in_a_replay_at_60x() -> None:
+    at_60x = SimulatedClock(0, speed=60).wall_seconds
+    # 30 replayed seconds behind is half a wall second: fresh against the 5 s session limit.
+    assert input_age(100 * S, 130 * S, 0, 5.0, wall_s=at_60x) == 0.5
+    # Waiting for a first value: 5 replayed minutes are 5 wall seconds, not yet past 5 s...
+    assert input_age(None, 300 * S, 0, 5.0, wall_s=at_60x) is None
+    assert input_age(None, 301 * S, 0, 5.0, wall_s=at_60x) == math.inf  # ...then stale
+    # Skew is judged in wall seconds too: 60 replayed seconds ahead is 1 s, still age 0.
+    assert input_age(160 * S, 100 * S, 0, 5.0, wall_s=at_60x) == 0.0
+    assert input_age(161 * S, 100 * S, 0, 5.0, wall_s=at_60x) == math.inf

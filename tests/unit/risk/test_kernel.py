@@ -10,6 +10,7 @@ import pytest
 from kit.event_base import T0
 from kit.kernel import SECOND_NS, advisory, kernel_config, kernel_state
 from quantrail.risk.kernel import VetoCode, evaluate, round_lots, size
+from quantrail.runtime.clock import SimulatedClock
 from quantrail.vocab import Direction, Mode
 
 NOW = T0 + 5 * SECOND_NS
@@ -165,6 +166,25 @@ def test_heartbeats_of_the_depended_on_services_must_be_recent() -> None:
     assert vetoed.reasons == (VetoCode.SERVICE_DOWN,)
     missing = evaluate(advisory(), kernel_state(heartbeats={"killswitch": NOW}), config, NOW)
     assert missing.reasons == (VetoCode.SERVICE_DOWN,)
+
+
+def test_in_a_replay_at_60x_data_and_heartbeat_ages_count_in_wall_seconds() -> None:
+    at_60x = SimulatedClock(0, speed=60).wall_seconds
+    config = kernel_config(depends_on=["positions"], heartbeat_timeout_s=90, max_data_age_s=120)
+    # 600 replayed seconds behind (data, advisory, heartbeat) is 10 s of wall time: fresh.
+    late = NOW - 600 * SECOND_NS
+    signal = advisory(ts_event=late, ts_data_ns=late)
+    lagging = kernel_state(market_data_ns=late, heartbeats={"positions": late})
+    verdict = evaluate(signal, lagging, config, NOW, wall_s=at_60x)
+    assert verdict.reasons == ()
+    assert verdict.inputs["market_data_age_s"] == 10.0  # the audit shows the age compared
+    exact = evaluate(signal, lagging, config, NOW)  # the same spans on an exact clock
+    assert exact.reasons == (VetoCode.STALE_DATA, VetoCode.SERVICE_DOWN)
+    # A feed and a service that really stopped: over 120 s / 90 s of wall time.
+    gone = kernel_state(market_data_ns=NOW - 121 * 60 * SECOND_NS,
+                        heartbeats={"positions": NOW - 91 * 60 * SECOND_NS})  # fmt: skip
+    stopped = evaluate(advisory(ts_data_ns=0), gone, config, NOW, wall_s=at_60x)
+    assert stopped.reasons == (VetoCode.STALE_DATA, VetoCode.SERVICE_DOWN)
 
 
 def test_a_chaotic_regime_passes_for_a_strategy_that_trades_chaos() -> None:

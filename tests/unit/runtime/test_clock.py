@@ -47,3 +47,27 @@ async def test_skip_to_moves_time_only_when_no_sleeper_wakes_on_the_way() -> Non
     assert not clock.skip_to(5)  # never back
     await clock.advance_to(NS_PER_SECOND)
     await task
+
+
+def test_staleness_spans_are_exact_on_the_wall_clock_and_an_unpaced_simulated_clock() -> None:
+    # Backtests and scenarios compare exactly what they always did: not a bit of difference.
+    for span in (0, 1, 61 * NS_PER_SECOND + 123, 7 * NS_PER_SECOND // 3):
+        assert WallClock().wall_seconds(span) == span / NS_PER_SECOND
+        assert SimulatedClock(0).wall_seconds(span) == span / NS_PER_SECOND
+    assert SimulatedClock(0).speed == 1.0
+
+
+def test_a_clock_paced_at_60x_counts_a_replayed_minute_as_one_wall_second() -> None:
+    clock = SimulatedClock(0, speed=60)
+    assert clock.wall_seconds(60 * NS_PER_SECOND) == 1.0
+    assert clock.wall_seconds(5 * NS_PER_SECOND) == pytest.approx(1 / 12)
+    clock.pace(0.5)  # slower than wall time: a replayed second is two wall seconds
+    assert clock.wall_seconds(NS_PER_SECOND) == 2.0
+    clock.pace(1)
+    assert clock.wall_seconds(3 * NS_PER_SECOND) == 3.0
+
+
+@pytest.mark.parametrize("speed", [0.0, -60.0, float("nan"), float("inf")])
+def test_a_pace_that_is_not_a_positive_number_is_refused_by_name(speed: float) -> None:
+    with pytest.raises(ValueError, match=r"speed: must be a positive number \(value: "):
+        SimulatedClock(0, speed=speed)

@@ -20,6 +20,7 @@ from quantrail.runtime.replay_clock import (
     ClockFollower,
     ReplayDriver,
     ReplayWindow,
+    pace_of,
     parse_speed,
 )
 
@@ -106,3 +107,45 @@ async def test_a_follower_without_an_owner_says_so() -> None:
     with pytest.raises(TimeoutError, match="no replay clock tick"):
         await ClockFollower(bus, SimulatedClock(0)).first_tick(within_s=0.1)
     await bus.close()
+
+
+async def test_the_owner_paces_its_clock_at_a_fixed_speed_and_leaves_max_exact() -> None:
+    bus = make_bus("memory", None)
+    window = ReplayWindow(DAY_START_NS, DAY_START_NS + 60 * S)
+    paced = SimulatedClock(DAY_START_NS)
+    ReplayDriver(bus, paced, window, 60.0)
+    assert paced.speed == 60.0 and paced.wall_seconds(300 * S) == 5.0  # 5 min replayed: 5 s
+
+    async def settle() -> None:
+        pass
+
+    exact = SimulatedClock(DAY_START_NS)
+    ReplayDriver(bus, exact, window, MAX_SPEED, settle=settle)
+    assert exact.speed == 1.0 and exact.wall_seconds(300 * S) == 300.0
+    await bus.close()
+
+
+async def test_a_follower_takes_the_owners_speed_from_its_ticks() -> None:
+    bus = make_bus("memory", None)
+    await bus.publish(ClockTicked(ts_event=100 * S, source="owner", speed=60.0))
+    clock = SimulatedClock(0)
+    follower = ClockFollower(bus, clock, block_ms=10)
+    await follower.first_tick(within_s=5)
+    assert clock.speed == 60.0
+    task = asyncio.create_task(follower.run())
+    try:
+        await bus.publish(ClockTicked(ts_event=110 * S, source="owner", speed=MAX_SPEED))
+        await eventually(clock.now_ns, lambda now: now == 110 * S, what="the max tick")
+        assert clock.speed == 1.0  # max: exact spans
+    finally:
+        task.cancel()
+        await bus.close()
+
+
+def test_a_ticks_pace_is_its_fixed_speed_else_exact() -> None:
+    def tick(speed: float) -> ClockTicked:
+        return ClockTicked(ts_event=0, source="owner", speed=speed)
+
+    assert [pace_of(tick(s)) for s in (60.0, 0.5, MAX_SPEED, -1.0, float("nan"))] == [
+        60.0, 0.5, 1.0, 1.0, 1.0,
+    ]  # fmt: skip
