@@ -157,11 +157,16 @@ class EventBus:
         streams: Sequence[str],
         consumer: str,
         handler: Handler,
-        start: str = "$",
+        start: str | Mapping[str, str] = "$",
         breaker: CircuitBreaker | None = None,
         config: ConsumerConfig | None = None,
     ) -> BroadcastConsumer:
-        """A broadcast reader: every instance sees every entry from ``start`` on."""
+        """A broadcast reader: every instance sees every entry from ``start`` on.
+
+        ``start`` is ``$``, an entry id, or a ``ShardedCursor``'s positions (logical stream ->
+        last id read, one per shard): the reader goes on where the cursor stopped."""
+        if isinstance(start, Mapping):
+            start = {self.names.key(stream): last for stream, last in start.items()}
         return BroadcastConsumer(
             self._deps(config),
             streams=self.sharding.expand(streams),
