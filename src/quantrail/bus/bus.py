@@ -191,8 +191,8 @@ class EventBus:
         if self.sharding.is_sharded(stream):
             # One id cursor cannot page several shards without skipping entries.
             raise ShardingError(
-                f"{stream} is sharded (bus.shards={self.sharding.shards}): read each of"
-                " bus.shard_streams(stream), or iter_range for all of them"
+                f"{stream} is sharded (bus.shards={self.sharding.shards}): read it with a"
+                " ShardedCursor (bus/cursor.py), each of bus.shard_streams(stream), or iter_range"
             )
         return await self.transport.range(self.names.key(stream), start, end, count)
 
