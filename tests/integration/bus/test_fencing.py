@@ -82,6 +82,7 @@ async def test_an_instance_paused_past_its_lease_cannot_ack_and_the_holder_takes
         tasks.append(asyncio.create_task(b.run()))
         # a renews nothing while paused: its membership and leases expire, b takes every shard.
         await eventually(lambda: b.leases.held, lambda held: held == ALL, what="b holds all")
+        a.stop()  # once its handler returns: a does not come back to take a shard again
         gate.set()
         await eventually(lambda: a.stats.fenced, lambda n: n == 1, what="a's ack refused")
         await eventually(lambda: by_b, lambda seqs: seqs == [0], what="b claims and handles")
