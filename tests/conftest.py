@@ -8,6 +8,7 @@ import pytest
 
 from kit.bus import make_bus
 from kit.cluster import redis_cluster, three_way_bus  # noqa: F401  (Redis Cluster fixtures)
+from kit.shards import sharded_bus  # noqa: F401  (four shards on Redis and the cluster)
 from quantrail.bus.bus import EventBus
 from quantrail.ops.redis_server import RedisServer, RedisServerError
 

@@ -101,14 +101,16 @@ def tail(
     cfg = load_cli_config(config, redis, namespace)
 
     async def work(bus: Any) -> None:
-        key = bus.names.key(stream)
-        position = "0-0" if from_start else await bus.transport.last_id(key)
+        from quantrail.bus.cursor import ShardedCursor
+
+        # Every shard of a sharded stream, each from its own position (bus.shards).
+        cursor = (
+            ShardedCursor(bus, stream) if from_start else await ShardedCursor.at_end(bus, stream)
+        )
         shown = 0
         while limit == 0 or shown < limit:
-            entries = await bus.transport.read({key: position}, 100, 1000)
-            for entry in entries:
+            for entry in await cursor.wait_new(100, 1000):
                 render_entry(console, bus, entry, timezone=cfg.session.timezone, raw=raw)
-                position = entry.entry_id
                 shown += 1
                 if limit and shown >= limit:
                     return

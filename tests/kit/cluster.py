@@ -13,7 +13,7 @@ from kit.bus import TEST_CODEC, Ping, fast_consumer_config, make_bus, new_namesp
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cluster import RedisClusterTransport
 from quantrail.bus.leased_consumer import LeasedGroupConsumer
-from quantrail.bus.leases import LeaseStore
+from quantrail.bus.leases import Ack, Fence, LeaseStore
 from quantrail.bus.sharding import SHARDED_STREAMS, Sharding
 from quantrail.bus.transport import TransportError
 from quantrail.config import BusConfig
@@ -86,7 +86,10 @@ def shard_bus(bus: EventBus, shards: int, lease_ttl_ms: int = 10_000) -> EventBu
 class _GoneStore(LeaseStore):
     """The lease store of a crashed instance: nothing it sends arrives any more."""
 
-    async def acquire(self, key: str, owner: str, ttl_ms: int) -> bool:
+    async def acquire(self, key: str, fence: str, owner: str, ttl_ms: int) -> int:
+        raise TransportError("crashed")
+
+    async def fenced_ack(self, lease: Fence, ack: Ack) -> bool:
         raise TransportError("crashed")
 
     async def release(self, key: str, owner: str) -> None:

@@ -156,6 +156,10 @@ class Chain:
         await runner.started.wait()
         self._runners[name] = (runner, task)
 
+    def consumers(self, name: str) -> list[Any]:
+        """The consumers of runner ``name`` (``execution`` or ``trading``)."""
+        return list(self._runners[name][0].consumers)
+
     async def stop(self, name: str) -> None:
         runner, task = self._runners.pop(name)
         runner.request_stop()

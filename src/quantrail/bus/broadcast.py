@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from quantrail.bus.consumer_base import ConsumerBase, ConsumerDeps
 from quantrail.bus.delivery import Delivery, Handler
@@ -21,8 +21,10 @@ class BroadcastConsumer(ConsumerBase):
         handler: Handler,
         name: str,
         breaker: CircuitBreaker | None = None,
-        start: str = "$",
+        start: str | Mapping[str, str] = "$",
     ) -> None:
+        """``start``: ``$`` (only new), an entry id for every stream, or one id per stream key
+        (a cursor's positions over a sharded stream's keys; a key it does not name: ``0-0``)."""
         super().__init__(deps, streams=streams, handler=handler, name=name, breaker=breaker)
         self._start = start
         self.positions: dict[str, str] = {}
@@ -32,11 +34,7 @@ class BroadcastConsumer(ConsumerBase):
         try:
             for key in self._keys:
                 if key not in self.positions:
-                    self.positions[key] = (
-                        await self._retrying(lambda key=key: self._transport.last_id(key))  # type: ignore[misc]
-                        if self._start == "$"
-                        else self._start
-                    )
+                    self.positions[key] = await self._start_of(key)
             while not self._stopping:
                 try:
                     entries = await self._transport.read(
@@ -61,6 +59,13 @@ class BroadcastConsumer(ConsumerBase):
         finally:
             self._watchdog.close()
             self.running = False
+
+    async def _start_of(self, key: str) -> str:
+        if isinstance(self._start, Mapping):
+            return self._start.get(key, "0-0")
+        if self._start == "$":
+            return await self._retrying(lambda: self._transport.last_id(key))
+        return self._start
 
 
 async def _always(_entry: Entry) -> bool:

@@ -157,11 +157,16 @@ class EventBus:
         streams: Sequence[str],
         consumer: str,
         handler: Handler,
-        start: str = "$",
+        start: str | Mapping[str, str] = "$",
         breaker: CircuitBreaker | None = None,
         config: ConsumerConfig | None = None,
     ) -> BroadcastConsumer:
-        """A broadcast reader: every instance sees every entry from ``start`` on."""
+        """A broadcast reader: every instance sees every entry from ``start`` on.
+
+        ``start`` is ``$``, an entry id, or a ``ShardedCursor``'s positions (logical stream ->
+        last id read, one per shard): the reader goes on where the cursor stopped."""
+        if isinstance(start, Mapping):
+            start = {self.names.key(stream): last for stream, last in start.items()}
         return BroadcastConsumer(
             self._deps(config),
             streams=self.sharding.expand(streams),
@@ -186,8 +191,8 @@ class EventBus:
         if self.sharding.is_sharded(stream):
             # One id cursor cannot page several shards without skipping entries.
             raise ShardingError(
-                f"{stream} is sharded (bus.shards={self.sharding.shards}): read each of"
-                " bus.shard_streams(stream), or iter_range for all of them"
+                f"{stream} is sharded (bus.shards={self.sharding.shards}): read it with a"
+                " ShardedCursor (bus/cursor.py), each of bus.shard_streams(stream), or iter_range"
             )
         return await self.transport.range(self.names.key(stream), start, end, count)
 

@@ -1,10 +1,12 @@
 """Reading a stream forward on demand: a service's view of "everything up to now".
 
-A ``StreamFollower`` keeps its position in one stream and, on ``catch_up()``, feeds every newer
-entry to its callback, oldest first. A service that must decide on the latest state (the risk
-kernel before each evaluation: kill switch, modes, its own past evaluations) catches up right
-before deciding, so nothing published before the decision can be missed, whichever process or
-instance published it. The first catch-up replays everything the stream keeps.
+A ``StreamFollower`` keeps its position in one stream (one per shard when it is sharded: a
+:class:`~quantrail.bus.cursor.ShardedCursor`) and, on ``catch_up()``, feeds every newer entry
+to its callback, oldest first (shards merged by entry id; one symbol's entries in their
+order). A service that must decide on the latest state (the risk kernel before each
+evaluation: kill switch, modes, its own past evaluations) catches up right before deciding, so
+nothing published before the decision can be missed, whichever process or instance published
+it. The first catch-up replays everything the stream keeps.
 
 An entry that does not decode, or that the callback refuses with ``ValueError``/``TypeError``,
 is logged and skipped: the group consumers dead-letter such entries, and one bad entry must not
@@ -13,39 +15,32 @@ stop a service.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from quantrail.bus.bus import EventBus
+from quantrail.bus.cursor import NONE_READ, ShardedCursor, id_key
 from quantrail.events.base import Event
-from quantrail.events.errors import EventDecodeError
-
-log = logging.getLogger("quantrail.bus.follow")
 
 
 class StreamFollower:
     def __init__(
         self, bus: EventBus, stream: str, take: Callable[[Event], object], page: int = 500
     ) -> None:
-        self._bus = bus
         self.stream = stream
         self._take = take
-        self._page = page
-        self.position = "0-0"
-        """The id of the last entry fed (``0-0``: none yet)."""
+        self.cursor = ShardedCursor(bus, stream, page=page)
+
+    @property
+    def position(self) -> str:
+        """The id of the last entry fed (``0-0``: none yet); with shards, the highest of
+        them (where each shard is: ``positions``)."""
+        read = [p for p in self.cursor.positions.values() if p != NONE_READ]
+        return max(read, key=id_key, default=NONE_READ)
+
+    @property
+    def positions(self) -> dict[str, str]:
+        return dict(self.cursor.positions)
 
     async def catch_up(self) -> int:
-        """Feed every entry after ``position``; returns how many were read."""
-        read = 0
-        while True:
-            start = "-" if self.position == "0-0" else "(" + self.position
-            entries = await self._bus.read_range(self.stream, start, "+", self._page)
-            for entry in entries:
-                self.position = entry.entry_id
-                try:
-                    self._take(self._bus.codec.from_fields(entry.fields))
-                except (EventDecodeError, ValueError, TypeError) as exc:
-                    log.error("%s entry %s skipped: %s", self.stream, entry.entry_id, exc)
-            read += len(entries)
-            if len(entries) < self._page:
-                return read
+        """Feed every entry after the positions; returns how many were read."""
+        return await self.cursor.feed(self._take)

@@ -10,7 +10,13 @@ The protocol (``docs/bus.md``, "Shards and leases"):
   slot) set with NX and a TTL, renewed while it is alive; it releases (compare-and-delete) a
   held shard it no longer wants, so a newcomer gets its share at the next renewal;
 * a dead holder's leases expire after ``ttl``; the wanting member takes them then and claims
-  the dead holder's pending entries of the shard (XAUTOCLAIM after ``claim_idle_ms``).
+  the dead holder's pending entries of the shard (XAUTOCLAIM after ``claim_idle_ms``);
+* **fencing**: every fresh take of a lease increments the shard's fencing counter
+  (``fence:<group>:{sNN}``, never expiring, in the shard's slot) and the new value is the
+  holder's token. A holder acks (and sets its marks) only through ``fenced_ack``, which checks
+  in the same atomic step that it still holds the lease *with that token*: an instance that
+  lost its lease during a pause, even one that took it back since, cannot ack what it read
+  before; those entries stay pending for the holder to claim.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from quantrail.bus.sharding import shard_tag
@@ -29,8 +35,14 @@ class LeaseStore(ABC):
     """Where leases and memberships live (Redis, or the memory transport's process)."""
 
     @abstractmethod
-    async def acquire(self, key: str, owner: str, ttl_ms: int) -> bool:
-        """Take the lease when free, renew it when ``owner`` holds it; False when another does."""
+    async def acquire(self, key: str, fence: str, owner: str, ttl_ms: int) -> int:
+        """Take the lease when free (a new token: the ``fence`` counter incremented), renew it
+        when ``owner`` holds it (its token unchanged); the token, or 0 when another holds it."""
+
+    @abstractmethod
+    async def fenced_ack(self, lease: Fence, ack: Ack) -> bool:
+        """Ack ``ack`` (its entries and marks, as ``Transport.ack``) only if ``lease`` is still
+        held with its token, in one atomic step; False (nothing done) when it is not."""
 
     @abstractmethod
     async def release(self, key: str, owner: str) -> None:
@@ -43,6 +55,27 @@ class LeaseStore(ABC):
     @abstractmethod
     async def leave(self, key: str, member: str) -> None:
         """Remove ``member`` at once (a clean stop)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """A held lease as its holder saw it when it took it: the check before an ack."""
+
+    key: str
+    fence: str
+    owner: str
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """What ``Transport.ack`` takes: a stream's entry ids and marks, with the marks' TTL."""
+
+    stream: str
+    group: str
+    ids: Sequence[str]
+    marks: Sequence[str]
+    ttl_s: int
 
 
 def wanted_shards(members: list[str], me: str, shards: int) -> set[int]:
@@ -63,11 +96,23 @@ class ShardLeases:
     shards: int
     ttl_ms: int
     held: set[int] = field(default_factory=set)
+    tokens: dict[int, int] = field(default_factory=dict)
+    """The fencing token of each held shard (see the module doc)."""
     monotonic: Callable[[], float] = time.monotonic
     _next_refresh: float = 0.0
 
     def lease_key(self, index: int) -> str:
         return self.names.key(f"lease:{self.group}:{{{shard_tag(index)}}}")
+
+    def fence_key(self, index: int) -> str:
+        return self.names.key(f"fence:{self.group}:{{{shard_tag(index)}}}")
+
+    def fence(self, index: int) -> Fence | None:
+        """The lease of shard ``index`` as held now (None: not held)."""
+        token = self.tokens.get(index)
+        if token is None:
+            return None
+        return Fence(self.lease_key(index), self.fence_key(index), self.member, token)
 
     @property
     def members_key(self) -> str:
@@ -87,15 +132,19 @@ class ShardLeases:
             *(self.store.release(self.lease_key(i), self.member) for i in self.held - wanted)
         )
         ordered = sorted(wanted)
-        taken = await asyncio.gather(
-            *(self.store.acquire(self.lease_key(i), self.member, self.ttl_ms) for i in ordered)
+        tokens = await asyncio.gather(
+            *(
+                self.store.acquire(self.lease_key(i), self.fence_key(i), self.member, self.ttl_ms)
+                for i in ordered
+            )
         )
-        self.held = {index for index, ok in zip(ordered, taken, strict=True) if ok}
+        self.tokens = {index: token for index, token in zip(ordered, tokens, strict=True) if token}
+        self.held = set(self.tokens)
         return set(self.held)
 
     async def leave(self) -> None:
         """A clean stop: release every lease and the membership, so others take over now."""
         for index in sorted(self.held):
             await self.store.release(self.lease_key(index), self.member)
-        self.held = set()
+        self.held, self.tokens = set(), {}
         await self.store.leave(self.members_key, self.member)

@@ -71,7 +71,7 @@ class MemoryTransport(Transport):
         self._mark_capacity = mark_capacity
         self._state: dict[str, dict[str, str]] = {}
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
-        self._leases = MemoryLeaseStore(now_ns)
+        self._leases = MemoryLeaseStore(now_ns, ack=self.ack)
 
     def lease_store(self) -> MemoryLeaseStore:
         return self._leases

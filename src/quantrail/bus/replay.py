@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from quantrail.bus.bus import EventBus
+from quantrail.bus.cursor import ShardedCursor
 from quantrail.events.base import Event
 from quantrail.events.errors import EventDecodeError
 
@@ -104,27 +105,23 @@ async def replay(
     first_ts: int | None = None
     last_ts: int | None = None
     wall_start = time.monotonic()
-    cursor = start
-    while True:
-        entries = await bus.read_range(stream, cursor, end, page)
-        for entry in entries:
-            if window.contains_fields(entry.fields) is False:
-                continue
-            try:
-                event = bus.codec.from_fields(entry.fields)
-            except EventDecodeError:
-                undecodable += 1
-                continue
-            if not window.contains(event):
-                continue
-            if first_ts is None:
-                first_ts = event.ts_event
-            if speed is not None:
-                due = wall_start + (event.ts_event - first_ts) / 1e9 / speed
-                await asyncio.sleep(max(0.0, due - time.monotonic()))
-            await handler(event)
-            replayed += 1
-            last_ts = event.ts_event
-        if len(entries) < page:
-            return ReplayResult(replayed, undecodable, first_ts, last_ts)
-        cursor = "(" + entries[-1].entry_id
+    # A sharded stream's shards are merged by entry id (one symbol's events in their order).
+    async for entry in ShardedCursor(bus, stream, first=start, page=page).entries(end):
+        if window.contains_fields(entry.fields) is False:
+            continue
+        try:
+            event = bus.codec.from_fields(entry.fields)
+        except EventDecodeError:
+            undecodable += 1
+            continue
+        if not window.contains(event):
+            continue
+        if first_ts is None:
+            first_ts = event.ts_event
+        if speed is not None:
+            due = wall_start + (event.ts_event - first_ts) / 1e9 / speed
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+        await handler(event)
+        replayed += 1
+        last_ts = event.ts_event
+    return ReplayResult(replayed, undecodable, first_ts, last_ts)

@@ -32,7 +32,7 @@ SHARDED_STREAMS = frozenset(
         "position.state",
     }
 )
-_SHARD_SUFFIX = re.compile(r":\{s\d+\}$")
+_SHARD_SUFFIX = re.compile(r":\{s(\d+)\}$")
 
 
 class ShardingError(ValueError):
@@ -46,6 +46,12 @@ def shard_of(symbol: str, shards: int) -> int:
 
 def shard_tag(index: int) -> str:
     return f"s{index:02d}"
+
+
+def shard_index(stream: str) -> int | None:
+    """``paper:trades.order:{s03}`` -> 3; None for a stream (or key) that is not a shard."""
+    found = _SHARD_SUFFIX.search(stream)
+    return None if found is None else int(found.group(1))
 
 
 def base_stream(stream: str) -> str:

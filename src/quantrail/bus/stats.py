@@ -16,6 +16,7 @@ class ConsumerStats:
     duplicates: int = 0
     claimed: int = 0
     reconnects: int = 0
+    fenced: int = 0  # entries left to their shard's holder: lease lost or moved (leased)
     last_activity_ns: int = 0
 
     def as_dict(self) -> dict[str, int]:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from quantrail.bus.cursor import ShardedCursor, StreamStart
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.transport import TransportError
 from quantrail.config import Config
@@ -75,7 +76,7 @@ class ExecutionService(Service):
             self.orders, self.pretrade, self.venue, self._publish, self._now, self._authorize
         )
         self._lock = asyncio.Lock()
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         self.inbox = ReportInbox(attempts=REPORT_ATTEMPTS)
         keep_s = config.bus.retention_for("trades.order").max_age_s or 0
         self.recovery = Recovery(self.mirror, self.venue, keep_s)
@@ -130,8 +131,8 @@ class ExecutionService(Service):
                     log.warning("%s entry %s skipped: %s", stream, entry.entry_id, exc)
             self._starts[stream] = entries[-1].entry_id if entries else "0-0"
         # Market data from now on, with no gap between this read and the subscription.
-        for stream in ("market.quote", "market.trade"):
-            self._starts[stream] = await bus.transport.last_id(bus.names.key(stream))
+        for stream in ("market.quote", "market.trade"):  # every shard's end, when sharded
+            self._starts[stream] = (await ShardedCursor.at_end(bus, stream)).positions
         if linked(self.venue):
             await self.venue.connect()
         await self.approvals.start(bus, self.orders.registry, self._now())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
 from quantrail.events.base import Event
@@ -32,7 +33,6 @@ from quantrail.marketdata.candle_builder import (
     tick_event,
 )
 from quantrail.marketdata.config import MarketDataConfig
-from quantrail.risk.exposure_service import replay_history
 from quantrail.runtime.service import Service, Subscription, Timer
 
 log = logging.getLogger("quantrail.marketdata.candles")
@@ -59,7 +59,7 @@ class CandleService(Service):
         self._book = CandleBook(config.timeframes)
         self._throttle = TickThrottle.per_second(config.tick_max_per_s)
         self._published: dict[tuple[str, str], int] = {}  # (symbol, timeframe) -> last start
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         self._lock = asyncio.Lock()
         self.candles_published = 0
         self.ticks_published = 0

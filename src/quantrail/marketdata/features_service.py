@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
 from quantrail.events.base import Event
@@ -31,7 +32,6 @@ from quantrail.marketdata.grpan import GrpanConfig, GrpanValue
 from quantrail.marketdata.service import print_of
 from quantrail.marketdata.truth import TruthTickFilter
 from quantrail.marketdata.types import Print
-from quantrail.risk.exposure_service import replay_history
 from quantrail.runtime.clock import NS_PER_SECOND
 from quantrail.runtime.service import Service, Subscription
 
@@ -102,7 +102,7 @@ class FeaturesService(Service):
         self._settings = settings or FeatureSettings()
         self._engine = FeatureEngine(self._settings)
         self._sent: dict[Slot, tuple[int, int]] = {}
-        self._start = "0"
+        self._start: StreamStart = "0"
         self.published = 0
         self.bad_prints = 0
 

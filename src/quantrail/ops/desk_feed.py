@@ -91,8 +91,10 @@ class DeskFeed:
     async def load_history(self) -> None:
         now_ms = time.time_ns() // 1_000_000
         entries: list[Entry] = []
-        for stream in DESK_STREAMS:
-            key = self.bus.names.key(stream)
+        # A sharded stream (bus.shards) is read shard by shard, each to its own last id.
+        shards = [(s, shard) for s in DESK_STREAMS for shard in self.bus.shard_streams(s)]
+        for stream, shard in shards:
+            key = self.bus.names.key(shard)
             last = await self.bus.transport.last_id(key)
             self._positions[key] = last
             if last == "0-0":
@@ -101,7 +103,7 @@ class DeskFeed:
                 entries += await self.bus.transport.range(key, last, last, 1)
             else:
                 start = now_ms - HEALTH_HISTORY_MS if stream == HEALTH else self._midnight_ms()
-                entries += await self.bus.iter_range(stream, f"{start}-0", last, READ_BATCH)
+                entries += await self.bus.iter_range(shard, f"{start}-0", last, READ_BATCH)
         # One order over all streams: when each entry was added (its id), as the services saw.
         for entry in sorted(entries, key=lambda e: _id_key(e.entry_id)):
             self._apply(entry)

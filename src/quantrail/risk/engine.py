@@ -47,6 +47,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.delivery import Delivery
 from quantrail.config import AccountConfig
 from quantrail.events.base import Event
@@ -79,7 +80,6 @@ from quantrail.risk.exposure_service import (
     TRADES,
     accounts_by_name,
     day_start_ns,
-    replay_history,
     require_interval,
     require_timezone,
 )
@@ -139,7 +139,7 @@ class DecisionEngine(Service):
         self._published: set[str] = set()  # accounts whose current mode is on risk.mode
         self._lock = asyncio.Lock()
         self._since_ns = self._started_ns = 0
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         self._drift = (  # a disabled config is off however it got here: no surprise orders
             DriftCycle(band_drift, self._accounts, rules, self._market, self.name)
             if band_drift is not None and band_drift.enabled

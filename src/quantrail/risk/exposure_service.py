@@ -24,16 +24,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from quantrail.bus.bus import EventBus
+from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.delivery import Delivery
 from quantrail.config import AccountConfig
 from quantrail.events.base import Event
-from quantrail.events.errors import EventDecodeError
 from quantrail.events.exposure import BucketExposure, ExposureSnapshot, GroupExposure
 from quantrail.events.orders import OrderEvent
 from quantrail.marketdata.truth import TruthTickFilter
@@ -59,26 +58,6 @@ def day_start_ns(ts_ns: int, timezone: str) -> int:
     zone = ZoneInfo(timezone)
     local = datetime.fromtimestamp(ts_ns // NS_PER_SECOND, tz=zone)
     return to_utc_ns(datetime(local.year, local.month, local.day, tzinfo=zone))
-
-
-async def replay_history(bus: EventBus, stream: str, take: Callable[[Event], object]) -> str:
-    """Feed every entry ``stream`` keeps to ``take``, oldest first; returns the last entry id.
-
-    An entry that does not decode, or that ``take`` refuses with an error, is logged and skipped:
-    the live consumers dead-letter such entries, and one bad entry must not stop a start-up.
-    """
-    cursor, last_id, page = "-", "0-0", 500
-    while True:
-        entries = await bus.read_range(stream, cursor, "+", page)
-        for entry in entries:
-            last_id = entry.entry_id
-            try:
-                take(bus.codec.from_fields(entry.fields))
-            except (EventDecodeError, ValueError, TypeError) as exc:
-                log.error("replay of %s skipped entry %s: %s", stream, entry.entry_id, exc)
-        if len(entries) < page:
-            return last_id
-        cursor = "(" + entries[-1].entry_id
 
 
 def accounts_by_name(accounts: Sequence[AccountConfig]) -> dict[str, AccountConfig]:
@@ -131,7 +110,7 @@ class ExposureService(Service):
         self._market = MarketState(truth_filter)
         self._books: dict[str, AccountBook] = {}
         self._since_ns = 0
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         self._dirty: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
 

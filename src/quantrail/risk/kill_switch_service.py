@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 from quantrail.audit.db_thread import DbThread
 from quantrail.audit.record import audit_record
+from quantrail.bus.cursor import ShardedCursor, StreamStart
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
 from quantrail.events import (
     AlertTriggered,
     Event,
-    EventDecodeError,
     KillSwitchActivated,
     KillSwitchReset,
     PositionClosed,
@@ -81,7 +81,7 @@ class KillSwitchService(Service):
         self._unpublished: list[Event] = []
         self.ticks = 0  # status timer runs, for tests and health
         self._sql_only: set[str] = set()  # event ids seen in SQL, not yet on the stream
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         # Handlers of different streams run concurrently; the check-then-activate and the
         # publishing of what SQL holds must not interleave (one activation, published once).
         self._lock = asyncio.Lock()
@@ -128,9 +128,7 @@ class KillSwitchService(Service):
             elif isinstance(event, OrderFillCorrected):
                 self._correct(event)
         for stream in MARKET_STREAMS:
-            self._starts[stream] = await self.ctx.bus.transport.last_id(
-                self.ctx.bus.names.key(stream)
-            )
+            self._starts[stream] = (await ShardedCursor.at_end(self.ctx.bus, stream)).positions
         shown = await self._replay(KILL_STREAM)
         for event in shown:
             if isinstance(event, KillSwitchActivated | KillSwitchReset):
@@ -169,14 +167,9 @@ class KillSwitchService(Service):
         self._db.shutdown()
 
     async def _replay(self, stream: str) -> list[Event]:
-        bus, events = self.ctx.bus, []
-        entries = await bus.iter_range(stream)
-        for entry in entries:
-            try:
-                events.append(bus.codec.from_fields(entry.fields))
-            except EventDecodeError as exc:
-                log.warning("%s entry %s skipped: %s", stream, entry.entry_id, exc)
-        self._starts[stream] = entries[-1].entry_id if entries else "0-0"
+        cursor = ShardedCursor(self.ctx.bus, stream)  # every shard of trades.order
+        events = await cursor.read_new()
+        self._starts[stream] = cursor.positions
         return events
 
     async def _republish_lost(self, shown: list[Event]) -> None:

@@ -154,6 +154,12 @@ class ServiceRunner:
                 start=subscription.start or "$",
                 breaker=breaker,
             )
+        if subscription.start is not None and not isinstance(subscription.start, str):
+            # A group starts once for all its instances: one id, not one reader's positions.
+            raise TypeError(
+                f"{service.name}.{subscription.name}: start of a group must be one id,"
+                f" got {subscription.start!r}"
+            )
         return self.bus.group_consumer(
             streams=subscription.streams,
             group=group,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from quantrail.bus.bus import EventBus
@@ -19,7 +19,9 @@ class Subscription:
 
     ``group`` defaults to the service name: instances of one service compete for entries.
     ``broadcast`` subscriptions reach every instance (the kill switch); ``start`` is where a
-    new group or a broadcast reader begins (``0`` = everything kept, ``$`` = only new).
+    new group or a broadcast reader begins (``0`` = everything kept, ``$`` = only new); a
+    broadcast reader also takes a ``ShardedCursor``'s positions, one id per shard of its stream,
+    to go on where a start-up replay stopped.
     """
 
     streams: Sequence[str]
@@ -27,7 +29,7 @@ class Subscription:
     name: str = "main"
     group: str | None = None
     broadcast: bool = False
-    start: str | None = None
+    start: str | Mapping[str, str] | None = None
     idempotent: bool = True
 
 

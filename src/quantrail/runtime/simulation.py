@@ -127,7 +127,8 @@ class Simulation:
             for service in self.services
             for sub in service.subscriptions()
             if not sub.broadcast
-            for stream in sub.streams
+            for logical in sub.streams
+            for stream in self.bus.shard_streams(logical)  # every shard (bus.shards)
         ]
 
     async def events(self, kind: type[E]) -> list[E]:

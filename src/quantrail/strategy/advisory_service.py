@@ -22,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.deadletter import dead_letter_fields
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.transport import Entry
@@ -30,7 +31,6 @@ from quantrail.events.base import Event
 from quantrail.events.market import CandleClosed, PriceTicked
 from quantrail.events.streams import DEADLETTER
 from quantrail.marketdata.config import require_built_timeframe
-from quantrail.risk.exposure_service import replay_history
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.advisory import AdvisoryDesk
 from quantrail.strategy.api import StrategyError
@@ -53,7 +53,7 @@ class AdvisoryService(Service):
         super().__init__()
         self.desk = desk
         self._clock_s = clock_s
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         self._lock = asyncio.Lock()
         self.issued = 0
         self.declined = 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from quantrail.bus.cursor import ShardedCursor, StreamStart
 from quantrail.bus.delivery import Delivery, Handler
 from quantrail.config import Config
 from quantrail.events import (
@@ -32,7 +33,6 @@ from quantrail.risk.exposure_service import day_start_ns
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.exit_brain import ExitBrain
 from quantrail.strategy.position_service import price_of
-from quantrail.strategy.stream_cursor import StreamCursor
 
 log = logging.getLogger("quantrail.exit_brain")
 
@@ -53,7 +53,7 @@ class ExitService(Service):
         super().__init__()
         self._config = config
         self.brain = ExitBrain(config.exit_brain)
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         self._lock = asyncio.Lock()
 
     # --- start: the brain rebuilt from the streams -----------------------------------------
@@ -62,13 +62,13 @@ class ExitService(Service):
         bus = self.ctx.bus
         since = day_start_ns(self.ctx.now_ns(), self._config.session.timezone)
         for market in (*MARKET, SPIKES):  # from now on: an old price or spike decides nothing
-            self._starts[market] = await bus.transport.last_id(bus.names.key(market))
+            self._starts[market] = (await ShardedCursor.at_end(bus, market)).positions
         brain = self.brain
         for stream, today in (
             (REGIME, True), (POSITIONS, True), ("exit.decision", True), ("trades.intent", True),
             (ORDERS, True), (MODES, False), (KILL, False),
         ):  # fmt: skip
-            cursor = StreamCursor(bus, stream)
+            cursor = ShardedCursor(bus, stream)
             for event in await cursor.read_new(since if today else 0):
                 if isinstance(event, RegimeClassified):
                     brain.record_regime(event)
@@ -78,7 +78,7 @@ class ExitService(Service):
                     brain.on_intent(event)
                 else:
                     self._take(event)  # its decisions (a kill switch's) were made before
-            self._starts[stream] = cursor.last_id
+            self._starts[stream] = cursor.positions
         log.info("exit brain rebuilt: %d open positions", len(brain.positions))
 
     def subscriptions(self) -> list[Subscription]:

@@ -23,6 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from quantrail.bus.cursor import ShardedCursor, StreamStart
 from quantrail.bus.delivery import Delivery, Handler
 from quantrail.config import Config
 from quantrail.events import (
@@ -47,7 +48,6 @@ from quantrail.strategy.position_state import (
     PositionKeeper,
     exit_reason_for,
 )
-from quantrail.strategy.stream_cursor import StreamCursor
 
 log = logging.getLogger("quantrail.positions")
 
@@ -71,10 +71,10 @@ class PositionService(Service):
         self._contexts: dict[str, EntryContext] = {}
         self._derisk: set[str] = set()
         self._published: set[str] = set()
-        self._starts: dict[str, str] = {}
+        self._starts: dict[str, StreamStart] = {}
         self._since_ns = 0
-        self._requests: StreamCursor | None = None
-        self._intents: StreamCursor | None = None
+        self._requests: ShardedCursor | None = None
+        self._intents: ShardedCursor | None = None
         self._lock = asyncio.Lock()
 
     # --- start -----------------------------------------------------------------------------
@@ -85,21 +85,21 @@ class PositionService(Service):
         self._since_ns = day_start_ns(now, timezone)
         day = datetime.fromtimestamp(now // NS_PER_SECOND, tz=ZoneInfo(timezone)).date()
         for market in MARKET:  # prices from now on; the replay below is about fills
-            self._starts[market] = await bus.transport.last_id(bus.names.key(market))
-        state = StreamCursor(bus, STATE)
+            self._starts[market] = (await ShardedCursor.at_end(bus, market)).positions
+        state = ShardedCursor(bus, STATE)
         self._published = {event.key for event in await state.read_new(self._since_ns)}
-        self._requests, self._intents = StreamCursor(bus, REQUESTS), StreamCursor(bus, INTENTS)
+        self._requests, self._intents = ShardedCursor(bus, REQUESTS), ShardedCursor(bus, INTENTS)
         events: list[Event] = []
         for account in self._config.risk.accounts:
             rows = load_baseline(account.baseline) if account.baseline else []
             events += self.keeper.load_baseline(account.name, rows, day.isoformat(), self._since_ns)
-        orders = StreamCursor(bus, ORDERS)
+        orders = ShardedCursor(bus, ORDERS)
         for fill in await orders.read_new(self._since_ns):
             if isinstance(fill, OrderFill):
                 events += await self._apply(fill)
             elif isinstance(fill, OrderFillCorrected):
                 events += self.keeper.apply_correction(fill)
-        self._starts[ORDERS] = orders.last_id
+        self._starts[ORDERS] = orders.positions
         await self._publish(events)
         log.info("positions rebuilt: %d open", len(self.keeper.positions))
 

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from typing import Any
 
+from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
 from quantrail.events.base import Event
@@ -25,7 +26,6 @@ from quantrail.events.ids import id_for_key
 from quantrail.events.market import CandleClosed
 from quantrail.events.regime import RegimeClassified, VolatilitySpiked
 from quantrail.marketdata.config import require_built_timeframe, timeframe_seconds
-from quantrail.risk.exposure_service import replay_history
 from quantrail.runtime.service import Service, Subscription
 from quantrail.strategy.config import RegimeConfig
 from quantrail.strategy.regime import RegimeDetector, RegimeReading, SpikeReading
@@ -81,7 +81,7 @@ class RegimeService(Service):
         self._config = config
         self._detector = RegimeDetector(config)
         self._published_ns: dict[tuple[str, str], int] = {}  # (stream, symbol) -> last ts
-        self._start = "$"
+        self._start: StreamStart = "$"
         self._lock = asyncio.Lock()
         self.classified = 0
         self.spikes = 0

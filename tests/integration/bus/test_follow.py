@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from kit.bus import PING_STREAM, Ping, pings
+from kit.cluster import SYMBOL_STREAM, SymbolPing, shard_bus
 from quantrail.bus.bus import EventBus
 from quantrail.bus.follow import StreamFollower
 from quantrail.events.base import Event
@@ -41,3 +44,32 @@ async def test_an_entry_that_does_not_decode_or_is_refused_is_skipped(bus: Event
     follower = StreamFollower(bus, PING_STREAM, take)
     assert await follower.catch_up() == 4
     assert seen == [0, 2]
+
+
+async def test_a_sharded_stream_is_followed_on_every_shard_in_symbol_order(
+    three_way_bus: EventBus,
+) -> None:
+    bus = shard_bus(three_way_bus, 4)
+    seen: dict[str, list[int]] = defaultdict(list)
+
+    def take(event: Event) -> None:
+        assert isinstance(event, SymbolPing)
+        seen[event.symbol].append(event.seq)
+
+    follower = StreamFollower(bus, SYMBOL_STREAM, take, page=3)
+    symbols = ["AAPL", "XOM", "QBK", "PFA"]  # one per shard of four
+    for start in (0, 5):
+        await bus.publish_batch(
+            [
+                SymbolPing(ts_event=1, symbol=s, seq=i)
+                for i in range(start, start + 5)
+                for s in symbols
+            ]
+        )
+        assert await follower.catch_up() == 5 * len(symbols)
+    assert await follower.catch_up() == 0
+    assert seen == {s: list(range(10)) for s in symbols}
+    positions = follower.positions
+    assert len(positions) == 4
+    for shard, position in positions.items():
+        assert position == (await bus.read_range(shard))[-1].entry_id
