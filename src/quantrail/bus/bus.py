@@ -61,6 +61,11 @@ class EventBus:
             return []
         items = [(self._key_for(e), self.codec.to_fields(e)) for e in events]
         retention = {key: self._retention_for_key(key) for key, _ in items}
+        if self.transport.keeps_events:  # in-process: readers take the objects, no decode
+            shareable = self.codec.shareable
+            kept = [(key, fields, e if shareable(e) else None)
+                    for (key, fields), e in zip(items, events, strict=True)]  # fmt: skip
+            return await self.transport.add_events(kept, retention)
         return await self.transport.add(items, retention)
 
     async def publish_raw(self, stream: str, fields: Mapping[bytes, bytes]) -> str:
@@ -215,7 +220,7 @@ class EventBus:
 
     async def read_events(self, stream: str) -> list[Event]:
         """Every event on a (logical) stream, oldest first, decoded."""
-        return [self.codec.from_fields(entry.fields) for entry in await self.iter_range(stream)]
+        return [self.codec.from_entry(entry) for entry in await self.iter_range(stream)]
 
     async def dead_letters(self, count: int = 100) -> list[DeadLetter]:
         entries = await self.read_range(DEADLETTER, "-", "+", count)

@@ -140,15 +140,17 @@ class ConsumerBase:
             reason = f"delivered {deliveries} times without an ack (a consumer died handling it)"
             await self._dead_letter(entry, reason, deliveries, delivery)
             return Outcome.DEAD_LETTERED
-        if not entry.fields:
-            reason = "entry was deleted from the stream (trimmed) before it was handled"
-            await self._dead_letter(entry, reason, deliveries, delivery)
-            return Outcome.DEAD_LETTERED
-        try:
-            event = self._codec.from_fields(entry.fields)
-        except EventDecodeError as exc:
-            await self._dead_letter(entry, exc, deliveries, delivery)
-            return Outcome.DEAD_LETTERED
+        event = entry.event  # kept by the in-process bus: the decoded event, without the decode
+        if event is None:
+            if not entry.fields:
+                reason = "entry was deleted from the stream (trimmed) before it was handled"
+                await self._dead_letter(entry, reason, deliveries, delivery)
+                return Outcome.DEAD_LETTERED
+            try:
+                event = self._codec.from_fields(entry.fields)
+            except EventDecodeError as exc:
+                await self._dead_letter(entry, exc, deliveries, delivery)
+                return Outcome.DEAD_LETTERED
         while True:
             if not await self._breaker_allows():
                 return Outcome.RELEASED

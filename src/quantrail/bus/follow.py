@@ -43,7 +43,7 @@ class StreamFollower:
             for entry in entries:
                 self.position = entry.entry_id
                 try:
-                    self._take(self._bus.codec.from_fields(entry.fields))
+                    self._take(self._bus.codec.from_entry(entry))
                 except (EventDecodeError, ValueError, TypeError) as exc:
                     log.error("%s entry %s skipped: %s", self.stream, entry.entry_id, exc)
             read += len(entries)

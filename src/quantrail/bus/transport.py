@@ -17,6 +17,7 @@ from quantrail.config import Retention
 
 if TYPE_CHECKING:
     from quantrail.bus.leases import LeaseStore
+    from quantrail.events.base import Event
 
 Fields = dict[bytes, bytes]
 
@@ -34,6 +35,10 @@ class Entry:
     stream: str
     entry_id: str
     fields: Fields
+    event: Event | None = field(default=None, compare=False, repr=False)
+    """The event object itself, when the transport kept it with the entry (the in-process
+    transport, for events that ``Codec.shareable`` allows): readers take it instead of decoding
+    ``fields`` (``Codec.from_entry``). None for entries read from Redis or published raw."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,8 @@ class Transport(ABC):
     # True on a Redis Cluster: a group's idempotency marks live in the slot of their stream
     # (``idem:{<stream's hash tag>}:<group>:<key>``), so mark, effect and ack share one script.
     colocates_marks: bool = False
+    # True when ``add_events`` keeps the event objects for the readers (in-process only).
+    keeps_events: bool = False
 
     def lease_store(self) -> LeaseStore:
         """Where shard leases live (``bus/leases.py``); the same store on every call."""
@@ -77,6 +84,17 @@ class Transport(ABC):
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
         """Append entries (one round trip for the whole batch); trim each stream as configured."""
+
+    async def add_events(
+        self,
+        items: Sequence[tuple[str, Fields, Event | None]],
+        retention: Mapping[str, Retention],
+    ) -> list[str]:
+        """``add``, each entry with the event it encodes (or None): a transport whose readers
+        share this process may keep the object with the entry. The fields are always written:
+        they are what raw readers (tail, dead letters, sizes) see. The dicts become the
+        transport's."""
+        return await self.add([(stream, fields) for stream, fields, _event in items], retention)
 
     @abstractmethod
     async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
