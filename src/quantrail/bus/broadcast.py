@@ -48,7 +48,7 @@ class BroadcastConsumer(ConsumerBase):
                 for entry in entries:
                     self.stats.read += 1
                     delivery = Delivery(
-                        stream=self._names.logical(entry.stream),
+                        stream=self._logical_name(entry.stream),
                         entry_id=entry.entry_id,
                         group=None,
                         consumer=self.name,

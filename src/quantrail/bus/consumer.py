@@ -164,7 +164,7 @@ class GroupConsumer(ConsumerBase):
         if self._idempotent and mark is None:
             mark = self._mark(entry)
         return Delivery(
-            stream=self._names.logical(entry.stream),
+            stream=self._logical_name(entry.stream),
             entry_id=entry.entry_id,
             group=self.group,
             consumer=self.name,
