@@ -59,13 +59,13 @@ class EventBus:
         """Append events in one round trip; each goes to its entity's stream, in order."""
         if not events:
             return []
+        if self.transport.keeps_events:  # in-process: readers take the objects (bus/memory.py)
+            shareable = self.codec.shareable
+            kept = [(self._key_for(e), e, shareable(e)) for e in events]
+            retention = {key: self._retention_for_key(key) for key, _, _ in kept}
+            return await self.transport.add_events(kept, retention, self.codec.to_fields)
         items = [(self._key_for(e), self.codec.to_fields(e)) for e in events]
         retention = {key: self._retention_for_key(key) for key, _ in items}
-        if self.transport.keeps_events:  # in-process: readers take the objects, no decode
-            shareable = self.codec.shareable
-            kept = [(key, fields, e if shareable(e) else None)
-                    for (key, fields), e in zip(items, events, strict=True)]  # fmt: skip
-            return await self.transport.add_events(kept, retention)
         return await self.transport.add(items, retention)
 
     async def publish_raw(self, stream: str, fields: Mapping[bytes, bytes]) -> str:

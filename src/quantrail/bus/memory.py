@@ -4,12 +4,12 @@ It is a product transport, not a mock: consumer groups, pending lists with deliv
 claims, blocking reads, trimming, idempotency marks with TTL (bounded LRU) and latest-state
 hashes, all behaving as the Redis transport does (one conformance suite runs on both).
 
-Each stored entry is kept as the ``Entry`` its readers receive (immutable, shared by all of
+Each stored entry is kept as the ``Entry`` its readers receive (read-only, shared by all of
 them, as Redis hands every reader the same bytes). An event published through the ``EventBus``
-keeps its object in the entry (``add_events``), so readers skip the decode; its fields are
-still encoded at publish, for raw readers and so that an event that cannot be encoded fails
-its publish, as on Redis. ``caught_up`` and ``last_entry_id`` answer a simulation's settle
-without building ``info`` for every group of every stream.
+that ``Codec.shareable`` allows keeps its object in the entry (``add_events``): readers take it
+without decoding, and its fields are encoded only if somebody reads them raw (tail, dead
+letters, replay). ``caught_up`` and ``last_entry_id`` answer a simulation's settle without
+building ``info`` for every group of every stream.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import bisect
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from quantrail.bus.ids import ZERO_ID, EntryId, format_id, parse_id
 from quantrail.bus.lease_stores import MemoryLeaseStore
@@ -88,15 +88,22 @@ class MemoryTransport(Transport):
     async def add(
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
-        ids = [self._append(stream, dict(fields), None) for stream, fields in items]
+        ids = [self._append(stream, dict(fields)) for stream, fields in items]
         return self._added(ids, {stream for stream, _ in items}, retention)
 
     async def add_events(
         self,
-        items: Sequence[tuple[str, Fields, Event | None]],
+        items: Sequence[tuple[str, Event, bool]],
         retention: Mapping[str, Retention],
+        encode: Callable[[Event], Fields],
     ) -> list[str]:
-        ids = [self._append(stream, fields, event) for stream, fields, event in items]
+        # Every entry readers decode is encoded before any is appended: an event that cannot
+        # be encoded fails the whole batch, as on Redis. (A kept one can be: Codec.shareable.)
+        ready = [
+            (stream, None, event) if kept else (stream, encode(event), None)
+            for stream, event, kept in items
+        ]
+        ids = [self._append(stream, fields, event, encode) for stream, fields, event in ready]
         return self._added(ids, {stream for stream, _, _ in items}, retention)
 
     def _added(
@@ -108,14 +115,21 @@ class MemoryTransport(Transport):
         self._notify(touched)
         return ids
 
-    def _append(self, stream_key: str, fields: Fields, event: Event | None) -> str:
+    def _append(
+        self,
+        stream_key: str,
+        fields: Fields | None,
+        event: Event | None = None,
+        encode: Callable[[Event], Fields] | None = None,
+    ) -> str:
+        """Append an entry: its fields, or (kept for the readers) its event and its encoder."""
         stream = self._streams.setdefault(stream_key, _Stream())
         now_ms = self._now_ns() // NS_PER_MS
         last_ms, last_seq = stream.last_id
         new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
         text = format_id(new_id)
         stream.ids.append(new_id)
-        stream.data[new_id] = Entry(stream_key, text, fields, event)
+        stream.data[new_id] = Entry(stream_key, text, fields, event, encode)
         stream.last_id = new_id
         return text
 
@@ -313,7 +327,9 @@ class MemoryTransport(Transport):
             pending.deliveries += 1
             kept = state.data[entry_id]
             # With the id as the caller spelled it (as this transport always answered).
-            out.append(kept if kept.entry_id == raw_id else replace(kept, entry_id=raw_id))
+            out.append(
+                kept if kept.entry_id == raw_id else Entry(stream, raw_id, kept.fields, kept.event)
+            )
         return out
 
     async def autoclaim(
@@ -342,7 +358,7 @@ class MemoryTransport(Transport):
         fields: Fields,
         retention: Retention,
     ) -> str:
-        new_id = self._append(dlq_stream, dict(fields), None)
+        new_id = self._append(dlq_stream, dict(fields))
         self._trim(self._streams[dlq_stream], retention)
         if group:
             await self.ack(stream, group, [entry_id])

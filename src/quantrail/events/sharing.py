@@ -13,7 +13,8 @@ change, once per publish:
   ``StrEnum`` member), ``int`` for ``int`` (not ``bool``), a ``Decimal`` for ``Decimal`` (not an
   ``int`` or a ``float``, which decode would turn into a ``Decimal``), a finite ``float`` (NaN
   and infinities encode as ``null``), a member of the field's ``Enum`` (not its value), one of
-  a ``Literal``'s values;
+  a ``Literal``'s values; a ``str`` that encodes (no lone surrogate: the fields of a kept
+  event are encoded only when somebody reads them raw, so it must not fail then);
 * no field holds a container (a list, a dict, a nested struct): a decoding reader gets its own
   copy of those, a shared one could be changed by the publisher after publishing or by one
   reader under another. Only ten kinds have such fields (trade prints' conditions, features',
@@ -67,7 +68,7 @@ def share_check(event_type: type[Event], codec_type: type[Event] | None) -> Chec
     if codec_type is not event_type:
         return never
     info = {f.name: f.type for f in inspect.type_info(event_type).fields}  # type: ignore[attr-defined]
-    names: dict[str, Any] = {"isfinite": math.isfinite}
+    names: dict[str, Any] = {"isfinite": math.isfinite, "utf8": _utf8}
     terms: list[str] = []
     try:
         for index, name in enumerate(event_type.__struct_fields__):
@@ -85,17 +86,32 @@ def share_check(event_type: type[Event], codec_type: type[Event] | None) -> Chec
 def _term(index: int, name: str, field_type: inspect.Type, names: dict[str, Any]) -> str:
     """The test of one field: its value has exactly a type decode gives back unchanged."""
     types, literals = _accepted(field_type)
-    if len(types) == 1 and not literals and float not in types:
+    if types == {str} and not literals:
+        return f"(type(v := e.{name}) is str and (v.isascii() or utf8(v)))"
+    if len(types) == 1 and not literals and not types & {float, str}:
         (only,) = types
         names[f"T{index}"] = only
         return f"type(e.{name}) is T{index}"
     names[f"T{index}"] = frozenset(types)
-    test = f"((t := type(v := e.{name})) in T{index} and (t is not float or isfinite(v))"
+    test = (
+        f"((t := type(v := e.{name})) in T{index} and (t is not float or isfinite(v))"
+        " and (t is not str or v.isascii() or utf8(v))"
+    )
     if literals:
         names[f"L{index}"] = frozenset(literals)
         names[f"K{index}"] = frozenset(kind for kind, _ in literals)
         test += f" or (t in K{index} and (t, v) in L{index})"
     return test + ")"
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` encodes (a lone surrogate does not): the fields of a kept event are
+    encoded when first read, so its publish must not be the one to find out."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _accepted(field_type: inspect.Type) -> tuple[set[type], set[tuple[type, Any]]]:

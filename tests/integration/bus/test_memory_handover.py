@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from kit.bus import PING_STREAM, Ping, make_bus
 from kit.event_base import ACCOUNT, T0
@@ -23,6 +24,7 @@ from quantrail.bus.bus import EventBus
 from quantrail.bus.delivery import Delivery
 from quantrail.bus.follow import StreamFollower
 from quantrail.bus.memory import MemoryTransport
+from quantrail.bus.transport import Entry
 from quantrail.config import config_from_mapping
 from quantrail.events.base import Event
 from quantrail.events.market import QuoteUpdated
@@ -77,8 +79,20 @@ async def test_raw_readers_see_the_encoded_fields() -> None:
     event = Ping(ts_event=1, seq=7, note="x")
     await bus.publish(event)
     (entry,) = await bus.read_range(PING_STREAM)
-    assert entry.fields == bus.codec.to_fields(event)
+    assert entry.event is event
+    assert entry.fields == bus.codec.to_fields(event)  # encoded on this first raw read
+    assert entry.fields is entry.fields  # once
     assert bus.codec.from_fields(entry.fields) == event
+    assert entry == Entry(entry.stream, entry.entry_id, bus.codec.to_fields(event))
+    with pytest.raises(AttributeError):
+        entry.entry_id = "1-1"  # type: ignore[misc]  # shared by every reader: read-only
+
+
+async def test_an_event_that_does_not_encode_fails_its_whole_batch() -> None:
+    bus = _memory_bus()
+    with pytest.raises(UnicodeEncodeError):
+        await bus.publish_batch([Ping(ts_event=1, seq=0), Ping(ts_event=2, seq=1, note="\udcff")])
+    assert await bus.read_range(PING_STREAM) == []
 
 
 async def test_an_entry_published_raw_is_decoded_and_a_bad_one_dead_lettered() -> None:

@@ -102,3 +102,12 @@ def test_a_class_the_codec_does_not_decode_to_is_not_shared() -> None:
                    bid_size=1, ask_size=1)  # fmt: skip
     assert not CODEC.shareable(event)  # it decodes to a QuoteUpdated
     assert not Codec([e for e in ALL_EVENTS if e is not QuoteUpdated]).shareable(quote())
+
+
+def test_a_string_that_does_not_encode_is_not_shared() -> None:
+    """A kept event's fields are encoded when read: the publish must be the one that fails."""
+    assert CODEC.shareable(quote(source="Zürich"))
+    loose = quote(source="bad \udcff byte")
+    assert not CODEC.shareable(loose)
+    with pytest.raises(UnicodeEncodeError):
+        CODEC.to_fields(loose)
