@@ -1,11 +1,11 @@
 """When an event object may be handed to its readers as it is, instead of decoded from its entry.
 
-The in-process bus (``bus/memory.py``) keeps the event object a publisher gave it beside the
-entry's encoded fields, and its readers take that object instead of decoding the fields: no
-decode per reader. That is only the same as decoding when decoding the event's encoding would
-give back an equal object of the same types, field by field. Construction does not check
-types (msgspec validates on decode only), so this module checks what decode would check or
-change, once per publish:
+The in-process bus (``bus/memory.py``) keeps the event object a publisher gave it in the
+entry (its fields encoded only when read raw), and its readers take that object instead of
+decoding the fields: no decode per reader. That is only the same as decoding when decoding
+the event's encoding would give back an equal object of the same types, field by field.
+Construction does not check types (msgspec validates on decode only), so this module checks
+what decode would check or change, once per publish:
 
 * the event is the codec's class for its kind (a subclass or a foreign class decodes to
   something else, or not at all);
@@ -18,8 +18,9 @@ change, once per publish:
 * no field holds a container (a list, a dict, a nested struct): a decoding reader gets its own
   copy of those, a shared one could be changed by the publisher after publishing or by one
   reader under another. Only ten kinds have such fields (trade prints' conditions, features',
-  alerts' and audit records' details, risk evaluations, exposure snapshots, heartbeats); they
-  take the decoding path, as do fields with constraints (none today).
+  alerts' and audit records' details, mode changes' inputs, declined advisories, risk
+  evaluations, exposure snapshots, heartbeats); they take the decoding path, as do fields with
+  constraints (none today).
 
 The contract rules in ``__post_init__`` ran when the object was built, as they do on decode.
 An event that fails the check is published as today and every reader decodes it, so what a
