@@ -46,7 +46,7 @@ class BroadcastConsumer(ConsumerBase):
                 for entry in entries:
                     self.stats.read += 1
                     delivery = Delivery(
-                        stream=self._names.logical(entry.stream),
+                        stream=self._logical_name(entry.stream),
                         entry_id=entry.entry_id,
                         group=None,
                         consumer=self.name,

@@ -59,6 +59,11 @@ class EventBus:
         """Append events in one round trip; each goes to its entity's stream, in order."""
         if not events:
             return []
+        if self.transport.keeps_events:  # in-process: readers take the objects (bus/memory.py)
+            shareable = self.codec.shareable
+            kept = [(self._key_for(e), e, shareable(e)) for e in events]
+            retention = {key: self._retention_for_key(key) for key, _, _ in kept}
+            return await self.transport.add_events(kept, retention, self.codec.to_fields)
         items = [(self._key_for(e), self.codec.to_fields(e)) for e in events]
         retention = {key: self._retention_for_key(key) for key, _ in items}
         return await self.transport.add(items, retention)
@@ -220,7 +225,7 @@ class EventBus:
 
     async def read_events(self, stream: str) -> list[Event]:
         """Every event on a (logical) stream, oldest first, decoded."""
-        return [self.codec.from_fields(entry.fields) for entry in await self.iter_range(stream)]
+        return [self.codec.from_entry(entry) for entry in await self.iter_range(stream)]
 
     async def dead_letters(self, count: int = 100) -> list[DeadLetter]:
         entries = await self.read_range(DEADLETTER, "-", "+", count)

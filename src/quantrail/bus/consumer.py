@@ -164,7 +164,7 @@ class GroupConsumer(ConsumerBase):
         if self._idempotent and mark is None:
             mark = self._mark(entry)
         return Delivery(
-            stream=self._names.logical(entry.stream),
+            stream=self._logical_name(entry.stream),
             entry_id=entry.entry_id,
             group=self.group,
             consumer=self.name,
@@ -174,7 +174,10 @@ class GroupConsumer(ConsumerBase):
         )
 
     def _mark(self, entry: Entry) -> str:
-        key = (entry.fields.get(b"key") or entry.entry_id.encode()).decode(errors="replace")
+        if entry.event is not None:  # its ``key`` field is this, encoded
+            key = entry.event.key or entry.entry_id
+        else:
+            key = (entry.fields.get(b"key") or entry.entry_id.encode()).decode(errors="replace")
         if self._transport.colocates_marks:
             # In the stream's slot: lost or kept with the entry's ack in a failover, together.
             group = f"{{{hash_tag(entry.stream)}}}:{self.group}"

@@ -86,6 +86,7 @@ class ConsumerBase:
         self._reconnect_backoff_ms = list(deps.reconnect_backoff_ms) or [1000]
         self._keys = [deps.names.key(stream) for stream in streams]
         self._dlq_key = deps.names.key(DEADLETTER)
+        self._logical_names: dict[str, str] = {}  # stream key -> logical name, asked per entry
         self._handler = handler
         self.name = name
         self.breaker = breaker
@@ -140,17 +141,19 @@ class ConsumerBase:
             reason = f"delivered {deliveries} times without an ack (a consumer died handling it)"
             await self._dead_letter(entry, reason, deliveries, delivery)
             return Outcome.DEAD_LETTERED
-        if not entry.fields:
-            reason = "entry was deleted from the stream (trimmed) before it was handled"
-            await self._dead_letter(entry, reason, deliveries, delivery)
-            return Outcome.DEAD_LETTERED
-        try:
-            event = self._codec.from_fields(entry.fields)
-        except EventDecodeError as exc:
-            await self._dead_letter(entry, exc, deliveries, delivery)
-            return Outcome.DEAD_LETTERED
+        event = entry.event  # kept by the in-process bus: the decoded event, without the decode
+        if event is None:
+            if not entry.fields:
+                reason = "entry was deleted from the stream (trimmed) before it was handled"
+                await self._dead_letter(entry, reason, deliveries, delivery)
+                return Outcome.DEAD_LETTERED
+            try:
+                event = self._codec.from_fields(entry.fields)
+            except EventDecodeError as exc:
+                await self._dead_letter(entry, exc, deliveries, delivery)
+                return Outcome.DEAD_LETTERED
         while True:
-            if not await self._breaker_allows():
+            if self.breaker is not None and not await self._breaker_allows():
                 return Outcome.RELEASED
             try:
                 await self._watchdog.run(self._handler(event, delivery))
@@ -199,6 +202,12 @@ class ConsumerBase:
             extra={"consumer": self.name, "event_id": event_id, "kind": kind},
         )
 
+    def _logical_name(self, key: str) -> str:
+        name = self._logical_names.get(key)
+        if name is None:
+            name = self._logical_names[key] = self._names.logical(key)
+        return name
+
     async def _breaker_allows(self) -> bool:
         """Wait while the breaker is open; False when asked to stop meanwhile."""
         while self.breaker is not None and (wait_s := self.breaker.seconds_until_trial()) > 0:
@@ -212,7 +221,7 @@ class ConsumerBase:
     ) -> None:
         fields = dead_letter_fields(
             entry,
-            stream=self._names.logical(entry.stream),
+            stream=self._logical_name(entry.stream),
             group=delivery.group,
             consumer=delivery.consumer,
             error=error,

@@ -125,7 +125,7 @@ class ShardedCursor:
         async for entry in self.entries(end):
             read += 1
             try:
-                take(self.bus.codec.from_fields(entry.fields))
+                take(self.bus.codec.from_entry(entry))
             except (EventDecodeError, ValueError, TypeError) as exc:
                 log.error("%s entry %s skipped: %s", entry.stream, entry.entry_id, exc)
         return read

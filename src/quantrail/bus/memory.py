@@ -3,6 +3,13 @@
 It is a product transport, not a mock: consumer groups, pending lists with delivery counts,
 claims, blocking reads, trimming, idempotency marks with TTL (bounded LRU) and latest-state
 hashes, all behaving as the Redis transport does (one conformance suite runs on both).
+
+Each stored entry is kept as the ``Entry`` its readers receive (read-only, shared by all of
+them, as Redis hands every reader the same bytes). An event published through the ``EventBus``
+that ``Codec.shareable`` allows keeps its object in the entry (``add_events``): readers take it
+without decoding, and its fields are encoded only if somebody reads them raw (tail, dead
+letters, replay). ``caught_up`` and ``last_entry_id`` answer a simulation's settle without
+building ``info`` for every group of every stream.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from quantrail.bus.transport import (
     Transport,
 )
 from quantrail.config import Retention
+from quantrail.events.base import Event
 
 NS_PER_MS = 1_000_000
 
@@ -48,7 +56,7 @@ class _Group:
 @dataclass(slots=True)
 class _Stream:
     ids: list[EntryId] = field(default_factory=list)
-    data: dict[EntryId, Fields] = field(default_factory=dict)
+    data: dict[EntryId, Entry] = field(default_factory=dict)
     last_id: EntryId = ZERO_ID
     groups: dict[str, _Group] = field(default_factory=dict)
 
@@ -59,6 +67,7 @@ class _Stream:
 
 class MemoryTransport(Transport):
     external = False  # lives and dies with this process: no memory loss to watch for
+    keeps_events = True
 
     def __init__(
         self,
@@ -80,23 +89,50 @@ class MemoryTransport(Transport):
     async def add(
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
-        ids = [self._append(stream, fields) for stream, fields in items]
-        touched = {stream for stream, _ in items}
+        ids = [self._append(stream, dict(fields)) for stream, fields in items]
+        return self._added(ids, {stream for stream, _ in items}, retention)
+
+    async def add_events(
+        self,
+        items: Sequence[tuple[str, Event, bool]],
+        retention: Mapping[str, Retention],
+        encode: Callable[[Event], Fields],
+    ) -> list[str]:
+        # Every entry readers decode is encoded before any is appended: an event that cannot
+        # be encoded fails the whole batch, as on Redis. (A kept one can be: Codec.shareable.)
+        ready = [
+            (stream, None, event) if kept else (stream, encode(event), None)
+            for stream, event, kept in items
+        ]
+        ids = [self._append(stream, fields, event, encode) for stream, fields, event in ready]
+        return self._added(ids, {stream for stream, _, _ in items}, retention)
+
+    def _added(
+        self, ids: list[str], touched: set[str], retention: Mapping[str, Retention]
+    ) -> list[str]:
         for stream in touched:
             if stream in retention:
                 self._trim(self._streams[stream], retention[stream])
         self._notify(touched)
         return ids
 
-    def _append(self, stream_key: str, fields: Fields) -> str:
+    def _append(
+        self,
+        stream_key: str,
+        fields: Fields | None,
+        event: Event | None = None,
+        encode: Callable[[Event], Fields] | None = None,
+    ) -> str:
+        """Append an entry: its fields, or (kept for the readers) its event and its encoder."""
         stream = self._streams.setdefault(stream_key, _Stream())
         now_ms = self._now_ns() // NS_PER_MS
         last_ms, last_seq = stream.last_id
         new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+        text = format_id(new_id)
         stream.ids.append(new_id)
-        stream.data[new_id] = dict(fields)
+        stream.data[new_id] = Entry(stream_key, text, fields, event, encode)
         stream.last_id = new_id
-        return format_id(new_id)
+        return text
 
     def _trim(self, stream: _Stream, retention: Retention) -> None:
         # Approximate trimming, as Redis's ``~``: trim only once 10% over the limit.
@@ -158,7 +194,7 @@ class MemoryTransport(Transport):
                     grp.last_delivered = entry_id
                     grp.entries_read += 1
                     grp.pending[entry_id] = _Pending(consumer, now, 1)
-                    out.append(Entry(stream_key, format_id(entry_id), state.data[entry_id]))
+                    out.append(state.data[entry_id])
             else:
                 start = parse_id(position)
                 mine = sorted(
@@ -168,7 +204,10 @@ class MemoryTransport(Transport):
                     pending = grp.pending[entry_id]
                     pending.deliveries += 1
                     pending.delivered_ns = now
-                    out.append(Entry(stream_key, format_id(entry_id), state.data.get(entry_id, {})))
+                    kept = state.data.get(entry_id)
+                    if kept is None:  # deleted while pending: no fields
+                        kept = Entry(stream_key, format_id(entry_id), {})
+                    out.append(kept)
         return out
 
     async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
@@ -218,8 +257,7 @@ class MemoryTransport(Transport):
             if state is None:
                 continue
             start = state.last_id if position == "$" else parse_id(position)
-            for entry_id in state.after(start, count):
-                out.append(Entry(stream_key, format_id(entry_id), state.data[entry_id]))
+            out.extend(state.data[entry_id] for entry_id in state.after(start, count))
         return out
 
     async def last_id(self, stream: str) -> str:
@@ -236,7 +274,7 @@ class MemoryTransport(Transport):
             low = bisect.bisect_left(state.ids, parse_id(start))
         high = bisect.bisect_right(state.ids, parse_id(end, for_end=True))
         chosen = state.ids[low:high][:count]
-        return [Entry(stream, format_id(i), state.data[i]) for i in chosen]
+        return [state.data[i] for i in chosen]
 
     async def ack(
         self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
@@ -288,7 +326,11 @@ class MemoryTransport(Transport):
                 continue
             pending.consumer, pending.delivered_ns = consumer, now
             pending.deliveries += 1
-            out.append(Entry(stream, raw_id, state.data[entry_id]))
+            kept = state.data[entry_id]
+            # With the id as the caller spelled it (as this transport always answered).
+            out.append(
+                kept if kept.entry_id == raw_id else Entry(stream, raw_id, kept.fields, kept.event)
+            )
         return out
 
     async def autoclaim(
@@ -317,7 +359,7 @@ class MemoryTransport(Transport):
         fields: Fields,
         retention: Retention,
     ) -> str:
-        new_id = self._append(dlq_stream, fields)
+        new_id = self._append(dlq_stream, dict(fields))
         self._trim(self._streams[dlq_stream], retention)
         if group:
             await self.ack(stream, group, [entry_id])
@@ -373,6 +415,21 @@ class MemoryTransport(Transport):
             last_id=format_id(state.ids[-1]) if state.ids else None,
             groups=groups,
         )
+
+    # --- what a simulation's settle asks, without building ``info`` ------------------------------
+    def last_entry_id(self, stream: str) -> str | None:
+        """``info(stream).last_id``: the newest entry's id, None for an empty or missing stream."""
+        state = self._streams.get(stream)
+        return state.data[state.ids[-1]].entry_id if state and state.ids else None
+
+    def caught_up(self, stream: str, group: str) -> bool:
+        """What ``info`` says when ``group`` has read everything: the group exists, nothing is
+        pending, and it last delivered the newest entry (lag 0 follows)."""
+        state = self._streams.get(stream)
+        grp = state.groups.get(group) if state is not None else None
+        if state is None or grp is None or grp.pending:
+            return False
+        return not state.ids or grp.last_delivered == state.ids[-1]
 
     async def ping(self) -> None:
         return None

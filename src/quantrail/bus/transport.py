@@ -9,7 +9,7 @@ Stream names here are transport keys (already namespaced).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from quantrail.config import Retention
 
 if TYPE_CHECKING:
     from quantrail.bus.leases import LeaseStore
+    from quantrail.events.base import Event
 
 Fields = dict[bytes, bytes]
 
@@ -29,11 +30,66 @@ class NoGroupError(TransportError):
     """The consumer group (or its stream) is gone, as after a Redis restart."""
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
+    """One stream entry, read-only: its stream key, id and fields (as on the wire).
+
+    ``event`` is the event object itself when the transport kept it with the entry (the
+    in-process transport, for events ``Codec.shareable`` allows): readers take it instead of
+    decoding the fields (``Codec.from_entry``). Such an entry is made with ``encode`` instead of
+    its fields, which are encoded the first time somebody reads them (raw readers: tail, dead
+    letters, sizes), so readers that take the object never pay for the encoding. None for
+    entries read from Redis or published raw.
+    """
+
+    __slots__ = ("_encode", "_fields", "entry_id", "event", "stream")
     stream: str
     entry_id: str
-    fields: Fields
+    event: Event | None
+    _fields: Fields | None
+    _encode: Callable[[Event], Fields] | None
+
+    def __init__(
+        self,
+        stream: str,
+        entry_id: str,
+        fields: Fields | None = None,
+        event: Event | None = None,
+        encode: Callable[[Event], Fields] | None = None,
+    ) -> None:
+        if fields is None and (event is None or encode is None):
+            raise TypeError("an Entry needs its fields, or its event and how to encode it")
+        init = object.__setattr__  # read-only afterwards: one entry is shared by its readers
+        init(self, "stream", stream)
+        init(self, "entry_id", entry_id)
+        init(self, "event", event)
+        init(self, "_fields", fields)
+        init(self, "_encode", encode)
+
+    @property
+    def fields(self) -> Fields:
+        fields = self._fields
+        if fields is None:
+            assert self.event is not None and self._encode is not None  # see __init__
+            fields = self._encode(self.event)
+            object.__setattr__(self, "_fields", fields)
+        return fields
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Entry is read-only: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Entry is read-only: cannot delete {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        mine, theirs = (self.stream, self.entry_id), (other.stream, other.entry_id)
+        return mine == theirs and self.fields == other.fields
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass it was: fields is a dict
+
+    def __repr__(self) -> str:
+        return f"Entry(stream={self.stream!r}, entry_id={self.entry_id!r}, fields={self.fields!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +127,8 @@ class Transport(ABC):
     # cannot restart empty under a running service (``runtime/memory_watch.py`` has nothing to
     # watch).
     external: bool = True
+    # True when ``add_events`` keeps the event objects for the readers (in-process only).
+    keeps_events: bool = False
 
     def lease_store(self) -> LeaseStore:
         """Where shard leases live (``bus/leases.py``); the same store on every call."""
@@ -81,6 +139,17 @@ class Transport(ABC):
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
         """Append entries (one round trip for the whole batch); trim each stream as configured."""
+
+    async def add_events(
+        self,
+        items: Sequence[tuple[str, Event, bool]],
+        retention: Mapping[str, Retention],
+        encode: Callable[[Event], Fields],
+    ) -> list[str]:
+        """``add`` for events: (stream key, event, whether readers may take the object). A
+        transport whose readers share this process keeps those objects with their entries and
+        encodes their fields only when read raw; this default encodes them all."""
+        return await self.add([(stream, encode(event)) for stream, event, _ in items], retention)
 
     @abstractmethod
     async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:

@@ -9,18 +9,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 import msgspec
 
 from quantrail.events.base import Event
 from quantrail.events.errors import MISSING, EventDecodeError
+from quantrail.events.sharing import Check, share_check
 
 Fields = dict[bytes, bytes]
 
 _PATH_RE = re.compile(r" - at `(\$[^`]*)`$")
 _MISSING_RE = re.compile(r"Object missing required field `([^`]+)`")
 _RULE_RE = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.S)
+
+
+class HeldEntry(Protocol):
+    """A bus entry: its encoded fields and, on the in-process bus, the event object itself."""
+
+    @property
+    def fields(self) -> Mapping[bytes, bytes]: ...
+
+    @property
+    def event(self) -> Event | None: ...
 
 
 class Codec:
@@ -39,6 +50,7 @@ class Codec:
         union: Any = Union[self.types]  # noqa: UP007 - built at run time from the catalog
         self._decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(union)
         self._encoder = msgspec.json.Encoder()
+        self._share_checks: dict[type[Event], Check] = {}
 
     def encode(self, event: Event) -> bytes:
         return self._encoder.encode(event)
@@ -65,6 +77,23 @@ class Codec:
         if payload is None:
             raise EventDecodeError("entry has no payload field", "payload", MISSING)
         return self.decode(payload)
+
+    def from_entry(self, entry: HeldEntry) -> Event:
+        """The entry's event: the object the in-process bus kept with it (``shareable``), else
+        decoded from its fields (an entry published raw, or read from Redis)."""
+        event = entry.event
+        return event if event is not None else self.from_fields(entry.fields)
+
+    def shareable(self, event: Event) -> bool:
+        """Whether readers may take ``event`` itself instead of decoding its encoding: decoding
+        would give an equal object of the same types, and it holds nothing mutable
+        (``events/sharing.py``)."""
+        check = self._share_checks.get(type(event))
+        if check is None:
+            kind = type(event).__struct_config__.tag
+            codec_type = self.by_kind.get(kind) if isinstance(kind, str) else None
+            check = self._share_checks[type(event)] = share_check(type(event), codec_type)
+        return check(event)
 
     def build(self, kind: str, payload: Mapping[str, Any]) -> Event:
         """Validate a loose mapping (CLI, scenario files) into the event of ``kind``."""
