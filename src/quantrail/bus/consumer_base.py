@@ -98,6 +98,7 @@ class ConsumerBase:
     def stop(self) -> None:
         """Ask the consumer to stop: it finishes and acks the batch in hand, then returns."""
         self._stopping = True
+        self._transport.wake_readers(self._keys)
 
     @property
     def stopping(self) -> bool:

@@ -80,6 +80,7 @@ class MemoryTransport(Transport):
         self._mark_capacity = mark_capacity
         self._state: dict[str, dict[str, str]] = {}
         self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._wakes = 0  # wake_readers calls: a blocked read that sees it move returns
         self._leases = MemoryLeaseStore(now_ns, ack=self.ack)
 
     def lease_store(self) -> MemoryLeaseStore:
@@ -224,9 +225,10 @@ class MemoryTransport(Transport):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + block_ms / 1000
         entries: list[Entry] = []
+        wakes = self._wakes
         while not entries:
             remaining = deadline - loop.time()
-            if remaining <= 0:
+            if remaining <= 0 or self._wakes != wakes:
                 break
             waiter: asyncio.Future[None] = loop.create_future()
             for stream in streams:
@@ -243,6 +245,12 @@ class MemoryTransport(Transport):
                 self._forget(waiter, streams)
             entries = attempt()
         return entries
+
+    def wake_readers(self, streams: Sequence[str]) -> None:
+        """Blocked reads on ``streams`` return now (a stopping consumer must not sit out its
+        block time: a simulation's stop would wait ``block_ms`` of wall time for it)."""
+        self._wakes += 1
+        self._notify(set(streams))
 
     def _forget(self, waiter: asyncio.Future[None], streams: Mapping[str, str]) -> None:
         for stream in streams:

@@ -130,6 +130,10 @@ class Transport(ABC):
     # True when ``add_events`` keeps the event objects for the readers (in-process only).
     keeps_events: bool = False
 
+    def wake_readers(self, streams: Sequence[str]) -> None:
+        """Let reads blocked on ``streams`` return now, empty if nothing came (a consumer is
+        stopping). Redis's blocking reads end within their block time on their own."""
+
     def lease_store(self) -> LeaseStore:
         """Where shard leases live (``bus/leases.py``); the same store on every call."""
         raise NotImplementedError(f"{type(self).__name__} keeps no shard leases")
