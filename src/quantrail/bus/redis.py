@@ -1,13 +1,16 @@
 """The Redis Streams transport (redis-py asyncio with hiredis).
 
-Every batch is one round trip (pipelines); acks go with their idempotency marks in one
-MULTI/EXEC, and a dead letter is appended and acked in one MULTI/EXEC, so neither can be half
-done. Connection failures surface as :class:`TransportError`; a missing group as
+Every batch is one round trip (pipelines); acks go with their idempotency marks in one script
+call, and a dead letter is appended and acked in one MULTI/EXEC, so neither can be half done.
+The hot path (publish, group reads, the marks' MGET, the ack) goes through ``redis_wire``:
+commands packed once in C, replies read without a timer each (docs/benchmarks.md).
+Connection failures surface as :class:`TransportError`; a missing group as
 :class:`NoGroupError` (what a Redis restart without persistence looks like).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +23,7 @@ from redis import exceptions as redis_errors
 from quantrail.bus.lease_stores import RedisLeaseStore
 from quantrail.bus.leases import LeaseStore
 from quantrail.bus.redis_connect import redis_client
+from quantrail.bus.redis_wire import Command, RedisWire
 from quantrail.bus.transport import (
     ConsumerInfo,
     Entry,
@@ -52,7 +56,7 @@ class RedisTransport(Transport):
         # Only ever shown redacted: a message or a log line never carries the password.
         self.url = redact(settings.url)
         self._client: Any = redis_client(settings)
-
+        self._wire = RedisWire(self._client, settings.socket_timeout_s)
         self._ack_script: Any = self._client.register_script(ACK_AND_MARK)
         self._leases: LeaseStore | None = None
 
@@ -83,10 +87,8 @@ class RedisTransport(Transport):
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
         async with self._errors():
-            pipe = self._client.pipeline(transaction=False)
-            queue_xadds(pipe, items, retention)
-            ids = await pipe.execute()
-        return [_text(entry_id) for entry_id in ids]
+            ids = _raise_first(await self._wire.exchange(xadd_commands(items, retention)))
+        return [entry_id.decode() for entry_id in ids]
 
     async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
         async with self._errors():
@@ -101,16 +103,23 @@ class RedisTransport(Transport):
     async def read_group(
         self, group: str, consumer: str, streams: Mapping[str, str], count: int, block_ms: int
     ) -> list[Entry]:
-        async with self._errors():
-            reply = await self._client.xreadgroup(
-                group, consumer, dict(streams), count=count, block=_block(block_ms)
-            )
-        return _entries_from_read(reply)
+        return await self._read_raw(
+            ["XREADGROUP", "GROUP", group, consumer], streams, count, block_ms
+        )
 
     async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
+        return await self._read_raw(["XREAD"], streams, count, block_ms)
+
+    async def _read_raw(
+        self, head: list[str], streams: Mapping[str, str], count: int, block_ms: int
+    ) -> list[Entry]:
+        command: list[bytes | str | int] = [*head, "COUNT", count]
+        if block_ms > 0:  # Redis reads BLOCK 0 as "for ever"; here 0 means "do not block"
+            command += ["BLOCK", block_ms]
+        command += ["STREAMS", *streams.keys(), *streams.values()]
         async with self._errors():
-            reply = await self._client.xread(dict(streams), count=count, block=_block(block_ms))
-        return _entries_from_read(reply)
+            reply = await self._wire.call(*command, block_s=max(block_ms, 0) / 1000)
+        return entries_from_raw_read(reply)
 
     async def last_id(self, stream: str) -> str:
         async with self._errors():
@@ -128,16 +137,25 @@ class RedisTransport(Transport):
         if not ids and not marks:
             return
         # One script call: atomic like MULTI, at half the cost per entry (see docs/benchmarks.md).
+        keys_and_args: tuple[bytes | str | int, ...] = (
+            len(marks) + 1,
+            *marks,
+            stream,
+            max(ttl_s, 1),
+            group,
+            *ids,
+        )
         async with self._errors():
-            await self._ack_script(
-                keys=[*marks, stream], args=[max(ttl_s, 1), group, *ids], client=self._client
-            )
+            try:
+                await self._wire.call("EVALSHA", _ACK_SHA, *keys_and_args)
+            except redis_errors.NoScriptError:  # a restarted Redis forgot it: EVAL loads it
+                await self._wire.call("EVAL", ACK_AND_MARK, *keys_and_args)
 
     async def marks_exist(self, marks: Sequence[str]) -> list[bool]:
         if not marks:
             return []
         async with self._errors():
-            values = await self._client.mget(list(marks))
+            values = await self._wire.call("MGET", *marks)
         return [value is not None for value in values]
 
     async def pending_deliveries(
@@ -279,11 +297,7 @@ if #ARGV > 2 then
 end
 return 0
 """
-
-
-def _block(block_ms: int) -> int | None:
-    # Redis reads BLOCK 0 as "for ever"; here 0 means "do not block".
-    return block_ms if block_ms > 0 else None
+_ACK_SHA = hashlib.sha1(ACK_AND_MARK.encode()).hexdigest()
 
 
 def _trim_args(retention: Retention | None) -> dict[str, Any]:
@@ -297,18 +311,29 @@ def _trim_args(retention: Retention | None) -> dict[str, Any]:
     return {}
 
 
-def queue_xadds(
-    pipe: Any, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
-) -> None:
-    """Queue one XADD per item as a raw command of bytes: the head (key and trim words) is
-    built once per stream, and redis-py's per-call argument handling of ``xadd`` and its
-    per-argument encoding of text are skipped (publish is the hot path)."""
-    heads: dict[str, tuple[str | bytes, ...]] = {}
+def xadd_commands(
+    items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
+) -> list[Command]:
+    """One XADD per item: the head (key, trim words, ``*``) is built once per stream (publish
+    is the hot path). The command name stays text: redis-py's cluster client routes by it."""
+    heads: dict[str, tuple[bytes | str, ...]] = {}
+    commands: list[Command] = []
     for stream, fields in items:
         head = heads.get(stream)
         if head is None:
-            head = heads[stream] = ("XADD", stream.encode(), *_trim_words(retention.get(stream)))
-        pipe.execute_command(*head, b"*", *chain.from_iterable(fields.items()))
+            trim = _trim_words(retention.get(stream))
+            head = heads[stream] = ("XADD", stream.encode(), *trim, b"*")
+        commands.append((*head, *chain.from_iterable(fields.items())))
+    return commands
+
+
+def queue_xadds(
+    pipe: Any, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
+) -> None:
+    """Queue ``xadd_commands`` on a redis-py pipeline as raw commands (the cluster's path):
+    redis-py's per-call argument handling of ``xadd`` is skipped."""
+    for command in xadd_commands(items, retention):
+        pipe.execute_command(*command)
 
 
 def _trim_words(retention: Retention | None) -> tuple[bytes, ...]:
@@ -327,6 +352,26 @@ def _entries_from_read(reply: Any) -> list[Entry]:
         for entry_id, fields in rows:
             entries.append(Entry(name, _text(entry_id), dict(fields) if fields else {}))
     return entries
+
+
+def entries_from_raw_read(reply: Any) -> list[Entry]:
+    """Entries of a raw XREAD/XREADGROUP reply: ``{stream: [[id, [f, v, ...]], ...]}`` in RESP3
+    (redis-py 8's default), ``[[stream, rows], ...]`` in RESP2, ``None`` when a blocking read
+    timed out; an entry deleted while pending has no fields."""
+    entries: list[Entry] = []
+    for stream, rows in reply.items() if isinstance(reply, dict) else reply or ():
+        name = stream.decode()
+        for entry_id, flat in rows:
+            pairs = iter(flat or ())
+            entries.append(Entry(name, entry_id.decode(), dict(zip(pairs, pairs, strict=False))))
+    return entries
+
+
+def _raise_first(replies: list[Any]) -> list[Any]:
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return replies
 
 
 def _text(value: bytes | str) -> str:
