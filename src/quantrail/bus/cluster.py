@@ -40,7 +40,7 @@ from quantrail.bus.redis import (
 )
 from quantrail.bus.redis_connect import redis_login
 from quantrail.bus.slot_reads import SlotReads
-from quantrail.bus.transport import Entry, Fields, NoGroupError, TransportError
+from quantrail.bus.transport import Entry, Fields, NoGroupError, Transport, TransportError
 from quantrail.config import RedisConfig, Retention
 
 _CLUSTER_ERRORS = (
@@ -94,6 +94,8 @@ class RedisClusterTransport(RedisTransport):
     """Redis Streams on a Redis Cluster; cluster client creation lives here and only here."""
 
     colocates_marks = True
+    folds_acks_into_reads = False  # reads are per slot and stay in flight (slot_reads.py)
+    ack_and_read_group = Transport.ack_and_read_group  # two steps, not the single-node write
 
     def __init__(
         self,

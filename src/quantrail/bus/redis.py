@@ -25,6 +25,7 @@ from quantrail.bus.leases import LeaseStore
 from quantrail.bus.redis_connect import redis_client
 from quantrail.bus.redis_wire import Command, RedisWire
 from quantrail.bus.transport import (
+    Ack,
     ConsumerInfo,
     Entry,
     Fields,
@@ -33,6 +34,7 @@ from quantrail.bus.transport import (
     StreamInfo,
     Transport,
     TransportError,
+    log_lost_ack,
 )
 from quantrail.config import RedisConfig, Retention
 from quantrail.redact import redact
@@ -47,6 +49,8 @@ _CONNECTION_ERRORS = (
 
 
 class RedisTransport(Transport):
+    folds_acks_into_reads = True
+
     def __init__(self, url: str | RedisConfig, socket_timeout_s: float = 10.0) -> None:
         """``url``: a URL (tests, the private server) or the config's ``redis`` section, which
         carries the ACL user, the password's variable or file and TLS (bus/redis_connect.py)."""
@@ -107,18 +111,42 @@ class RedisTransport(Transport):
             ["XREADGROUP", "GROUP", group, consumer], streams, count, block_ms
         )
 
+    async def ack_and_read_group(
+        self,
+        group: str,
+        consumer: str,
+        acks: Sequence[Ack],
+        ttl_s: int,
+        streams: Mapping[str, str],
+        count: int,
+        block_ms: int,
+    ) -> list[Entry]:
+        """The acks' scripts and the read in one write: Redis runs the acks first, so they are
+        done before the read blocks, and the consumer waits for one reply instead of two."""
+        acking = [_ack_command(ack, group, ttl_s) for ack in acks if ack.ids or ack.marks]
+        read = _read_command(["XREADGROUP", "GROUP", group, consumer], streams, count, block_ms)
+        async with self._errors():
+            *acked, reply = await self._wire.exchange([*acking, read], _block_s(block_ms))
+            for ack, outcome in zip([a for a in acks if a.ids or a.marks], acked, strict=True):
+                if isinstance(outcome, redis_errors.NoScriptError):  # a restarted Redis
+                    await self.ack(ack.stream, group, ack.ids, ack.marks, ttl_s)
+                elif isinstance(outcome, Exception) and str(outcome).startswith("NOGROUP"):
+                    log_lost_ack(group, ack.stream)
+                elif isinstance(outcome, Exception):
+                    raise outcome
+            if isinstance(reply, Exception):
+                raise reply
+        return entries_from_raw_read(reply)
+
     async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
         return await self._read_raw(["XREAD"], streams, count, block_ms)
 
     async def _read_raw(
         self, head: list[str], streams: Mapping[str, str], count: int, block_ms: int
     ) -> list[Entry]:
-        command: list[bytes | str | int] = [*head, "COUNT", count]
-        if block_ms > 0:  # Redis reads BLOCK 0 as "for ever"; here 0 means "do not block"
-            command += ["BLOCK", block_ms]
-        command += ["STREAMS", *streams.keys(), *streams.values()]
+        command = _read_command(head, streams, count, block_ms)
         async with self._errors():
-            reply = await self._wire.call(*command, block_s=max(block_ms, 0) / 1000)
+            reply = await self._wire.call(*command, block_s=_block_s(block_ms))
         return entries_from_raw_read(reply)
 
     async def last_id(self, stream: str) -> str:
@@ -137,19 +165,12 @@ class RedisTransport(Transport):
         if not ids and not marks:
             return
         # One script call: atomic like MULTI, at half the cost per entry (see docs/benchmarks.md).
-        keys_and_args: tuple[bytes | str | int, ...] = (
-            len(marks) + 1,
-            *marks,
-            stream,
-            max(ttl_s, 1),
-            group,
-            *ids,
-        )
+        command = _ack_command(Ack(stream, list(ids), list(marks)), group, ttl_s)
         async with self._errors():
             try:
-                await self._wire.call("EVALSHA", _ACK_SHA, *keys_and_args)
+                await self._wire.call(*command)
             except redis_errors.NoScriptError:  # a restarted Redis forgot it: EVAL loads it
-                await self._wire.call("EVAL", ACK_AND_MARK, *keys_and_args)
+                await self._wire.call("EVAL", ACK_AND_MARK, *command[2:])
 
     async def marks_exist(self, marks: Sequence[str]) -> list[bool]:
         if not marks:
@@ -282,6 +303,7 @@ class RedisTransport(Transport):
             await self._client.ping()
 
     async def close(self) -> None:
+        await self._wire.close()
         await self._client.aclose()
 
 
@@ -298,6 +320,25 @@ end
 return 0
 """
 _ACK_SHA = hashlib.sha1(ACK_AND_MARK.encode()).hexdigest()
+
+
+def _ack_command(ack: Ack, group: str, ttl_s: int) -> list[bytes | str | int]:
+    """EVALSHA of ``ACK_AND_MARK`` (its arguments from the third on are EVAL's too)."""
+    keys = [*ack.marks, ack.stream]
+    return ["EVALSHA", _ACK_SHA, len(keys), *keys, max(ttl_s, 1), group, *ack.ids]
+
+
+def _read_command(
+    head: list[str], streams: Mapping[str, str], count: int, block_ms: int
+) -> list[bytes | str | int]:
+    command: list[bytes | str | int] = [*head, "COUNT", count]
+    if block_ms > 0:  # Redis reads BLOCK 0 as "for ever"; here 0 means "do not block"
+        command += ["BLOCK", block_ms]
+    return [*command, "STREAMS", *streams.keys(), *streams.values()]
+
+
+def _block_s(block_ms: int) -> float:
+    return max(block_ms, 0) / 1000
 
 
 def _trim_args(retention: Retention | None) -> dict[str, Any]:

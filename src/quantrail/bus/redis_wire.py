@@ -3,21 +3,23 @@
 redis-py's asyncio pipeline costs about 12 µs of CPU per queued command before Redis does any
 work: it re-encodes every argument in Python (``HiredisRespSerializer.pack``), arms and
 cancels a loop timer for every reply it reads (the socket timeout, also for each of a
-pipeline's 500 XADD replies) and runs every reply through its response callbacks. Here the
-commands of one round trip are packed in C by ``hiredis.pack_command`` (every argument is
-already bytes), written in one send, and their replies read without a per-reply timer under one
-``asyncio.timeout`` for the whole exchange, as raw RESP values (callers parse what they need).
+pipeline's 500 XADD replies), runs every reply through its response callbacks, and each round
+trip takes a pooled connection under a lock with its observability hooks and sends under
+``asyncio.wait_for`` (a task per send). Here the commands of one round trip are packed in C by
+``hiredis.pack_command`` (every argument is already bytes), written in one send and their
+replies read as raw RESP values (callers parse what they need), under one ``asyncio.timeout``
+for the whole exchange.
 
-The connections are the client's own (its pool, its login, TLS and health checks), so the
-transport keeps one client; redis-py's retry policy still applies to a connection lost before
-or during the exchange. Used for publish, XREADGROUP, the marks' MGET and the ack script of a
-single Redis; a Redis Cluster keeps redis-py's cluster client (``bus/cluster.py``).
+The connections are redis-py ``Connection`` objects made with the client's own settings (its
+login, TLS, health checks, retry policy) but no socket timeout of their own: the exchange's
+timeout bounds them. A small free list holds them (one per concurrent exchange). Used for
+publish, group reads, the marks' MGET and the ack script of a single Redis; a Redis Cluster
+keeps redis-py's cluster client (``bus/cluster.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,11 +43,15 @@ def pack(commands: Sequence[Command], connection: Any = None) -> bytes | list[by
 
 
 class RedisWire:
-    """One round trip of packed commands on a connection of ``client``'s pool."""
+    """Round trips of packed commands on connections made like ``client``'s."""
 
     def __init__(self, client: Any, timeout_s: float) -> None:
-        self._pool = client.connection_pool
+        pool = client.connection_pool
+        self._connection_class = pool.connection_class
+        self._kwargs = {**pool.connection_kwargs, "socket_timeout": None}
         self._timeout_s = timeout_s
+        self._idle: list[Any] = []
+        self._all: set[Any] = set()
 
     async def call(self, *args: bytes | str | int, block_s: float = 0.0) -> Any:
         """One command; its reply, or its error raised (``ResponseError``)."""
@@ -61,8 +67,7 @@ class RedisWire:
         ``block_s``: how long a blocking command may wait, on top of the socket timeout."""
         if not commands:
             return []
-        pool = self._pool
-        connection = await pool.get_connection()
+        connection = self._idle.pop() if self._idle else self._connect()
         try:
             packed = pack(commands, connection)
 
@@ -73,22 +78,37 @@ class RedisWire:
                 await connection.disconnect()
 
             replies: list[Any] = await connection.retry.call_with_retry(attempt, lost)
-            return replies
+        except BaseException:
+            # Cancelled or failed halfway: replies may still be on their way. A closed
+            # connection reconnects on its next use; an open one would hand them to the next.
+            await connection.disconnect(nowait=True)
+            raise
         finally:
-            await pool.release(connection)
+            self._idle.append(connection)
+        return replies
+
+    def _connect(self) -> Any:
+        connection = self._connection_class(**self._kwargs)
+        self._all.add(connection)
+        return connection
 
     async def _round_trip(
         self, connection: Any, packed: bytes | list[bytes], count: int, block_s: float
     ) -> list[Any]:
-        # One timer for the exchange. redis-py drops the connection when a read is cancelled
-        # halfway, so a timeout never leaves replies behind for the next caller.
         async with asyncio.timeout(self._timeout_s + block_s):
+            await connection.connect()  # a no-op when connected
             await connection.send_packed_command(packed)
             read = connection.read_response
             replies: list[Any] = []
             for _ in range(count):
                 try:
-                    replies.append(await read(timeout=math.inf))
+                    replies.append(await read())
                 except ResponseError as exc:
                     replies.append(exc)
             return replies
+
+    async def close(self) -> None:
+        for connection in self._all:
+            await connection.disconnect()
+        self._all.clear()
+        self._idle.clear()

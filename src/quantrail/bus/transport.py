@@ -8,6 +8,7 @@ Stream names here are transport keys (already namespaced).
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from quantrail.bus.leases import LeaseStore
 
 Fields = dict[bytes, bytes]
+log = logging.getLogger("quantrail.bus")
+
+
+def log_lost_ack(group: str, stream: str) -> None:
+    """An ack found its group gone (Redis restarted empty): the entry is gone with it."""
+    log.warning("group %s vanished before its ack on %s", group, stream)
 
 
 class TransportError(Exception):
@@ -34,6 +41,15 @@ class Entry:
     stream: str
     entry_id: str
     fields: Fields
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """What a group consumer acks on one stream: entry ids, and the idempotency marks to set."""
+
+    stream: str
+    ids: list[str]
+    marks: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +83,9 @@ class Transport(ABC):
     # True on a Redis Cluster: a group's idempotency marks live in the slot of their stream
     # (``idem:{<stream's hash tag>}:<group>:<key>``), so mark, effect and ack share one script.
     colocates_marks: bool = False
+    # True when ``ack_and_read_group`` saves a round trip (one write for both): a group consumer
+    # then sends a batch's ack with its next read instead of waiting for the ack alone.
+    folds_acks_into_reads: bool = False
 
     def lease_store(self) -> LeaseStore:
         """Where shard leases live (``bus/leases.py``); the same store on every call."""
@@ -108,6 +127,25 @@ class Transport(ABC):
         self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
     ) -> None:
         """Ack entries and set idempotency marks (with TTL) atomically, in one round trip."""
+
+    async def ack_and_read_group(
+        self,
+        group: str,
+        consumer: str,
+        acks: Sequence[Ack],
+        ttl_s: int,
+        streams: Mapping[str, str],
+        count: int,
+        block_ms: int,
+    ) -> list[Entry]:
+        """``ack`` each of ``acks`` (a vanished group is logged, as a lone ack's is), then
+        ``read_group``. Here two steps; a transport that can sends both in one write."""
+        for ack in acks:
+            try:
+                await self.ack(ack.stream, group, ack.ids, ack.marks, ttl_s)
+            except NoGroupError:
+                log_lost_ack(group, ack.stream)
+        return await self.read_group(group, consumer, streams, count, block_ms)
 
     @abstractmethod
     async def pending_deliveries(

@@ -3,7 +3,10 @@
 Every figure is measured in one run on one private redis-server started here (never a user's
 Redis) and shown next to a baseline from the same run: quantrail publish and consume against
 raw pipelined XADD, quantrail end-to-end latency against a bare redis-py producer/consumer pair.
-The paced producers run in a separate process so both cores work, as in production. CPU time
+The paced producers run in a separate process so both cores work, as in production. Latency
+is measured in rounds, the quantrail and the bare pair back to back in each (which one first
+alternates), and reported as medians over the rounds: on a shared machine one pair measured
+after the other caught different load, and one unlucky round decided the tail. CPU time
 per event of this process is reported too: unlike rates, it hardly moves when other programs
 share the machine. Speed is measured here, never in timed tests.
 
@@ -54,13 +57,16 @@ class BenchOptions:
     quick: bool = False
     json_path: Path | None = None
     entries: int | None = None
-    latency_s: float | None = None
+    latency_s: float | None = None  # one side of one round
     sustained_s: float | None = None
     progress: Callable[[str], None] | None = None
+    rounds: int | None = None
 
     def __post_init__(self) -> None:
-        if self.entries is not None and self.entries < 1:
-            raise ValueError(f"entries: must be >= 1 (value: {self.entries!r})")
+        for name in ("entries", "rounds"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name}: must be >= 1 (value: {value!r})")
         for name in ("latency_s", "sustained_s"):
             value = getattr(self, name)
             if value is not None and not value > 0:
@@ -72,7 +78,11 @@ class BenchOptions:
 
     @property
     def latency_seconds(self) -> float:
-        return self.latency_s or (2.0 if self.quick else 5.0)
+        return self.latency_s or (1.0 if self.quick else 2.0)
+
+    @property
+    def latency_rounds(self) -> int:
+        return self.rounds or (3 if self.quick else 5)
 
     @property
     def sustained_seconds(self) -> float:
@@ -111,12 +121,12 @@ async def _measure(url: str, options: BenchOptions) -> BenchReport:
         options.say(f"consume+ack of those {n:,}, idempotent and not")
         consume = await load.consume(bus, "idem", n, idempotent=True)
         plain = await load.consume(bus, "plain", n, idempotent=False)
-        pairs = []
+        pairs, rounds = [], options.latency_rounds
         for rate in LATENCY_RATES:
-            await client.flushall()
-            options.say(f"latency at {rate:,}/s for {seconds:g} s, quantrail then bare")
-            q = await _latency(url, client, "quantrail", rate, seconds)
-            pairs.append(LatencyPair(rate, q, await _latency(url, client, "bare", rate, seconds)))
+            options.say(f"latency at {rate:,}/s: {rounds} rounds of {seconds:g} s per pair")
+            pairs.append(
+                LatencyPair(rate, await _latency_rounds(url, client, rate, seconds, rounds))
+            )
         await client.flushall()
         options.say(f"sustained {SUSTAINED_RATE:,}/s for {options.sustained_seconds:g} s")
         sustained = await _sustained(url, client, SUSTAINED_RATE, options.sustained_seconds)
@@ -143,8 +153,24 @@ async def _environment(client: Any) -> dict[str, Any]:
     }
 
 
-async def _latency(url: str, client: Any, mode: str, rate: int, seconds: float) -> Latency:
-    namespace, sink = f"bench-{mode}-{rate}", load.Sink()
+async def _latency_rounds(
+    url: str, client: Any, rate: int, seconds: float, rounds: int
+) -> tuple[tuple[Latency, Latency], ...]:
+    """``rounds`` x (quantrail, bare), the one measured first alternating round by round."""
+    found: list[tuple[Latency, Latency]] = []
+    for index in range(rounds):
+        measured: dict[str, Latency] = {}
+        for mode in ("quantrail", "bare") if index % 2 == 0 else ("bare", "quantrail"):
+            await client.flushall()  # every measurement starts on an empty server
+            measured[mode] = await _latency(url, client, mode, rate, seconds, index)
+        found.append((measured["quantrail"], measured["bare"]))
+    return tuple(found)
+
+
+async def _latency(
+    url: str, client: Any, mode: str, rate: int, seconds: float, index: int
+) -> Latency:
+    namespace, sink = f"bench-{mode}-{rate}-{index}", load.Sink()
     stop, task = load.start_consumer(url, client, mode, namespace, sink)
     watch = load.Stopwatch()
     try:
@@ -214,9 +240,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="quantrail bench transport")
     parser.add_argument("--quick", action="store_true", help="20,000 entries, shorter phases")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
+    parser.add_argument("--rounds", type=int, default=None, help="latency rounds (5, quick 3)")
     args = parser.parse_args(argv)
     console = Console()
-    options = BenchOptions(quick=args.quick, json_path=args.json, progress=console.log)
+    options = BenchOptions(
+        quick=args.quick, json_path=args.json, progress=console.log, rounds=args.rounds
+    )
     run_transport_bench(options).render(console)
 
 
