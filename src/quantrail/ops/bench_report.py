@@ -130,7 +130,7 @@ class BenchReport:
             found.append(
                 Target(
                     f"p99 at {pair.rate:,}/s against the bare pair",
-                    f"{ratio:.2f} x bare (median of {len(pair.rounds)} rounds)",
+                    f"{ratio:.2f} x bare, median of {_rounds(len(pair.rounds))}",
                     f"<= {limit:g} x bare",
                     ratio <= limit,
                 )
@@ -213,6 +213,10 @@ class BenchReport:
             )
         console.print(verdicts)
         console.print(", ".join(f"{k}={v}" for k, v in self.environment.items()))
+
+
+def _rounds(count: int) -> str:
+    return f"{count} round" if count == 1 else f"{count} rounds"
 
 
 def _rate(per_s: float) -> str:
