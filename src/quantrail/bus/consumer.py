@@ -42,6 +42,7 @@ class GroupConsumer(ConsumerBase):
         # A read batch's acks, sent with the next read when the transport folds them into one
         # write (Redis): the same moment as a lone ack, one reply to wait for instead of two.
         self._unsent_acks: list[Ack] = []
+        self._logical_names: dict[str, str] = {}
 
     async def run(self) -> None:
         """Consume until :meth:`stop`; returns after acking the batch in hand."""
@@ -197,8 +198,11 @@ class GroupConsumer(ConsumerBase):
     def _delivery(self, entry: Entry, deliveries: int, mark: str | None = None) -> Delivery:
         if self._idempotent and mark is None:
             mark = self._mark(entry)
+        stream = self._logical_names.get(entry.stream)
+        if stream is None:  # once per stream key, not per entry
+            stream = self._logical_names[entry.stream] = self._names.logical(entry.stream)
         return Delivery(
-            stream=self._names.logical(entry.stream),
+            stream=stream,
             entry_id=entry.entry_id,
             group=self.group,
             consumer=self.name,
@@ -219,16 +223,17 @@ class GroupConsumer(ConsumerBase):
         self, entries: Sequence[Entry], counts: dict[str, int] | None, fold_acks: bool = False
     ) -> None:
         self.stats.read += len(entries)
-        marks = [self._mark(entry) for entry in entries]
+        marks: Sequence[str | None] = [None] * len(entries)
+        seen = [False] * len(entries)
         if self._idempotent:
-            seen = await self._retrying(lambda: self._transport.marks_exist(marks))
-        else:
-            seen = [False] * len(entries)
+            keys = [self._mark(entry) for entry in entries]
+            seen = await self._retrying(lambda: self._transport.marks_exist(keys))
+            marks = keys
         acks: dict[str, list[str]] = defaultdict(list)
         new_marks: dict[str, list[str]] = defaultdict(list)
         marked_in_batch: set[str] = set()
         for entry, mark, was_seen in zip(entries, marks, seen, strict=True):
-            if was_seen or (self._idempotent and mark in marked_in_batch):
+            if was_seen or mark in marked_in_batch:
                 self.stats.duplicates += 1
                 acks[entry.stream].append(entry.entry_id)
                 continue
@@ -238,7 +243,7 @@ class GroupConsumer(ConsumerBase):
             )
             if outcome is Outcome.HANDLED:
                 acks[entry.stream].append(entry.entry_id)
-                if self._idempotent:
+                if mark is not None:
                     new_marks[entry.stream].append(mark)
                     marked_in_batch.add(mark)
         for key in acks.keys() | new_marks.keys():

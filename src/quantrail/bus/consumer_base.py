@@ -150,7 +150,7 @@ class ConsumerBase:
             await self._dead_letter(entry, exc, deliveries, delivery)
             return Outcome.DEAD_LETTERED
         while True:
-            if not await self._breaker_allows():
+            if self.breaker is not None and not await self._breaker_allows():
                 return Outcome.RELEASED
             try:
                 await self._watchdog.run(self._handler(event, delivery))

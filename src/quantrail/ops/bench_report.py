@@ -36,6 +36,28 @@ class Throughput:
 
 
 @dataclass(frozen=True, slots=True)
+class ThroughputRound:
+    """One round of the throughput phases, measured back to back on an emptied server."""
+
+    raw_xadd: Throughput
+    publish: Throughput
+    consume: Throughput
+    consume_no_idempotency: Throughput
+
+    def ratio(self, name: str) -> float:
+        return div_or_zero(getattr(self, name).per_s, self.raw_xadd.per_s)
+
+
+def total(figures: Sequence[Throughput]) -> Throughput:
+    """Several rounds of one figure as one: counts, seconds and CPU summed."""
+    return Throughput(
+        sum(f.count for f in figures),
+        sum(f.seconds for f in figures),
+        sum(f.cpu_s for f in figures),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Latency:
     """End to end: the consumer's clock at handling minus the producer's stamp at send."""
 
@@ -111,8 +133,16 @@ class BenchReport:
     consume_no_idempotency: Throughput
     latency: tuple[LatencyPair, ...]
     sustained: Sustained
+    # The throughput figures above are these rounds' totals; ratios are the rounds' median.
+    throughput_rounds: tuple[ThroughputRound, ...] = ()
 
     def ratio(self, figure: Throughput) -> float:
+        """``figure`` over raw XADD: the median of the rounds' ratios for a figure measured
+        in rounds (each round's own baseline), else over the totals."""
+        names = ("publish", "consume", "consume_no_idempotency")
+        name = next((n for n in names if getattr(self, n) is figure), None)
+        if name is not None and self.throughput_rounds:
+            return float(statistics.median(r.ratio(name) for r in self.throughput_rounds))
         return div_or_zero(figure.per_s, self.raw_xadd.per_s)
 
     def targets(self) -> list[Target]:
@@ -151,9 +181,17 @@ class BenchReport:
             }
 
         names = ("raw_xadd", "raw_xadd_sync", "publish", "consume", "consume_no_idempotency")
+        rounds = [
+            {
+                name: {**asdict(getattr(r, name)), "ratio_to_raw": r.ratio(name)}
+                for name in names[:1] + names[2:]
+            }
+            for r in self.throughput_rounds
+        ]
         return {
             "environment": self.environment,
             "throughput": {name: rate(getattr(self, name)) for name in names},
+            "throughput_rounds": rounds,
             "latency": [_latency_dict(p) for p in self.latency],
             "sustained": {
                 **asdict(self.sustained),
@@ -177,6 +215,10 @@ class BenchReport:
         ):
             ratio = f"{self.ratio(fig):.2f}"
             rows.append((label, _rate(fig.per_s), _rate(raw.per_s), ratio, _cpu(fig)))
+        for name, label in (("publish", "publish"), ("consume", "consume+ack")):
+            each = " ".join(f"{r.ratio(name):.2f}" for r in self.throughput_rounds)
+            if each:
+                rows.append((f"  {label} ratio per round", each, "", "", ""))
         for pair in self.latency:
             q, b = pair.quantrail, pair.bare
             for name in ("p50_ms", "p99_ms", "max_ms"):
@@ -198,7 +240,10 @@ class BenchReport:
 
     def render(self, console: Console) -> None:
         title = "quantrail bench transport: one run, one private redis-server"
-        table = Table(title=title, caption="latency: medians of the rounds, ratios likewise")
+        table = Table(
+            title=title,
+            caption="rates: all rounds together; ratios: the median of the rounds' ratios",
+        )
         for column in ("figure", "quantrail", "baseline", "ratio", "CPU µs/event"):
             table.add_column(column, justify="left" if column == "figure" else "right")
         for row in self._rows():

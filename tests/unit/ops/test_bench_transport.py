@@ -18,8 +18,10 @@ from quantrail.ops.bench_report import (
     LatencyPair,
     Sustained,
     Throughput,
+    ThroughputRound,
     lag_growing,
     percentile,
+    total,
 )
 from quantrail.ops.bench_transport import BenchOptions, run_transport_bench
 
@@ -89,6 +91,25 @@ def test_a_p99_of_exactly_one_and_a_half_times_the_bare_pair_passes() -> None:
     assert verdicts["p99 at 10,000/s against the bare pair"].measured == (
         "1.50 x bare, median of 1 round"
     )
+
+
+def test_throughput_ratios_are_medians_of_the_rounds_own_ratios() -> None:
+    def round_of(raw: int, publish: int) -> ThroughputRound:
+        same = Throughput(raw, 1.0, 0.5)
+        return ThroughputRound(same, Throughput(publish, 1.0, 0.5), same, same)
+
+    # The middle round's baseline ran while another program held a core.
+    rounds = (round_of(100_000, 95_000), round_of(40_000, 90_000), round_of(90_000, 81_000))
+    report = replace(
+        _report(),
+        raw_xadd=total([r.raw_xadd for r in rounds]),
+        publish=total([r.publish for r in rounds]),
+        throughput_rounds=rounds,
+    )
+
+    assert report.ratio(report.publish) == pytest.approx(0.95)  # of 0.95, 2.25, 0.90
+    assert report.publish.count == 266_000 and report.publish.seconds == 3.0
+    assert report.to_dict()["throughput_rounds"][1]["publish"]["ratio_to_raw"] == 2.25
 
 
 def test_latency_figures_and_ratios_are_medians_of_the_rounds() -> None:
@@ -208,10 +229,12 @@ def test_smoke_run_reports_every_figure_and_writes_json(tmp_path: Path) -> None:
         )
     )
 
-    throughput = (report.raw_xadd, report.raw_xadd_sync, report.publish, report.consume)
-    for figure in (*throughput, report.consume_no_idempotency):
-        assert figure.count == 500
+    assert report.raw_xadd_sync.count == 500
+    throughput = (report.raw_xadd, report.publish, report.consume, report.consume_no_idempotency)
+    for figure in (report.raw_xadd_sync, *throughput):
         assert figure.per_s > 0 and figure.cpu_us_per_event > 0
+    assert [figure.count for figure in throughput] == [1_000] * 4  # 2 rounds of 500
+    assert len(report.throughput_rounds) == 2
     assert [pair.rate for pair in report.latency] == [1_000, 10_000]
     for pair in report.latency:
         assert len(pair.rounds) == 2
@@ -224,7 +247,7 @@ def test_smoke_run_reports_every_figure_and_writes_json(tmp_path: Path) -> None:
     assert sustained.sent_per_s > 0 and sustained.achieved_per_s > 0
     assert sustained.lag_samples and sustained.max_lag >= sustained.final_lag >= 0
     assert report.environment["payload_bytes"] > 250
-    assert len(seen) == 6  # one progress line per phase
+    assert len(seen) == 5  # one progress line per phase
     written = json.loads(out.read_text())
     assert written == json.loads(json.dumps(report.to_dict()))
     assert len(written["targets"]) == 6
