@@ -14,7 +14,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from quantrail.bus.consumer_base import ConsumerBase, ConsumerDeps, Outcome
 from quantrail.bus.delivery import Delivery, Handler
 from quantrail.bus.keyslot import hash_tag
-from quantrail.bus.transport import Ack, Entry, NoGroupError, TransportError, log_lost_ack
+from quantrail.bus.transport import (
+    Ack,
+    Entry,
+    GroupRead,
+    NoGroupError,
+    TransportError,
+    log_lost_ack,
+)
 from quantrail.runtime.breaker import CircuitBreaker
 
 log = logging.getLogger("quantrail.bus")
@@ -43,6 +50,11 @@ class GroupConsumer(ConsumerBase):
         # write (Redis): the same moment as a lone ack, one reply to wait for instead of two.
         self._unsent_acks: list[Ack] = []
         self._logical_names: dict[str, str] = {}
+        # Marks the transport may check with the read: ``<prefix><key>``, as ``_mark`` makes
+        # them where they are not kept in their stream's slot.
+        self._mark_prefix: str | None = None
+        if idempotent and not deps.transport.colocates_marks:
+            self._mark_prefix = deps.names.idempotency_key(group, "")
 
     async def run(self) -> None:
         """Consume until :meth:`stop`; returns after acking the batch in hand."""
@@ -85,22 +97,25 @@ class GroupConsumer(ConsumerBase):
             await asyncio.sleep(self._config.block_ms / 1000)
             return
         acks, self._unsent_acks = self._unsent_acks, []
+        read = GroupRead(
+            group=self.group,
+            consumer=self.name,
+            keys=self._keys,
+            count=self._config.batch_size,
+            block_ms=self._config.block_ms,
+            acks=acks,
+            ttl_s=self._config.idempotency_window_s,
+            mark_prefix=self._mark_prefix,
+        )
         try:
-            entries = await self._transport.ack_and_read_group(
-                self.group,
-                self.name,
-                acks,
-                self._config.idempotency_window_s,
-                {key: ">" for key in self._keys},
-                self._config.batch_size,
-                self._config.block_ms,
-            )
+            batch = await self._transport.ack_and_read_new(read)
         except BaseException:
             # Maybe not acked: sent again with the next read (acks and marks are idempotent).
             self._unsent_acks[:0] = acks
             raise
-        if entries:
-            await self._process(entries, None, fold_acks=self._transport.folds_acks_into_reads)
+        if batch.entries:
+            fold = self._transport.folds_acks_into_reads
+            await self._process(batch.entries, None, fold_acks=fold, seen=batch.seen)
 
     async def _send_acks(self) -> None:
         while self._unsent_acks:
@@ -220,15 +235,22 @@ class GroupConsumer(ConsumerBase):
         return self._names.idempotency_key(self.group, key)
 
     async def _process(
-        self, entries: Sequence[Entry], counts: dict[str, int] | None, fold_acks: bool = False
+        self,
+        entries: Sequence[Entry],
+        counts: dict[str, int] | None,
+        fold_acks: bool = False,
+        seen: list[bool] | None = None,
     ) -> None:
+        """Handle ``entries`` and ack them; ``seen``: their marks, when the read checked them."""
         self.stats.read += len(entries)
         marks: Sequence[str | None] = [None] * len(entries)
-        seen = [False] * len(entries)
         if self._idempotent:
             keys = [self._mark(entry) for entry in entries]
-            seen = await self._retrying(lambda: self._transport.marks_exist(keys))
+            if seen is None:
+                seen = await self._retrying(lambda: self._transport.marks_exist(keys))
             marks = keys
+        if seen is None or not self._idempotent:
+            seen = [False] * len(entries)
         acks: dict[str, list[str]] = defaultdict(list)
         new_marks: dict[str, list[str]] = defaultdict(list)
         marked_in_batch: set[str] = set()

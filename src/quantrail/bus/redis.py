@@ -10,7 +10,6 @@ Connection failures surface as :class:`TransportError`; a missing group as
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -23,18 +22,26 @@ from redis import exceptions as redis_errors
 from quantrail.bus.lease_stores import RedisLeaseStore
 from quantrail.bus.leases import LeaseStore
 from quantrail.bus.redis_connect import redis_client
+from quantrail.bus.redis_reads import (
+    ACK_AND_MARK,
+    GroupReads,
+    ack_command,
+    entries_from_raw_read,
+    read_command,
+)
 from quantrail.bus.redis_wire import Command, RedisWire
 from quantrail.bus.transport import (
     Ack,
     ConsumerInfo,
     Entry,
     Fields,
+    GroupBatch,
     GroupInfo,
+    GroupRead,
     NoGroupError,
     StreamInfo,
     Transport,
     TransportError,
-    log_lost_ack,
 )
 from quantrail.config import RedisConfig, Retention
 from quantrail.redact import redact
@@ -61,6 +68,7 @@ class RedisTransport(Transport):
         self.url = redact(settings.url)
         self._client: Any = redis_client(settings)
         self._wire = RedisWire(self._client, settings.socket_timeout_s)
+        self._group_reads = GroupReads(self._wire)
         self._ack_script: Any = self._client.register_script(ACK_AND_MARK)
         self._leases: LeaseStore | None = None
 
@@ -111,32 +119,10 @@ class RedisTransport(Transport):
             ["XREADGROUP", "GROUP", group, consumer], streams, count, block_ms
         )
 
-    async def ack_and_read_group(
-        self,
-        group: str,
-        consumer: str,
-        acks: Sequence[Ack],
-        ttl_s: int,
-        streams: Mapping[str, str],
-        count: int,
-        block_ms: int,
-    ) -> list[Entry]:
-        """The acks' scripts and the read in one write: Redis runs the acks first, so they are
-        done before the read blocks, and the consumer waits for one reply instead of two."""
-        acking = [_ack_command(ack, group, ttl_s) for ack in acks if ack.ids or ack.marks]
-        read = _read_command(["XREADGROUP", "GROUP", group, consumer], streams, count, block_ms)
+    async def ack_and_read_new(self, read: GroupRead) -> GroupBatch:
+        """Acks, a wait and the read with its marks check in one write (``redis_reads``)."""
         async with self._errors():
-            *acked, reply = await self._wire.exchange([*acking, read], _block_s(block_ms))
-            for ack, outcome in zip([a for a in acks if a.ids or a.marks], acked, strict=True):
-                if isinstance(outcome, redis_errors.NoScriptError):  # a restarted Redis
-                    await self.ack(ack.stream, group, ack.ids, ack.marks, ttl_s)
-                elif isinstance(outcome, Exception) and str(outcome).startswith("NOGROUP"):
-                    log_lost_ack(group, ack.stream)
-                elif isinstance(outcome, Exception):
-                    raise outcome
-            if isinstance(reply, Exception):
-                raise reply
-        return entries_from_raw_read(reply)
+            return await self._group_reads.ack_and_read_new(read)
 
     async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
         return await self._read_raw(["XREAD"], streams, count, block_ms)
@@ -144,9 +130,9 @@ class RedisTransport(Transport):
     async def _read_raw(
         self, head: list[str], streams: Mapping[str, str], count: int, block_ms: int
     ) -> list[Entry]:
-        command = _read_command(head, streams, count, block_ms)
+        command = read_command(head, streams, count, block_ms)
         async with self._errors():
-            reply = await self._wire.call(*command, block_s=_block_s(block_ms))
+            reply = await self._wire.call(*command, block_s=max(block_ms, 0) / 1000)
         return entries_from_raw_read(reply)
 
     async def last_id(self, stream: str) -> str:
@@ -165,7 +151,7 @@ class RedisTransport(Transport):
         if not ids and not marks:
             return
         # One script call: atomic like MULTI, at half the cost per entry (see docs/benchmarks.md).
-        command = _ack_command(Ack(stream, list(ids), list(marks)), group, ttl_s)
+        command = ack_command(Ack(stream, list(ids), list(marks)), group, ttl_s)
         async with self._errors():
             try:
                 await self._wire.call(*command)
@@ -307,40 +293,6 @@ class RedisTransport(Transport):
         await self._client.aclose()
 
 
-# KEYS: the idempotency marks, then the stream; ARGV: mark TTL, group, entry ids. One slot on a
-# cluster (the marks sit in their stream's slot), so the cluster transport runs it as it is.
-ACK_AND_MARK = """
-local stream = KEYS[#KEYS]
-for i = 1, #KEYS - 1 do
-  redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1])
-end
-if #ARGV > 2 then
-  return redis.call('XACK', stream, ARGV[2], unpack(ARGV, 3))
-end
-return 0
-"""
-_ACK_SHA = hashlib.sha1(ACK_AND_MARK.encode()).hexdigest()
-
-
-def _ack_command(ack: Ack, group: str, ttl_s: int) -> list[bytes | str | int]:
-    """EVALSHA of ``ACK_AND_MARK`` (its arguments from the third on are EVAL's too)."""
-    keys = [*ack.marks, ack.stream]
-    return ["EVALSHA", _ACK_SHA, len(keys), *keys, max(ttl_s, 1), group, *ack.ids]
-
-
-def _read_command(
-    head: list[str], streams: Mapping[str, str], count: int, block_ms: int
-) -> list[bytes | str | int]:
-    command: list[bytes | str | int] = [*head, "COUNT", count]
-    if block_ms > 0:  # Redis reads BLOCK 0 as "for ever"; here 0 means "do not block"
-        command += ["BLOCK", block_ms]
-    return [*command, "STREAMS", *streams.keys(), *streams.values()]
-
-
-def _block_s(block_ms: int) -> float:
-    return max(block_ms, 0) / 1000
-
-
 def _trim_args(retention: Retention | None) -> dict[str, Any]:
     if retention is None:
         return {}
@@ -392,19 +344,6 @@ def _entries_from_read(reply: Any) -> list[Entry]:
         name = _text(stream)
         for entry_id, fields in rows:
             entries.append(Entry(name, _text(entry_id), dict(fields) if fields else {}))
-    return entries
-
-
-def entries_from_raw_read(reply: Any) -> list[Entry]:
-    """Entries of a raw XREAD/XREADGROUP reply: ``{stream: [[id, [f, v, ...]], ...]}`` in RESP3
-    (redis-py 8's default), ``[[stream, rows], ...]`` in RESP2, ``None`` when a blocking read
-    timed out; an entry deleted while pending has no fields."""
-    entries: list[Entry] = []
-    for stream, rows in reply.items() if isinstance(reply, dict) else reply or ():
-        name = stream.decode()
-        for entry_id, flat in rows:
-            pairs = iter(flat or ())
-            entries.append(Entry(name, entry_id.decode(), dict(zip(pairs, pairs, strict=False))))
     return entries
 
 

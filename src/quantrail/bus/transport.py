@@ -53,6 +53,31 @@ class Ack:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupRead:
+    """A group consumer's next read of new entries (``>``) on ``keys``, with the acks of its
+    last batch to send first; ``mark_prefix``: the idempotency marks are ``mark_prefix + key``
+    (the entry's ``key`` field, else its id), so a transport may check them with the read."""
+
+    group: str
+    consumer: str
+    keys: Sequence[str]
+    count: int
+    block_ms: int
+    acks: Sequence[Ack] = ()
+    ttl_s: int = 0
+    mark_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBatch:
+    """What a ``GroupRead`` got; ``seen``: per entry, whether its mark is set (None when the
+    transport did not check: the consumer asks ``marks_exist``)."""
+
+    entries: list[Entry]
+    seen: list[bool] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerInfo:
     name: str
     pending: int
@@ -83,8 +108,8 @@ class Transport(ABC):
     # True on a Redis Cluster: a group's idempotency marks live in the slot of their stream
     # (``idem:{<stream's hash tag>}:<group>:<key>``), so mark, effect and ack share one script.
     colocates_marks: bool = False
-    # True when ``ack_and_read_group`` saves a round trip (one write for both): a group consumer
-    # then sends a batch's ack with its next read instead of waiting for the ack alone.
+    # True when ``ack_and_read_new`` saves round trips (one write for acks and read): a group
+    # consumer then sends a batch's ack with its next read instead of waiting for it alone.
     folds_acks_into_reads: bool = False
 
     def lease_store(self) -> LeaseStore:
@@ -128,24 +153,20 @@ class Transport(ABC):
     ) -> None:
         """Ack entries and set idempotency marks (with TTL) atomically, in one round trip."""
 
-    async def ack_and_read_group(
-        self,
-        group: str,
-        consumer: str,
-        acks: Sequence[Ack],
-        ttl_s: int,
-        streams: Mapping[str, str],
-        count: int,
-        block_ms: int,
-    ) -> list[Entry]:
-        """``ack`` each of ``acks`` (a vanished group is logged, as a lone ack's is), then
-        ``read_group``. Here two steps; a transport that can sends both in one write."""
-        for ack in acks:
+    async def ack_and_read_new(self, read: GroupRead) -> GroupBatch:
+        """``ack`` each of ``read.acks`` (a vanished group is logged, as a lone ack's is),
+        then ``read_group`` new entries. Here two steps and no marks checked; a transport that
+        can sends all in one write and checks the marks in the same step."""
+        for ack in read.acks:
             try:
-                await self.ack(ack.stream, group, ack.ids, ack.marks, ttl_s)
+                await self.ack(ack.stream, read.group, ack.ids, ack.marks, read.ttl_s)
             except NoGroupError:
-                log_lost_ack(group, ack.stream)
-        return await self.read_group(group, consumer, streams, count, block_ms)
+                log_lost_ack(read.group, ack.stream)
+        streams = dict.fromkeys(read.keys, ">")
+        entries = await self.read_group(
+            read.group, read.consumer, streams, read.count, read.block_ms
+        )
+        return GroupBatch(entries)
 
     @abstractmethod
     async def pending_deliveries(
