@@ -75,7 +75,7 @@ def bench_transport(
     quick: Annotated[bool, typer.Option(help="smaller sizes, shorter phases")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
     rounds: Annotated[
-        int | None, typer.Option(min=1, help="latency rounds per rate (default 5, quick 3)")
+        int | None, typer.Option(min=1, help="rounds of each comparison (default 9, quick 5)")
     ] = None,
 ) -> None:
     """Measure the transport on a private redis-server (never yours)."""

@@ -69,7 +69,6 @@ class RedisTransport(Transport):
         self._client: Any = redis_client(settings)
         self._wire = RedisWire(self._client, settings.socket_timeout_s)
         self._group_reads = GroupReads(self._wire)
-        self._ack_script: Any = self._client.register_script(ACK_AND_MARK)
         self._leases: LeaseStore | None = None
 
     def lease_store(self) -> LeaseStore:

@@ -197,9 +197,9 @@ def test_percentile_is_nearest_rank() -> None:
 def test_options_default_and_quick_sizes() -> None:
     full, quick = BenchOptions(), BenchOptions(quick=True)
 
-    assert (full.count, full.latency_seconds, full.sustained_seconds) == (100_000, 2.0, 10.0)
+    assert (full.count, full.latency_seconds, full.sustained_seconds) == (100_000, 1.5, 10.0)
     assert (quick.count, quick.latency_seconds, quick.sustained_seconds) == (20_000, 1.0, 4.0)
-    assert (full.latency_rounds, quick.latency_rounds) == (5, 3)
+    assert (full.latency_rounds, quick.latency_rounds) == (9, 5)
     assert BenchOptions(quick=True, entries=500).count == 500
     assert BenchOptions(quick=True, rounds=7).latency_rounds == 7
 
