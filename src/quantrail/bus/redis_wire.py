@@ -23,6 +23,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 _hiredis_pack: Any
@@ -69,6 +70,7 @@ class RedisWire:
             return []
         connection = self._idle.pop() if self._idle else self._connect()
         try:
+            await self._ready(connection)
             packed = pack(commands, connection)
 
             async def attempt() -> list[Any]:
@@ -87,6 +89,19 @@ class RedisWire:
             self._idle.append(connection)
         return replies
 
+    @staticmethod
+    async def _ready(connection: Any) -> None:
+        """Connected, and not closed by the server meanwhile (a restart): what redis-py's pool
+        checks when it hands out a connection, so the first command after an outage goes out
+        on a fresh connection instead of failing on the dead one."""
+        await connection.connect()  # a no-op when connected
+        try:
+            if await connection.can_read():  # a reply nobody waits for: not to be trusted
+                raise RedisConnectionError("connection has unread data")
+        except (RedisConnectionError, OSError):
+            await connection.disconnect()
+            await connection.connect()
+
     def _connect(self) -> Any:
         connection = self._connection_class(**self._kwargs)
         self._all.add(connection)
@@ -96,8 +111,7 @@ class RedisWire:
         self, connection: Any, packed: bytes | list[bytes], count: int, block_s: float
     ) -> list[Any]:
         async with asyncio.timeout(self._timeout_s + block_s):
-            await connection.connect()  # a no-op when connected
-            await connection.send_packed_command(packed)
+            await connection.send_packed_command(packed)  # connects first if it is not
             read = connection.read_response
             replies: list[Any] = []
             for _ in range(count):
