@@ -74,11 +74,15 @@ app.command()(cli_bus.replay)
 def bench_transport(
     quick: Annotated[bool, typer.Option(help="smaller sizes, shorter phases")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
+    rounds: Annotated[
+        int | None, typer.Option(min=1, help="rounds of each comparison (default 9, quick 5)")
+    ] = None,
 ) -> None:
     """Measure the transport on a private redis-server (never yours)."""
     from quantrail.ops.bench_transport import BenchOptions, run_transport_bench
 
-    report = run_transport_bench(BenchOptions(quick=quick, json_path=json_path))
+    options = BenchOptions(quick=quick, json_path=json_path, rounds=rounds)
+    report = run_transport_bench(options)
     report.render(console)
 
 

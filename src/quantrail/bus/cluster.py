@@ -31,7 +31,6 @@ from redis.crc import key_slot
 
 from quantrail.bus.leases import LeaseStore
 from quantrail.bus.redis import (
-    ACK_AND_MARK,
     RedisTransport,
     _entries_from_read,
     _text,
@@ -39,8 +38,9 @@ from quantrail.bus.redis import (
     queue_xadds,
 )
 from quantrail.bus.redis_connect import redis_login
+from quantrail.bus.redis_reads import ACK_AND_MARK
 from quantrail.bus.slot_reads import SlotReads
-from quantrail.bus.transport import Entry, Fields, NoGroupError, TransportError
+from quantrail.bus.transport import Entry, Fields, NoGroupError, Transport, TransportError
 from quantrail.config import RedisConfig, Retention
 
 _CLUSTER_ERRORS = (
@@ -94,6 +94,8 @@ class RedisClusterTransport(RedisTransport):
     """Redis Streams on a Redis Cluster; cluster client creation lives here and only here."""
 
     colocates_marks = True
+    folds_acks_into_reads = False  # reads are per slot and stay in flight (slot_reads.py)
+    ack_and_read_new = Transport.ack_and_read_new  # two steps, not the single-node write
 
     def __init__(
         self,

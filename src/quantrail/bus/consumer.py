@@ -6,6 +6,7 @@ The delivery rules they share with broadcast readers are in ``consumer_base``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,7 +14,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from quantrail.bus.consumer_base import ConsumerBase, ConsumerDeps, Outcome
 from quantrail.bus.delivery import Delivery, Handler
 from quantrail.bus.keyslot import hash_tag
-from quantrail.bus.transport import Entry, NoGroupError, TransportError
+from quantrail.bus.transport import (
+    Ack,
+    Entry,
+    GroupRead,
+    NoGroupError,
+    TransportError,
+    log_lost_ack,
+)
 from quantrail.runtime.breaker import CircuitBreaker
 
 log = logging.getLogger("quantrail.bus")
@@ -38,6 +46,14 @@ class GroupConsumer(ConsumerBase):
         self.group = group
         self._start_id = start_id
         self._idempotent = idempotent
+        # A read batch's acks, sent with the next read when the transport folds them into one
+        # write (Redis): the same moment as a lone ack, one reply to wait for instead of two.
+        self._unsent_acks: list[Ack] = []
+        # Marks the transport may check with the read: ``<prefix><key>``, as ``_mark`` makes
+        # them where they are not kept in their stream's slot.
+        self._mark_prefix: str | None = None
+        if idempotent and not deps.transport.colocates_marks:
+            self._mark_prefix = deps.names.idempotency_key(group, "")
 
     async def run(self) -> None:
         """Consume until :meth:`stop`; returns after acking the batch in hand."""
@@ -50,9 +66,14 @@ class GroupConsumer(ConsumerBase):
             while not self._stopping:
                 await self._guarded(self._before_read)
                 if loop.time() >= next_claim:
+                    await self._guarded(self._send_acks)  # before a claim can take them
                     await self._guarded(self._claim_idle)
                     next_claim = loop.time() + self._config.claim_interval_ms / 1000
                 await self._guarded(self._read_batch)
+            await self._guarded(self._send_acks)  # stopped: the batch in hand is acked
+        except BaseException:
+            await self._send_acks_once()
+            raise
         finally:
             self._watchdog.close()
             self.running = False
@@ -71,17 +92,45 @@ class GroupConsumer(ConsumerBase):
     async def _read_batch(self) -> None:
         if not self._keys:
             # Nothing to read (an instance holding no shard): wait as a blocking read would.
+            await self._send_acks()
             await asyncio.sleep(self._config.block_ms / 1000)
             return
-        entries = await self._transport.read_group(
-            self.group,
-            self.name,
-            {key: ">" for key in self._keys},
-            self._config.batch_size,
-            self._config.block_ms,
+        acks, self._unsent_acks = self._unsent_acks, []
+        read = GroupRead(
+            group=self.group,
+            consumer=self.name,
+            keys=self._keys,
+            count=self._config.batch_size,
+            block_ms=self._config.block_ms,
+            acks=acks,
+            ttl_s=self._config.idempotency_window_s,
+            mark_prefix=self._mark_prefix,
         )
-        if entries:
-            await self._process(entries, None)
+        try:
+            batch = await self._transport.ack_and_read_new(read)
+        except BaseException:
+            # Maybe not acked: sent again with the next read (acks and marks are idempotent).
+            self._unsent_acks[:0] = acks
+            raise
+        if batch.entries:
+            fold = self._transport.folds_acks_into_reads
+            await self._process(batch.entries, None, fold_acks=fold, seen=batch.seen)
+
+    async def _send_acks(self) -> None:
+        while self._unsent_acks:
+            ack = self._unsent_acks[0]
+            await self._ack(ack.stream, ack.ids, ack.marks)
+            del self._unsent_acks[0]
+
+    async def _send_acks_once(self) -> None:
+        """Cancelled or failed: one try each, no retry. An ack lost here is a redelivery later
+        (at least once), as when a consumer dies between handler and ack."""
+        acks, self._unsent_acks = self._unsent_acks, []
+        for ack in acks:
+            with contextlib.suppress(Exception):
+                await self._transport.ack(
+                    ack.stream, self.group, ack.ids, ack.marks, self._config.idempotency_window_s
+                )
 
     async def _ensure_groups(self, recreated: bool = False) -> None:
         for key in self._keys:
@@ -184,18 +233,28 @@ class GroupConsumer(ConsumerBase):
             return self._names.idempotency_key(group, key)
         return self._names.idempotency_key(self.group, key)
 
-    async def _process(self, entries: Sequence[Entry], counts: dict[str, int] | None) -> None:
+    async def _process(
+        self,
+        entries: Sequence[Entry],
+        counts: dict[str, int] | None,
+        fold_acks: bool = False,
+        seen: list[bool] | None = None,
+    ) -> None:
+        """Handle ``entries`` and ack them; ``seen``: their marks, when the read checked them."""
         self.stats.read += len(entries)
-        marks = [self._mark(entry) for entry in entries]
+        marks: Sequence[str | None] = [None] * len(entries)
         if self._idempotent:
-            seen = await self._retrying(lambda: self._transport.marks_exist(marks))
-        else:
+            keys = [self._mark(entry) for entry in entries]
+            if seen is None:
+                seen = await self._retrying(lambda: self._transport.marks_exist(keys))
+            marks = keys
+        if seen is None or not self._idempotent:
             seen = [False] * len(entries)
         acks: dict[str, list[str]] = defaultdict(list)
         new_marks: dict[str, list[str]] = defaultdict(list)
         marked_in_batch: set[str] = set()
         for entry, mark, was_seen in zip(entries, marks, seen, strict=True):
-            if was_seen or (self._idempotent and mark in marked_in_batch):
+            if was_seen or mark in marked_in_batch:
                 self.stats.duplicates += 1
                 acks[entry.stream].append(entry.entry_id)
                 continue
@@ -205,18 +264,21 @@ class GroupConsumer(ConsumerBase):
             )
             if outcome is Outcome.HANDLED:
                 acks[entry.stream].append(entry.entry_id)
-                if self._idempotent:
+                if mark is not None:
                     new_marks[entry.stream].append(mark)
                     marked_in_batch.add(mark)
         for key in acks.keys() | new_marks.keys():
-            await self._ack(key, acks[key], new_marks[key])
+            if fold_acks:
+                self._unsent_acks.append(Ack(key, acks[key], new_marks[key]))
+            else:
+                await self._ack(key, acks[key], new_marks[key])
 
     async def _ack(self, key: str, ids: list[str], marks: list[str]) -> None:
         ttl_s = self._config.idempotency_window_s
         try:
             await self._retrying(lambda: self._transport.ack(key, self.group, ids, marks, ttl_s))
         except NoGroupError:
-            log.warning("group %s vanished before its ack on %s", self.group, key)
+            log_lost_ack(self.group, key)
 
     async def _reclaim(self, entry: Entry) -> bool:
         claimed = await self._retrying(

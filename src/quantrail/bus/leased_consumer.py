@@ -73,15 +73,24 @@ class LeasedGroupConsumer(GroupConsumer):
         await self._guarded(self._before_read)
         await super()._drain_own_pending()
 
-    async def _process(self, entries: Sequence[Entry], counts: dict[str, int] | None) -> None:
+    async def _process(
+        self,
+        entries: Sequence[Entry],
+        counts: dict[str, int] | None,
+        fold_acks: bool = False,
+        seen: list[bool] | None = None,
+    ) -> None:
         # A read that was in flight when its shard moved (bus/slot_reads.py keeps those) may
         # deliver entries of a shard no longer held: they are left pending for its holder to
         # claim, not handled here (their ack would be refused: handled twice).
-        mine = [entry for entry in entries if self._holds(entry.stream)]
-        if len(mine) < len(entries):
-            self._left_for_holder(len(entries) - len(mine), "not held")
-        if mine:
-            await super()._process(mine, counts)
+        held = [at for at, entry in enumerate(entries) if self._holds(entry.stream)]
+        if len(held) < len(entries):
+            self._left_for_holder(len(entries) - len(held), "not held")
+        if held:
+            mine = [entries[at] for at in held]
+            marks_seen = None if seen is None else [seen[at] for at in held]
+            # Never folded into the next read: every ack goes through ``_ack``, the fence.
+            await super()._process(mine, counts, fold_acks=False, seen=marks_seen)
 
     def _holds(self, key: str) -> bool:
         index = shard_index(key)

@@ -1,8 +1,10 @@
 """The Redis Streams transport (redis-py asyncio with hiredis).
 
-Every batch is one round trip (pipelines); acks go with their idempotency marks in one
-MULTI/EXEC, and a dead letter is appended and acked in one MULTI/EXEC, so neither can be half
-done. Connection failures surface as :class:`TransportError`; a missing group as
+Every batch is one round trip (pipelines); acks go with their idempotency marks in one script
+call, and a dead letter is appended and acked in one MULTI/EXEC, so neither can be half done.
+The hot path (publish, group reads, the marks' MGET, the ack) goes through ``redis_wire``:
+commands packed once in C, replies read without a timer each (docs/benchmarks.md).
+Connection failures surface as :class:`TransportError`; a missing group as
 :class:`NoGroupError` (what a Redis restart without persistence looks like).
 """
 
@@ -20,11 +22,22 @@ from redis import exceptions as redis_errors
 from quantrail.bus.lease_stores import RedisLeaseStore
 from quantrail.bus.leases import LeaseStore
 from quantrail.bus.redis_connect import redis_client
+from quantrail.bus.redis_reads import (
+    ACK_AND_MARK,
+    GroupReads,
+    ack_command,
+    entries_from_raw_read,
+    read_command,
+)
+from quantrail.bus.redis_wire import Command, RedisWire
 from quantrail.bus.transport import (
+    Ack,
     ConsumerInfo,
     Entry,
     Fields,
+    GroupBatch,
     GroupInfo,
+    GroupRead,
     NoGroupError,
     StreamInfo,
     Transport,
@@ -43,6 +56,8 @@ _CONNECTION_ERRORS = (
 
 
 class RedisTransport(Transport):
+    folds_acks_into_reads = True
+
     def __init__(self, url: str | RedisConfig, socket_timeout_s: float = 10.0) -> None:
         """``url``: a URL (tests, the private server) or the config's ``redis`` section, which
         carries the ACL user, the password's variable or file and TLS (bus/redis_connect.py)."""
@@ -52,8 +67,8 @@ class RedisTransport(Transport):
         # Only ever shown redacted: a message or a log line never carries the password.
         self.url = redact(settings.url)
         self._client: Any = redis_client(settings)
-
-        self._ack_script: Any = self._client.register_script(ACK_AND_MARK)
+        self._wire = RedisWire(self._client, settings.socket_timeout_s)
+        self._group_reads = GroupReads(self._wire)
         self._leases: LeaseStore | None = None
 
     def lease_store(self) -> LeaseStore:
@@ -83,10 +98,8 @@ class RedisTransport(Transport):
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
         async with self._errors():
-            pipe = self._client.pipeline(transaction=False)
-            queue_xadds(pipe, items, retention)
-            ids = await pipe.execute()
-        return [_text(entry_id) for entry_id in ids]
+            ids = _raise_first(await self._wire.exchange(xadd_commands(items, retention)))
+        return [entry_id.decode() for entry_id in ids]
 
     async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
         async with self._errors():
@@ -101,16 +114,25 @@ class RedisTransport(Transport):
     async def read_group(
         self, group: str, consumer: str, streams: Mapping[str, str], count: int, block_ms: int
     ) -> list[Entry]:
+        return await self._read_raw(
+            ["XREADGROUP", "GROUP", group, consumer], streams, count, block_ms
+        )
+
+    async def ack_and_read_new(self, read: GroupRead) -> GroupBatch:
+        """Acks, a wait and the read with its marks check in one write (``redis_reads``)."""
         async with self._errors():
-            reply = await self._client.xreadgroup(
-                group, consumer, dict(streams), count=count, block=_block(block_ms)
-            )
-        return _entries_from_read(reply)
+            return await self._group_reads.ack_and_read_new(read)
 
     async def read(self, streams: Mapping[str, str], count: int, block_ms: int) -> list[Entry]:
+        return await self._read_raw(["XREAD"], streams, count, block_ms)
+
+    async def _read_raw(
+        self, head: list[str], streams: Mapping[str, str], count: int, block_ms: int
+    ) -> list[Entry]:
+        command = read_command(head, streams, count, block_ms)
         async with self._errors():
-            reply = await self._client.xread(dict(streams), count=count, block=_block(block_ms))
-        return _entries_from_read(reply)
+            reply = await self._wire.call(*command, block_s=max(block_ms, 0) / 1000)
+        return entries_from_raw_read(reply)
 
     async def last_id(self, stream: str) -> str:
         async with self._errors():
@@ -128,16 +150,18 @@ class RedisTransport(Transport):
         if not ids and not marks:
             return
         # One script call: atomic like MULTI, at half the cost per entry (see docs/benchmarks.md).
+        command = ack_command(Ack(stream, list(ids), list(marks)), group, ttl_s)
         async with self._errors():
-            await self._ack_script(
-                keys=[*marks, stream], args=[max(ttl_s, 1), group, *ids], client=self._client
-            )
+            try:
+                await self._wire.call(*command)
+            except redis_errors.NoScriptError:  # a restarted Redis forgot it: EVAL loads it
+                await self._wire.call("EVAL", ACK_AND_MARK, *command[2:])
 
     async def marks_exist(self, marks: Sequence[str]) -> list[bool]:
         if not marks:
             return []
         async with self._errors():
-            values = await self._client.mget(list(marks))
+            values = await self._wire.call("MGET", *marks)
         return [value is not None for value in values]
 
     async def pending_deliveries(
@@ -264,26 +288,8 @@ class RedisTransport(Transport):
             await self._client.ping()
 
     async def close(self) -> None:
+        await self._wire.close()
         await self._client.aclose()
-
-
-# KEYS: the idempotency marks, then the stream; ARGV: mark TTL, group, entry ids. One slot on a
-# cluster (the marks sit in their stream's slot), so the cluster transport runs it as it is.
-ACK_AND_MARK = """
-local stream = KEYS[#KEYS]
-for i = 1, #KEYS - 1 do
-  redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1])
-end
-if #ARGV > 2 then
-  return redis.call('XACK', stream, ARGV[2], unpack(ARGV, 3))
-end
-return 0
-"""
-
-
-def _block(block_ms: int) -> int | None:
-    # Redis reads BLOCK 0 as "for ever"; here 0 means "do not block".
-    return block_ms if block_ms > 0 else None
 
 
 def _trim_args(retention: Retention | None) -> dict[str, Any]:
@@ -297,18 +303,29 @@ def _trim_args(retention: Retention | None) -> dict[str, Any]:
     return {}
 
 
-def queue_xadds(
-    pipe: Any, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
-) -> None:
-    """Queue one XADD per item as a raw command of bytes: the head (key and trim words) is
-    built once per stream, and redis-py's per-call argument handling of ``xadd`` and its
-    per-argument encoding of text are skipped (publish is the hot path)."""
-    heads: dict[str, tuple[str | bytes, ...]] = {}
+def xadd_commands(
+    items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
+) -> list[Command]:
+    """One XADD per item: the head (key, trim words, ``*``) is built once per stream (publish
+    is the hot path). The command name stays text: redis-py's cluster client routes by it."""
+    heads: dict[str, tuple[bytes | str, ...]] = {}
+    commands: list[Command] = []
     for stream, fields in items:
         head = heads.get(stream)
         if head is None:
-            head = heads[stream] = ("XADD", stream.encode(), *_trim_words(retention.get(stream)))
-        pipe.execute_command(*head, b"*", *chain.from_iterable(fields.items()))
+            trim = _trim_words(retention.get(stream))
+            head = heads[stream] = ("XADD", stream.encode(), *trim, b"*")
+        commands.append((*head, *chain.from_iterable(fields.items())))
+    return commands
+
+
+def queue_xadds(
+    pipe: Any, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
+) -> None:
+    """Queue ``xadd_commands`` on a redis-py pipeline as raw commands (the cluster's path):
+    redis-py's per-call argument handling of ``xadd`` is skipped."""
+    for command in xadd_commands(items, retention):
+        pipe.execute_command(*command)
 
 
 def _trim_words(retention: Retention | None) -> tuple[bytes, ...]:
@@ -327,6 +344,13 @@ def _entries_from_read(reply: Any) -> list[Entry]:
         for entry_id, fields in rows:
             entries.append(Entry(name, _text(entry_id), dict(fields) if fields else {}))
     return entries
+
+
+def _raise_first(replies: list[Any]) -> list[Any]:
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return replies
 
 
 def _text(value: bytes | str) -> str:

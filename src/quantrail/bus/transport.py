@@ -8,6 +8,7 @@ Stream names here are transport keys (already namespaced).
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     from quantrail.events.base import Event
 
 Fields = dict[bytes, bytes]
+log = logging.getLogger("quantrail.bus")
+
+
+def log_lost_ack(group: str, stream: str) -> None:
+    """An ack found its group gone (Redis restarted empty): the entry is gone with it."""
+    log.warning("group %s vanished before its ack on %s", group, stream)
 
 
 class TransportError(Exception):
@@ -93,6 +100,40 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class Ack:
+    """What a group consumer acks on one stream: entry ids, and the idempotency marks to set."""
+
+    stream: str
+    ids: list[str]
+    marks: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRead:
+    """A group consumer's next read of new entries (``>``) on ``keys``, with the acks of its
+    last batch to send first; ``mark_prefix``: the idempotency marks are ``mark_prefix + key``
+    (the entry's ``key`` field, else its id), so a transport may check them with the read."""
+
+    group: str
+    consumer: str
+    keys: Sequence[str]
+    count: int
+    block_ms: int
+    acks: Sequence[Ack] = ()
+    ttl_s: int = 0
+    mark_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBatch:
+    """What a ``GroupRead`` got; ``seen``: per entry, whether its mark is set (None when the
+    transport did not check: the consumer asks ``marks_exist``)."""
+
+    entries: list[Entry]
+    seen: list[bool] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerInfo:
     name: str
     pending: int
@@ -130,9 +171,14 @@ class Transport(ABC):
     # True when ``add_events`` keeps the event objects for the readers (in-process only).
     keeps_events: bool = False
 
+    # True when ``ack_and_read_new`` saves round trips (one write for acks and read): a group
+    # consumer then sends a batch's ack with its next read instead of waiting for it alone.
+    folds_acks_into_reads: bool = False
+
     def wake_readers(self, streams: Sequence[str]) -> None:
         """Let reads blocked on ``streams`` return now, empty if nothing came (a consumer is
         stopping). Redis's blocking reads end within their block time on their own."""
+        return None
 
     def lease_store(self) -> LeaseStore:
         """Where shard leases live (``bus/leases.py``); the same store on every call."""
@@ -185,6 +231,21 @@ class Transport(ABC):
         self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
     ) -> None:
         """Ack entries and set idempotency marks (with TTL) atomically, in one round trip."""
+
+    async def ack_and_read_new(self, read: GroupRead) -> GroupBatch:
+        """``ack`` each of ``read.acks`` (a vanished group is logged, as a lone ack's is),
+        then ``read_group`` new entries. Here two steps and no marks checked; a transport that
+        can sends all in one write and checks the marks in the same step."""
+        for ack in read.acks:
+            try:
+                await self.ack(ack.stream, read.group, ack.ids, ack.marks, read.ttl_s)
+            except NoGroupError:
+                log_lost_ack(read.group, ack.stream)
+        streams = dict.fromkeys(read.keys, ">")
+        entries = await self.read_group(
+            read.group, read.consumer, streams, read.count, read.block_ms
+        )
+        return GroupBatch(entries)
 
     @abstractmethod
     async def pending_deliveries(

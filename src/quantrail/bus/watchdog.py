@@ -32,6 +32,7 @@ class HandlerWatchdog:
         self._busy = False
         self._fired = False
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self, call: Awaitable[None]) -> None:
         """Await ``call``; raise ``HandlerTimeoutError`` if it runs over the timeout."""
@@ -48,8 +49,10 @@ class HandlerWatchdog:
             self._end()
 
     def _begin(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
+        loop = self._loop
+        if loop is None:  # a consumer runs on one loop: looked up once
+            loop = self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task(loop)
         self._started = loop.time()
         self._busy = True
         if self._timer is None and math.isfinite(self._timeout_s):
@@ -83,3 +86,4 @@ class HandlerWatchdog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._loop = None  # a consumer run again may run on another loop

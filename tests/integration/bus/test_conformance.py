@@ -284,6 +284,57 @@ async def test_stop_finishes_the_batch_in_hand_and_acks_it(bus: EventBus) -> Non
     assert await pending_count(bus) == 0
 
 
+async def test_a_waiting_read_wakes_for_a_new_entry_and_acks_before_it_waits(
+    bus: EventBus,
+) -> None:
+    # Reads block for a minute: an entry is handled, and its ack applied, only if the read
+    # wakes when it arrives and the ack goes out before the next read waits (on Redis both
+    # travel in one write with the wait and the read).
+    log = EffectLog()
+    c = bus.group_consumer(
+        streams=[PING_STREAM],
+        group="g",
+        consumer="c",
+        handler=log.handle,
+        config=fast_consumer_config(block_ms=60_000, claim_interval_ms=60_000),
+    )
+    async with running(c):
+        await eventually(lambda: c.running, lambda r: r, what="consumer running")
+        for seq in range(3):
+            await bus.publish(Ping(ts_event=seq, seq=seq))
+            await eventually(lambda: log.seqs(), lambda s, n=seq: n in s, within=5, what="woke")
+            await eventually(lambda: pending_count(bus), lambda n: n == 0, within=5)
+        c.stop()
+        await bus.publish(Ping(ts_event=9, seq=9))  # wakes the stopping consumer's read
+    assert log.seqs() == {0, 1, 2, 9}
+    assert await pending_count(bus) == 0
+
+
+async def test_a_duplicate_key_is_caught_by_a_waiting_read(bus: EventBus) -> None:
+    # The second entry carries a key already handled: the read that wakes for it finds the
+    # mark (on Redis in the same script as the read) and acks it unhandled.
+    log = EffectLog()
+    c = bus.group_consumer(
+        streams=[PING_STREAM],
+        group="g",
+        consumer="c",
+        handler=log.handle,
+        config=fast_consumer_config(block_ms=60_000, claim_interval_ms=60_000),
+    )
+    async with running(c):
+        await bus.publish(Ping(ts_event=1, seq=1, idempotency_key="fill-7"))
+        await eventually(lambda: log.seqs(), lambda s: s == {1}, within=5)
+        await bus.publish_batch(
+            [Ping(ts_event=2, seq=2, idempotency_key="fill-7"), Ping(ts_event=3, seq=3)]
+        )
+        await eventually(lambda: log.seqs(), lambda s: 3 in s, within=5)
+        await eventually(lambda: pending_count(bus), lambda n: n == 0, within=5)
+        c.stop()
+        await bus.publish(Ping(ts_event=4, seq=4))  # wakes the stopping consumer's read
+    assert log.seqs() == {1, 3, 4}
+    assert c.stats.duplicates == 1
+
+
 async def test_retention_trims_approximately_to_maxlen(bus: EventBus) -> None:
     bus._retention[bus.names.key(PING_STREAM)] = Retention(maxlen=100)
     for start in range(0, 1000, 100):
