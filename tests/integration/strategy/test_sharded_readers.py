@@ -1,12 +1,12 @@
-"""Execution, positions and the exit brain with ``bus.shards: 4`` on a real Redis.
+"""Execution, positions and the exit brain with ``bus.shards: 4`` on a real Redis and on the
+private Redis Cluster (3 masters, 3 replicas).
 
 Execution follows quotes from every shard (an order fills only at a quote it has seen);
 positions pull requests and replay fills by one id cursor per shard; the exit brain rebuilds
 from ``position.state`` and ``trades.order`` shard by shard. One symbol per shard: each opens
 a position with its stop, survives a restart of the trading services, and is stopped out once.
-
-(Single Redis only: the execution service's order registry is not cluster-ready yet, its
-keys of one order live in several slots; see ``execution/registry.py``.)
+On the cluster the shards' streams lie on different masters, and the order registry keeps
+each account's keys in one slot (``execution/registry_keys.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import pytest
 
 from kit.market_events import quote
 from kit.positions import Chain, approved, chain_config, entry_request
-from kit.shards import SPREAD, shard_keys_written, sharded_redis_bus
+from kit.shards import SPREAD, shard_keys_written
+from quantrail.bus.bus import EventBus
 from quantrail.strategy.exit_service import ExitService
 from quantrail.strategy.position_service import PositionService
 
@@ -29,13 +30,12 @@ QUOTES = "market.quote"
 
 
 @pytest.fixture
-async def chain(redis_url: str, tmp_path: Path) -> AsyncIterator[Chain]:
-    bus = sharded_redis_bus(redis_url)
-    running = Chain(bus, chain_config(tmp_path))
+async def chain(sharded_bus: EventBus, tmp_path: Path) -> AsyncIterator[Chain]:
+    """The chain on the four-shard bus: single Redis, then the cluster."""
+    running = Chain(sharded_bus, chain_config(tmp_path))
     await running.start_execution()
     yield running
     await running.close()
-    await bus.close()
 
 
 def request_for(symbol: str) -> list[Any]:
