@@ -22,6 +22,7 @@ from kit.market_events import quote
 from kit.positions import Chain, approved, chain_config, entry_request
 from kit.shards import SPREAD, shard_keys_written
 from quantrail.bus.bus import EventBus
+from quantrail.bus.cluster import RedisClusterTransport
 from quantrail.strategy.exit_service import ExitService
 from quantrail.strategy.position_service import PositionService
 
@@ -72,7 +73,13 @@ async def test_positions_on_every_shard_are_kept_through_a_restart_and_stopped_o
         await chain.show(quote(symbol, "24.45", "24.47", bid_size=1000, ask_size=1000))
     closed = await chain.wait_for("position.state", "closed", len(SPREAD))
     assert {c.symbol: c.exit_reason for c in closed} == dict.fromkeys(SPREAD, "stop")
-    assert all(c.realized_pnl == D("-57.00") for c in closed)  # 100 x (24.45 - 25.02)
+    assert all(c.realized_pnl == 100 * (c.exit_price - D("25.02")) for c in closed)
+    # The simulated venue fills the exit at the quote execution has seen: the drop (24.45, a
+    # loss of 57.00). On the cluster the quote's shard and trades.intent are on different
+    # masters, so the exit brain's intent may reach execution before the quote that triggered
+    # it does, and the exit fills at the bid before it (25.00): no order between streams.
+    cluster = isinstance(chain.bus.transport, RedisClusterTransport)
+    assert {c.exit_price for c in closed} <= ({D("24.45"), D("25.00")} if cluster else {D("24.45")})
     intents = await chain.events("trades.intent", "created")
     assert sorted(i.symbol for i in intents) == sorted(SPREAD)  # one exit each, none twice
     assert len(await chain.events("exit.stop", "triggered")) == len(SPREAD)
