@@ -49,7 +49,14 @@ async def persistence_warning(bus: EventBus) -> str | None:
         return None
     if persistence_of(found) != "none":
         return None
-    return NO_PERSISTENCE.format(where=_where(client.connection_pool.connection_kwargs))
+    return NO_PERSISTENCE.format(where=_where_of(client))
+
+
+def _where_of(client: Any) -> str:
+    """Where the client talks to: a cluster client has nodes, not one connection pool."""
+    if hasattr(client, "get_nodes"):  # redis-py's RedisCluster
+        return ",".join(sorted(f"{node.host}:{node.port}" for node in client.get_nodes()))
+    return _where(client.connection_pool.connection_kwargs)
 
 
 async def warn_if_not_persistent(bus: EventBus) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from redis.crc import key_slot
 
+from quantrail.bus.sharding import base_stream
 from quantrail.bus.transport import Entry
 
 ReadOne = Callable[[Mapping[str, str], int], Coroutine[Any, Any, list[Entry]]]
@@ -68,13 +69,19 @@ class SlotReads:
     ) -> list[Entry]:
         tasks: list[tuple[Hashable, asyncio.Task[list[Entry]]]] = []
         wanted = {(*owner, tuple(sorted(part))) for part in parts}
+        bases = {base_stream(key) for part in parts for key in part}
         # A read of streams no longer asked for (a shard handed over) that answered meanwhile:
         # its entries are already pending on this consumer, so they are handled now (rather
-        # than claimed by the shard's new holder after claim_idle_ms).
+        # than claimed by the shard's new holder after claim_idle_ms). Only a shard of a stream
+        # this consumer still reads: one process has several consumers of one group and one
+        # consumer name (a service's subscriptions), and another's read is never taken.
         stale = [
             (key, task)
             for key, task in self._in_flight.items()
-            if key not in wanted and isinstance(key, tuple) and key[: len(owner)] == owner
+            if key not in wanted
+            and isinstance(key, tuple)
+            and key[: len(owner)] == owner
+            and bases.intersection(base_stream(stream) for stream in key[len(owner)])
         ]
         tasks.extend((key, task) for key, task in stale if task.done())
         for part in parts:

@@ -8,10 +8,11 @@ whatever the number of checks in between (an *episode*).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from quantrail.bus.transport import StreamInfo
+from quantrail.bus.ids import parse_id
+from quantrail.bus.transport import GroupInfo, StreamInfo
 from quantrail.events.base import Event
 from quantrail.events.exposure import ExposureSnapshot
 from quantrail.events.orders import OrderEvent
@@ -171,6 +172,41 @@ def _sum_counters(metrics: Mapping[str, object]) -> dict[str, int]:
                 count = value.get(key, 0)
                 total[key] = total.get(key, 0) + (count if isinstance(count, int) else 0)
     return total
+
+
+def merged_info(stream: str, shards: Sequence[StreamInfo]) -> StreamInfo:
+    """The figures of a stream kept in several shard keys, as one stream (one shard: itself).
+
+    Lengths, and each group's pending and lag, are summed over the shards; a group's lag is
+    None only when no shard knows it (Redis cannot always tell), else the sum of the known
+    ones. First and last ids are the smallest and largest (ids are per shard: a range, not an
+    order). Consumers are listed once per shard they hold entries of."""
+    if len(shards) == 1:
+        return shards[0]
+    groups: dict[str, list[GroupInfo]] = {}
+    for info in shards:
+        for group in info.groups:
+            groups.setdefault(group.name, []).append(group)
+    firsts = [i.first_id for i in shards if i.first_id is not None]
+    lasts = [i.last_id for i in shards if i.last_id is not None]
+    return StreamInfo(
+        stream=stream,
+        length=sum(info.length for info in shards),
+        first_id=min(firsts, key=parse_id) if firsts else None,
+        last_id=max(lasts, key=parse_id) if lasts else None,
+        groups=[_merged_group(name, parts) for name, parts in sorted(groups.items())],
+    )
+
+
+def _merged_group(name: str, parts: Sequence[GroupInfo]) -> GroupInfo:
+    lags = [part.lag for part in parts if part.lag is not None]
+    return GroupInfo(
+        name=name,
+        pending=sum(part.pending for part in parts),
+        last_delivered_id=max((part.last_delivered_id for part in parts), key=parse_id),
+        lag=sum(lags) if lags else None,
+        consumers=[consumer for part in parts for consumer in part.consumers],
+    )
 
 
 def stream_observations(

@@ -26,6 +26,7 @@ from quantrail.ops.health import (
     AlertEpisodes,
     HeartbeatBook,
     Observations,
+    merged_info,
     stream_observations,
 )
 from quantrail.ops.health_config import HealthConfig
@@ -97,10 +98,13 @@ class HealthService(Service):
         return len(edges)
 
     async def _stream_infos(self) -> list[tuple[str, StreamInfo]]:
+        """One figure per logical stream: a sharded one (``bus.shards`` > 1) summed over every
+        shard, so its length and lag are the stream's, whatever shard holds the entries."""
         bus = self.ctx.bus
         infos = []
         for stream in known_streams():
-            info = await bus.transport.info(bus.names.key(stream))
+            shards = [await bus.transport.info(bus.names.key(s)) for s in bus.shard_streams(stream)]
+            info = merged_info(bus.names.key(stream), shards)
             if info.length or info.groups:
                 infos.append((stream, info))
         return infos

@@ -1,4 +1,7 @@
-"""Fixtures for the execution integration tests (the harness lives in ``harness.py``)."""
+"""Fixtures for the execution integration tests (the harness lives in ``harness.py``).
+
+Every test here that takes ``bus`` runs on memory, a single Redis and the private Redis
+Cluster (3 masters, 3 replicas): the registry and the service must behave alike on all three."""
 
 from __future__ import annotations
 
@@ -10,6 +13,12 @@ import pytest
 
 from integration.execution.harness import Harness, execution_config
 from quantrail.bus.bus import EventBus
+
+
+@pytest.fixture
+def bus(three_way_bus: EventBus) -> EventBus:
+    """The suite's ``bus`` (memory, Redis), and the cluster as a third."""
+    return three_way_bus
 
 
 @pytest.fixture

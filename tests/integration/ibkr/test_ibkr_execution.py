@@ -34,6 +34,13 @@ ACCOUNT, IB_ACCOUNT = "HAMMER", "DU0000001"
 
 
 @pytest.fixture
+def bus(three_way_bus: EventBus) -> EventBus:
+    """Memory, a single Redis and the Redis Cluster (the IB id high-water mark and the
+    registry in their slots there)."""
+    return three_way_bus
+
+
+@pytest.fixture
 async def ibsim() -> AsyncIterator[IbGatewaySimulator]:
     simulator = await IbGatewaySimulator().start()
     yield simulator

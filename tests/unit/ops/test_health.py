@@ -13,6 +13,7 @@ from quantrail.ops.health import (
     AlertEpisodes,
     Finding,
     HeartbeatBook,
+    merged_info,
     stream_observations,
 )
 from quantrail.ops.health_config import HealthConfig
@@ -135,3 +136,22 @@ def test_the_health_verb_sees_the_latest_beat_and_a_missing_service() -> None:
     events = episodes.update({"a": Finding("WARNING", "x"), "b": Finding("ERROR", "y")}, 1)
     events += episodes.update({"a": None, "b": Finding("ERROR", "y")}, 2)
     assert [a.alert_id for a in active_alerts(events)] == ["b"]
+
+
+def test_shards_are_summed_into_their_stream() -> None:
+    def shard(n: int, length: int, lag: int | None, last: str) -> StreamInfo:
+        group = GroupInfo(name="g", pending=n, last_delivered_id=last, lag=lag)
+        return StreamInfo(f"q:{{s0{n}}}", length, f"{n}-0", last, [group])
+
+    merged = merged_info("q", [shard(1, 10, 4, "9-1"), shard(2, 5, None, "12-0")])
+    assert (merged.stream, merged.length, merged.first_id, merged.last_id) == (
+        "q",
+        15,
+        "1-0",
+        "12-0",
+    )
+    (group,) = merged.groups
+    assert (group.pending, group.lag, group.last_delivered_id) == (3, 4, "12-0")
+    alone = shard(3, 7, None, "3-0")
+    assert merged_info("q", [alone]) is alone
+    assert merged_info("q", [alone, shard(4, 1, None, "4-0")]).groups[0].lag is None
