@@ -224,6 +224,9 @@ class DbConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     url: str = "sqlite:///quantrail.sqlite"
 
 
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 class AccountConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """An account the desk trades: its equity and its start-of-day positions file."""
 
@@ -234,6 +237,13 @@ class AccountConfig(_Section, forbid_unknown_fields=True, frozen=True, kw_only=T
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise ValueError("name: must not be empty")
+        if not ACCOUNT_NAME.fullmatch(self.name):
+            # It names Redis keys and hash tags (``{acct:NAME}``), file names and URLs: a brace
+            # or a space would move keys between slots or break a path.
+            raise ValueError(
+                f"name: must be letters, digits, '_', '-' or '.', starting with a letter or "
+                f"digit (value: {self.name!r})"
+            )
         if not self.equity.is_finite() or self.equity <= 0:
             raise ValueError("equity: must be > 0")
 

@@ -40,6 +40,10 @@ def test_a_retention_entry_adds_to_the_built_in_table() -> None:
          "bus.retention.trades.order.maxlen", "x"),
         ({"namespace": "live prod"}, "namespace", "live prod"),
         ({"runtime": {"breaker": {"failures": "many"}}}, "runtime.breaker.failures", "many"),
+        ({"risk": {"accounts": [{"name": "A}B", "equity": "1000"}]}},
+         "risk.accounts.0.name", "A}B"),  # a brace would move its keys out of their slot
+        ({"risk": {"accounts": [{"name": "my acct", "equity": "1000"}]}},
+         "risk.accounts.0.name", "my acct"),
     ],
 )  # fmt: skip
 def test_bad_config_names_the_key_and_the_value(
