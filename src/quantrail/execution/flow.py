@@ -306,15 +306,18 @@ class OrderFlow:
     ) -> None:
         """The order is back where it was before the cancel, or stays where a fill took it;
         saved even without a status change, since a dropped replace request is a change too.
-        One ``OrderCancelRejected`` says so, and a WARNING alert tells the operator."""
+        One ``OrderCancelRejected`` says so, and an alert tells the operator: a WARNING while
+        the order still works (it was meant to stop), an INFO when a fill ended it first (the
+        ordinary race of a cancel and a fill: nothing is left working)."""
         await self.orders.save(order)
         ts, reason = report.ts_ns, report.reason or "refused by the venue"
         message = f"cancel of {order.order_id!r} refused by the venue: {reason}"
         details["status"] = order.status.value
+        severity = "INFO" if order.status is OrderStatus.FILLED else "WARNING"
         await self._publish(
             [
                 self.events.cancel_rejected(order, reason, ts),
-                alert(f"cancel_rejected:{order.order_id}:{ts}", "WARNING", message, details, ts),
+                alert(f"cancel_rejected:{order.order_id}:{ts}", severity, message, details, ts),
             ]
         )
 

@@ -126,6 +126,9 @@ async def test_a_cancel_racing_the_fill_is_rejected_and_the_order_ends_filled(
     stored = await registry_for(driver.bus).get(oid)
     assert (stored.status, stored.filled_qty) == (S.FILLED, 400)
     assert driver.service.pretrade.position("ACC1", "ACME") == 900
+    # The ordinary race: nothing is left working, so it is said, not warned about.
+    refused = [a for a in await read(driver, "system.alert") if "cancel_rejected" in a.alert_id]
+    assert [(a.severity, a.details["status"]) for a in refused] == [("INFO", "FILLED")]
 
 
 async def test_a_cancel_of_an_order_that_has_ended_is_refused_here_with_the_event(
