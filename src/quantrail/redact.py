@@ -1,7 +1,7 @@
 """Credentials never reach a message or a log line.
 
-``redact`` masks the password of every URL in a text (``redis://user:<password>@host`` becomes
-``redis://user:***@host``) and every secret registered with ``register_secret`` (the Redis
+``redact`` masks the password of every URL in a text (what stands between the user's ``:`` and
+the ``@`` becomes ``***``) and every secret registered with ``register_secret`` (the Redis
 password read from its variable or file), wherever it appears.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 MASK = "***"
-# scheme://[user]:password@ : the password is what sits between the last ':' before '@'.
+# After the scheme and an optional user, the password is what sits between ':' and '@'.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<pw>[^@\s/]*)@")
 _SECRETS: set[str] = set()
 _MIN_SECRET_LEN = 4  # a shorter "secret" would mask ordinary words and numbers

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from kit.secrets import fake_secret, url_with_password
+from kit.secrets import fake_secret, masked_url, url_with_password
 from kit.secure_redis import acl_server  # noqa: F401 (fixture)
 from quantrail.cli import app
 from quantrail.ops.redis_server import RedisServer
@@ -68,4 +68,4 @@ def test_config_prints_the_url_without_its_password(tmp_path: object) -> None:
     env = {"QUANTRAIL_REDIS_URL": url_with_password(WRONG, "127.0.0.1:1/0")}
     code, out = run(["config"], env)
     assert code == 0, out
-    assert WRONG not in out and "redis://u:***@127.0.0.1:1/0" in out
+    assert WRONG not in out and masked_url("127.0.0.1:1/0") in out

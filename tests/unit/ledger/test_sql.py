@@ -6,6 +6,7 @@ import pytest
 
 from kit import sql
 from kit.ledger import DAY, example_snapshot
+from kit.secrets import fake_secret, url_with_password
 from quantrail.ledger.sql import DatabaseUnavailableError, PostgresBackend, connect
 from quantrail.ledger.store import LedgerStore, SnapshotStatus
 
@@ -62,9 +63,10 @@ def test_a_connection_cut_inside_a_transaction_is_reported_unavailable(
 
 
 def test_an_unreachable_server_is_database_unavailable_without_the_password() -> None:
-    url = "postgresql://me:secret@127.0.0.1:1/nowhere?connect_timeout=1"
+    secret = fake_secret()
+    url = url_with_password(secret, "127.0.0.1:1/nowhere?connect_timeout=1", "me", "postgresql")
 
     with pytest.raises(DatabaseUnavailableError, match=r"me:\*\*\*@127.0.0.1:1") as caught:
         connect(url)
-    assert "secret" not in str(caught.value)
+    assert secret not in str(caught.value)
     assert isinstance(caught.value, ConnectionError)
