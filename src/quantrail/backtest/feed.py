@@ -30,8 +30,7 @@ from quantrail.bus.bus import EventBus
 from quantrail.bus.consumer import GroupConsumer
 from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
-from quantrail.events.base import Event
-from quantrail.events.streams import StreamNames
+from quantrail.events.base import Event, stream_of_kind
 from quantrail.runtime.clock import SimulatedClock
 from quantrail.runtime.logs import current_service
 from quantrail.runtime.runner import ServiceRunner, _Hosted
@@ -58,7 +57,7 @@ class CountingBus(EventBus):
         self.appended += len(events)
         ids = await super().publish_batch(events)
         for event, entry_id in zip(events, ids, strict=True):
-            if self.names.logical(self.names.for_event(event)) in RELAYED_STREAMS:
+            if stream_of_kind(event.kind) in RELAYED_STREAMS:
                 self.relayed += 1
                 self.held.append((event, entry_id))
         return ids
@@ -177,13 +176,13 @@ class BacktestRunner(ServiceRunner):
 
         return relayed
 
-    async def feed(self, events: Sequence[Event], ids: Sequence[str], names: StreamNames) -> None:
+    async def feed(self, events: Sequence[Event], ids: Sequence[str]) -> None:
         """Hand each event (published under ``ids``) to every direct reader of its stream,
         then what the relayed streams received meanwhile (the ticks its readers set off).
         The readers of one event share its ``Delivery`` (named for the run, not a reader):
         none of them is a consumer of the transport."""
         for event, entry_id in zip(events, ids, strict=True):
-            await self._hand(event, entry_id, names)
+            await self._hand(event, entry_id)
         await self.relay()
 
     async def relay(self) -> None:
@@ -195,10 +194,10 @@ class BacktestRunner(ServiceRunner):
         while counting.held:
             held, counting.held = counting.held, []
             for event, entry_id in held:
-                await self._hand(event, entry_id, counting.names)
+                await self._hand(event, entry_id)
 
-    async def _hand(self, event: Event, entry_id: str, names: StreamNames) -> None:
-        stream = names.logical(names.for_event(event))
+    async def _hand(self, event: Event, entry_id: str) -> None:
+        stream = stream_of_kind(event.kind)
         readers = self.direct.get(stream)
         if not readers:
             return

@@ -301,7 +301,7 @@ class BacktestSimulation(Simulation):
         bus, expected = self.counting, self._quiet_at + len(events)
         if events:
             ids = await bus.publish_batch(events)
-            await self.direct.feed(events, ids, bus.names)
+            await self.direct.feed(events, ids)
         if not loop_idle():  # a handler set something off: let it run
             await run_until_idle()
             await self.direct.relay()

@@ -19,8 +19,8 @@ changes (see ``docs/bus.md``, "Redis Cluster"):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,6 +36,7 @@ from quantrail.bus.redis import (
     _text,
     _trim_args,
     queue_xadds,
+    transport_errors,
 )
 from quantrail.bus.redis_connect import redis_login
 from quantrail.bus.redis_reads import ACK_AND_MARK
@@ -123,16 +124,8 @@ class RedisClusterTransport(RedisTransport):
         self._reads = SlotReads()
         self._leases: LeaseStore | None = None
 
-    @asynccontextmanager
-    async def _errors(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except redis_errors.ResponseError as exc:
-            if str(exc).startswith("NOGROUP"):
-                raise NoGroupError(str(exc)) from exc
-            raise
-        except _CLUSTER_ERRORS as exc:
-            raise TransportError(f"redis cluster at {self.url}: {exc!r}") from exc
+    def _errors(self) -> AbstractAsyncContextManager[None]:
+        return transport_errors(f"redis cluster at {self.url}", _CLUSTER_ERRORS, repr)
 
     async def _riding_failover(self, write: Any) -> Any:
         """Run a write, retrying it while the cluster fails over (bounded by failover_retry_s).

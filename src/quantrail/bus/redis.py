@@ -11,8 +11,8 @@ Connection failures surface as :class:`TransportError`; a missing group as
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from itertools import chain
 from typing import Any
 
@@ -55,6 +55,25 @@ _CONNECTION_ERRORS = (
 )
 
 
+@asynccontextmanager
+async def transport_errors(
+    where: str,
+    connection_errors: tuple[type[BaseException], ...],
+    describe: Callable[[BaseException], str] = str,
+) -> AsyncIterator[None]:
+    """redis-py's errors as the transport's, for a single Redis and a cluster alike: NOGROUP is
+    ``NoGroupError``, an unreachable or busy server ``TransportError`` naming ``where`` (any
+    password masked); any other reply error goes through as it is."""
+    try:
+        yield
+    except redis_errors.ResponseError as exc:
+        if str(exc).startswith("NOGROUP"):
+            raise NoGroupError(str(exc)) from exc
+        raise
+    except connection_errors as exc:
+        raise TransportError(redact(f"{where}: {describe(exc)}")) from exc
+
+
 class RedisTransport(Transport):
     folds_acks_into_reads = True
 
@@ -82,16 +101,8 @@ class RedisTransport(Transport):
         client: aioredis.Redis = self._client
         return client
 
-    @asynccontextmanager
-    async def _errors(self) -> AsyncIterator[None]:
-        try:
-            yield
-        except redis_errors.ResponseError as exc:
-            if str(exc).startswith("NOGROUP"):
-                raise NoGroupError(str(exc)) from exc
-            raise
-        except _CONNECTION_ERRORS as exc:
-            raise TransportError(redact(f"redis at {self.url}: {exc}")) from exc
+    def _errors(self) -> AbstractAsyncContextManager[None]:
+        return transport_errors(f"redis at {self.url}", _CONNECTION_ERRORS)
 
     # --- writing ------------------------------------------------------------------------
     async def add(

@@ -25,12 +25,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -59,6 +57,7 @@ from quantrail.ops.bench_data import (
     bench_bars,
     bench_quotes,
 )
+from quantrail.ops.bench_machine import bench_machine
 from quantrail.strategy.api import Advice, BaseStrategy, MarketView
 
 QUICK_QUOTES = 20_000
@@ -307,18 +306,8 @@ def why_not_compared(*, asked: bool, installed: bool) -> str:
     return ""
 
 
-def _environment() -> dict[str, Any]:
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
-    }
-
-
 def run_backtest_bench(options: BenchOptions) -> BacktestBenchReport:
-    environment = _environment()
+    environment = bench_machine()
     quotes, bars = bench_quotes(options.quote_count), bench_bars(options.bar_count)
     compare = options.compare and bench_nautilus.available()
     bus = Figure("bus_alone", "quotes", len(quotes), asyncio.run(bus_alone(quotes)))

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -47,6 +46,7 @@ from quantrail.events.streams import StreamNames
 from quantrail.execution.registry import registry_for
 from quantrail.execution.service import ExecutionService
 from quantrail.execution.venues import SimulatedVenue, make_venue
+from quantrail.ops.bench_machine import bench_machine
 from quantrail.risk.exposure_service import ExposureService
 from quantrail.risk.rules import load_risk_rules
 from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
@@ -312,18 +312,8 @@ def _rate(block_seconds: list[float], block: int, *, first: bool) -> float:
     return block / median if median > 0 else 0.0
 
 
-def _environment() -> dict[str, Any]:
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
-    }
-
-
 async def _bench(options: VenueBenchOptions) -> VenueBenchReport:
-    environment = _environment()
+    environment = bench_machine()
     with_orders, baseline = await run_interleaved(options)
     environment["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)  # others' load skews rates
     return VenueBenchReport(environment, with_orders, baseline)

@@ -284,6 +284,17 @@ async def test_stop_finishes_the_batch_in_hand_and_acks_it(bus: EventBus) -> Non
     assert await pending_count(bus) == 0
 
 
+def waiting_consumer(bus: EventBus, log: EffectLog) -> GroupConsumer:
+    """A consumer whose reads block for a minute: what it handles, a read woke for."""
+    return bus.group_consumer(
+        streams=[PING_STREAM],
+        group="g",
+        consumer="c",
+        handler=log.handle,
+        config=fast_consumer_config(block_ms=60_000, claim_interval_ms=60_000),
+    )
+
+
 async def test_a_waiting_read_wakes_for_a_new_entry_and_acks_before_it_waits(
     bus: EventBus,
 ) -> None:
@@ -291,13 +302,7 @@ async def test_a_waiting_read_wakes_for_a_new_entry_and_acks_before_it_waits(
     # wakes when it arrives and the ack goes out before the next read waits (on Redis both
     # travel in one write with the wait and the read).
     log = EffectLog()
-    c = bus.group_consumer(
-        streams=[PING_STREAM],
-        group="g",
-        consumer="c",
-        handler=log.handle,
-        config=fast_consumer_config(block_ms=60_000, claim_interval_ms=60_000),
-    )
+    c = waiting_consumer(bus, log)
     async with running(c):
         await eventually(lambda: c.running, lambda r: r, what="consumer running")
         for seq in range(3):
@@ -314,13 +319,7 @@ async def test_a_duplicate_key_is_caught_by_a_waiting_read(bus: EventBus) -> Non
     # The second entry carries a key already handled: the read that wakes for it finds the
     # mark (on Redis in the same script as the read) and acks it unhandled.
     log = EffectLog()
-    c = bus.group_consumer(
-        streams=[PING_STREAM],
-        group="g",
-        consumer="c",
-        handler=log.handle,
-        config=fast_consumer_config(block_ms=60_000, claim_interval_ms=60_000),
-    )
+    c = waiting_consumer(bus, log)
     async with running(c):
         await bus.publish(Ping(ts_event=1, seq=1, idempotency_key="fill-7"))
         await eventually(lambda: log.seqs(), lambda s: s == {1}, within=5)
