@@ -48,9 +48,14 @@ class QuantrailGroup(TyperGroup):
 
 
 def _is_unreachable(exc: BaseException) -> bool:
+    """The transport's error, or redis-py's own from a command that reaches Redis directly
+    (the order registry, the state a verb reads): a lost server, a timeout, a refused login."""
+    from redis import exceptions as redis_errors
+
     from quantrail.bus.transport import TransportError
 
-    return isinstance(exc, TransportError)
+    unreachable = (TransportError, redis_errors.ConnectionError, redis_errors.TimeoutError)
+    return isinstance(exc, unreachable)
 
 
 def _flat(exc: BaseException) -> str:

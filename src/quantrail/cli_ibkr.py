@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -129,6 +130,8 @@ def reconcile(
         finally:
             await bus.close()
 
+    # ib_async logs a refused connection in two lines of its own; the one line below says it.
+    logging.getLogger("ib_async.client").setLevel(logging.CRITICAL)
     try:
         report = asyncio.run(run())
     except (ConnectionError, OSError, TimeoutError) as exc:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from quantrail.bus.replay import TimeWindow
 
 console = Console()
-err_console = Console(stderr=True)
+# Errors are one line each, however narrow the terminal: never wrapped into several.
+err_console = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="quantrail.yaml (default: ./quantrail.yaml)")

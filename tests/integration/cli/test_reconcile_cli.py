@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -69,3 +73,38 @@ async def test_an_unknown_account_is_refused_with_exit_2(
     code, out = await _cli("reconcile", "NOBODY", "-c", str(config), "--redis", redis_url)
     assert code == 2
     assert "unknown account 'NOBODY'" in out
+
+
+def test_an_unreachable_gateway_is_one_line_on_a_narrow_terminal(
+    tmp_path: Path, redis_url: str
+) -> None:
+    # A real process: ib_async's own logging and the terminal width are part of what a user
+    # sees. Nothing listens on the port it is told.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    config = _config(tmp_path, closed_port)
+    done = subprocess.run(
+        [sys.executable, "-m", "quantrail.cli", "reconcile", "HAMMER", "-c", str(config),
+         "--redis", redis_url, "-n", new_namespace()],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "60"},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"reconcile: cannot reach the IB gateway at 127.0.0.1:{closed_port}: "
+        f"[Errno 111] Connect call failed ('127.0.0.1', {closed_port})"
+    ]
+
+
+def test_an_unreachable_redis_is_the_one_line_redis_error(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "quantrail.cli", "reconcile", "HAMMER",
+         "-c", str(_config(tmp_path, closed_port)), "--redis", f"redis://127.0.0.1:{closed_port}/0"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "60"},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: cannot reach Redis: ") and str(closed_port) in line
