@@ -99,12 +99,14 @@ async def test_an_intent_ends_as_an_ib_order_and_one_fill_in_the_ledger_with_ibs
 
 
 def _start_execution(config_path: Path, redis_url: str, namespace: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "quantrail.cli", "service", "execution", "-c", str(config_path),
-         "--redis", redis_url, "--instance", "x"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "QUANTRAIL_NAMESPACE": namespace},
-    )  # fmt: skip
+    # Its log goes to a file beside the config (a pipe nobody reads could fill and stop it).
+    with (config_path.parent / "execution.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "quantrail.cli", "service", "execution", "-c", str(config_path),
+             "--redis", redis_url, "--instance", "x"],
+            stdout=subprocess.DEVNULL, stderr=log,
+            env={**os.environ, "QUANTRAIL_NAMESPACE": namespace},
+        )  # fmt: skip
 
 
 @pytest.mark.slow
@@ -151,12 +153,15 @@ async def test_kill_9_after_place_order_went_out_sends_no_second_order_after_res
 
 
 def _start_up(config: Path, redis_url: str, namespace: str, cwd: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "quantrail.cli", "up", "-c", str(config), "--redis", redis_url,
-         "--market", "ibkr", "--instance", "dry"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "QUANTRAIL_NAMESPACE": namespace}, cwd=cwd,
-    )  # fmt: skip
+    # Its log goes to a file, not a pipe nobody reads while it runs: a full pipe would stop
+    # the process at its next log line.
+    with (cwd / "up.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "quantrail.cli", "up", "-c", str(config), "--redis", redis_url,
+             "--market", "ibkr", "--instance", "dry"],
+            stdout=subprocess.DEVNULL, stderr=log,
+            env={**os.environ, "QUANTRAIL_NAMESPACE": namespace}, cwd=cwd,
+        )  # fmt: skip
 
 
 @pytest.mark.slow
@@ -190,7 +195,7 @@ async def test_quantrail_up_runs_a_dry_run_against_the_simulator(
         process.terminate()
         code = await asyncio.to_thread(process.wait, 30)
         await bus.close()
-    assert code == 0, process.stderr.read().decode() if process.stderr else ""
+    assert code == 0, (tmp_path / "up.log").read_text()
 
 
 @pytest.mark.parametrize("refused", [False, True])
