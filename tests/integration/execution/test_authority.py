@@ -62,11 +62,21 @@ async def denied(harness: Harness, request_id: str) -> str:
     events = await harness.wait_kind(order_id, "denied")
     assert [e.kind.rsplit(".", 1)[-1] for e in events] == ["denied"]  # never submitted
     assert events[-1].reason_code == "UNAPPROVED_REQUEST"
-    alerts = await harness.read("system.alert")
-    assert any(isinstance(a, AlertTriggered) and order_id in a.message for a in alerts)
-    audits = await harness.read("audit.decision")
-    assert any(isinstance(a, DecisionAudited) and a.decision_id == f"{order_id}:unapproved"
-               for a in audits)  # fmt: skip
+    # On a cluster the alert and the audit record are written beside the denial, to other
+    # nodes: seen within a deadline, not necessarily at the same instant.
+    await eventually(
+        lambda: harness.read("system.alert"),
+        lambda alerts: any(isinstance(a, AlertTriggered) and order_id in a.message for a in alerts),
+        what=f"the alert for {order_id}",
+    )
+    await eventually(
+        lambda: harness.read("audit.decision"),
+        lambda audits: any(
+            isinstance(a, DecisionAudited) and a.decision_id == f"{order_id}:unapproved"
+            for a in audits
+        ),
+        what=f"the audit record for {order_id}",
+    )
     assert harness.service is not None
     assert all(r.order_id != order_id for r in harness.service.venue.open_orders())
     return str(events[-1].reason)
