@@ -32,13 +32,15 @@ from quantrail.bus.delivery import Delivery
 from quantrail.config import Config
 from quantrail.events.base import Event, stream_of_kind
 from quantrail.runtime.clock import SimulatedClock
-from quantrail.runtime.logs import current_service
+from quantrail.runtime.market_fold import TimedRun, TimerGrid
 from quantrail.runtime.runner import ServiceRunner, _Hosted
 from quantrail.runtime.service import Service, Subscription, Timer
 
-MARKET_STREAMS = frozenset({"market.quote", "market.trade"})
+QUOTES = "market.quote"
+TICKS = "market.tick"
+MARKET_STREAMS = frozenset({QUOTES, "market.trade"})
 """What the backtest publishes itself; readers of these alone are fed directly."""
-RELAYED_STREAMS = frozenset({"market.tick"})
+RELAYED_STREAMS = frozenset({TICKS})
 """What a service publishes in the run and the runner hands to its direct readers."""
 DIRECT_STREAMS = MARKET_STREAMS | RELAYED_STREAMS
 
@@ -52,15 +54,27 @@ class CountingBus(EventBus):
         self.appended = 0
         self.relayed = 0  # of ``appended``: events of the relayed streams
         self.held: list[tuple[Event, str]] = []
+        self._relayed_kinds: dict[str, bool] = {}
 
     async def publish_batch(self, events: Sequence[Event]) -> list[str]:
         self.appended += len(events)
         ids = await super().publish_batch(events)
+        relayed = self._relayed_kinds
         for event, entry_id in zip(events, ids, strict=True):
-            if stream_of_kind(event.kind) in RELAYED_STREAMS:
+            kind = event.kind
+            if (is_relayed := relayed.get(kind)) is None:
+                is_relayed = relayed[kind] = stream_of_kind(kind) in RELAYED_STREAMS
+            if is_relayed:
                 self.relayed += 1
                 self.held.append((event, entry_id))
         return ids
+
+    async def publish_folded(self, events: Sequence[Event]) -> list[str]:
+        """Publish relayed-stream events the run has already handed to their readers
+        (folded): counted as relayed, not held."""
+        self.appended += len(events)
+        self.relayed += len(events)
+        return await super().publish_batch(events)
 
     @property
     def unrelayed(self) -> int:
@@ -83,6 +97,7 @@ class DirectReader(BroadcastConsumer):
         super().__init__(deps, streams=subscription.streams, handler=subscription.handler,
                          name=name)  # fmt: skip
         self.logical = frozenset(subscription.streams)
+        self.folds = subscription.fold
         self._plans = fed  # the service's timer plans, told after each event
         self._stopped = asyncio.Event()
 
@@ -103,6 +118,29 @@ class DirectReader(BroadcastConsumer):
         self.stats.handled += 1
         for plan in self._plans:
             plan.poke()
+
+    def fold(self, events: Sequence[Event]) -> None:
+        """A quiet run of events at once (``MarketFold``), counted as handled one by one."""
+        folds = self.folds
+        assert folds is not None
+        folds.fold(events)
+        self.count(len(events))
+        if folds.pokes:
+            for plan in self._plans:
+                plan.poke()
+
+    def count(self, handled: int) -> None:
+        self.stats.read += handled
+        self.stats.handled += handled
+
+    @property
+    def plans(self) -> list[TimerPlan]:
+        return self._plans
+
+    def timed(self, events: Sequence[Event], grid: TimerGrid) -> TimedRun:
+        """The run walked with the service's one timer on ``grid`` (``MarketFold.timed``)."""
+        assert self.folds is not None and self.folds.timed is not None
+        return self.folds.timed(events, grid)
 
 
 def _poking(
@@ -136,6 +174,7 @@ class BacktestRunner(ServiceRunner):
         self.direct: dict[str, list[DirectReader]] = {stream: [] for stream in DIRECT_STREAMS}
         self.counting = bus if isinstance(bus, CountingBus) else None
         self._plans: dict[str, list[TimerPlan]] = {}
+        self.quotes_on_bus = False  # a reader of market.quote that reads the transport
 
     def _consumer_for(
         self, service: Service, subscription: Subscription
@@ -144,6 +183,7 @@ class BacktestRunner(ServiceRunner):
         direct = subscription.broadcast and bool(streams) and streams <= DIRECT_STREAMS
         plans = self._plans.setdefault(service.name, [])
         if not direct:
+            self.quotes_on_bus |= QUOTES in streams
             return super()._consumer_for(service, poking(subscription, plans))
         reader = DirectReader(self.bus, subscription, f"{service.name}-{self.instance}", plans)
         for stream in streams:
@@ -159,10 +199,12 @@ class BacktestRunner(ServiceRunner):
         if timer.due_ns is None or not isinstance(self.clock, SimulatedClock):
             await super()._run_timer(hosted, timer)
             return
-        current_service.set(service.name)
-        plan = TimerPlan.start(timer, self.clock)
+        plan = TimerPlan.start(timer, self.clock, service.name)
         plans.append(plan)
-        await plan.run(self._stop)
+        try:
+            await self._stop.wait()
+        finally:
+            plan.stop()
 
     def _relaying(self, callback: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         """A timer's callback, then its relayed events handed on (a candle tick released by
@@ -175,6 +217,44 @@ class BacktestRunner(ServiceRunner):
                 await self.relay()
 
         return relayed
+
+    def can_fold(self) -> bool:
+        """Whether runs of quotes can be folded: every reader of ``market.quote`` is direct and
+        offers a ``MarketFold``."""
+        readers = self.direct[QUOTES]
+        return not self.quotes_on_bus and all(reader.folds is not None for reader in readers)
+
+    def timed_reader(self, stream: str) -> tuple[DirectReader, TimerPlan] | None:
+        """The first reader of ``stream`` that walks runs with its service's one timer
+        (``MarketFold.timed``), and that timer's plan."""
+        for reader in self.direct[stream]:
+            folds = reader.folds
+            if folds is not None and folds.timed is not None and len(reader.plans) == 1:
+                return reader, reader.plans[0]
+        return None
+
+    def quiet(self, stream: str, events: Sequence[Event], skip: DirectReader | None = None) -> int:
+        """How many of ``events`` (of ``stream``), from the first, every reader (but
+        ``skip``) calls quiet."""
+        count = len(events)
+        for reader in self.direct[stream]:
+            if reader is skip:
+                continue
+            if reader.folds is None:
+                return 0
+            count = reader.folds.quiet(events[:count] if count < len(events) else events)
+            if count == 0:
+                break
+        return count
+
+    def fold(self, stream: str, events: Sequence[Event], skip: DirectReader | None = None) -> None:
+        """Hand a quiet run of events (already published) to every reader at once (``skip``
+        took them already and is only counted)."""
+        for reader in self.direct[stream]:
+            if reader is skip:
+                reader.count(len(events))
+            else:
+                reader.fold(events)
 
     async def feed(self, events: Sequence[Event], ids: Sequence[str]) -> None:
         """Hand each event (published under ``ids``) to every direct reader of its stream,
@@ -200,6 +280,9 @@ class BacktestRunner(ServiceRunner):
         stream = stream_of_kind(event.kind)
         readers = self.direct.get(stream)
         if not readers:
+            return
+        if stream in RELAYED_STREAMS and self.quiet(stream, (event,)):
+            self.fold(stream, (event,))
             return
         delivery = Delivery(
             stream=stream, entry_id=entry_id, group=None, consumer=self.instance,

@@ -31,10 +31,12 @@ from quantrail.backtest.bar_venue import BarVenue
 from quantrail.backtest.bars import Bar, bar_point, bars_by_start, point_ts
 from quantrail.backtest.chain import EXECUTION_TICK_S, build_chain
 from quantrail.backtest.feed import BacktestRunner, CountingBus
+from quantrail.backtest.quote_runs import QuoteRuns
 from quantrail.backtest.result import BacktestResult, MarkPoint, collect
 from quantrail.bus.factory import make_transport
 from quantrail.config import Config, config_from_mapping
 from quantrail.events.base import Event
+from quantrail.events.market import QuoteUpdated
 from quantrail.events.streams import StreamNames
 from quantrail.execution.venues import Venue, make_venue
 from quantrail.marketdata.service import to_event
@@ -68,6 +70,8 @@ class Step:
     events: list[Event] = dataclasses.field(default_factory=list)
     bars: list[Bar] = dataclasses.field(default_factory=list)
     mark: MarkPoint | None = None
+    quotes_only: bool = False
+    """Nothing but quotes (or nothing at all) and no bars: a step a run of quotes can fold."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,7 +147,9 @@ def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
         if bucket_end is not None and ts >= bucket_end:
             steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
         bucket_end = ts - ts % frame + frame
-        steps.append(Step(ts_ns=ts, events=[as_event(item) for item in by_ts[ts]]))
+        events = [as_event(item) for item in by_ts[ts]]
+        quotes_only = all(isinstance(event, QuoteUpdated) for event in events)
+        steps.append(Step(ts_ns=ts, events=events, quotes_only=quotes_only))
         for item in by_ts[ts]:
             if isinstance(item, Print):
                 prints[item.symbol] = item.price
@@ -206,8 +212,11 @@ async def play_market(
     market: Market,
     on_step: Callable[[int], None] | None = None,
     extra: Sequence[Service] = (),
+    *,
+    fold_runs: bool = True,
 ) -> Played:
-    """Move the chain (and any ``extra`` services) over ``market``."""
+    """Move the chain (and any ``extra`` services) over ``market``; ``fold_runs=False``
+    hands every quote over one by one (the reference the folded runs are tested against)."""
     if not market.steps:
         raise BacktestInputError("market: no market data in the chosen window")
     clock = SimulatedClock(market.steps[0].ts_ns)
@@ -223,6 +232,7 @@ async def play_market(
         raise BacktestInputError(f"strategy: {exc}") from None
     services = [*chain.services, *extra]
     simulation = BacktestSimulation(bus, clock, services, config, instance="backtest")
+    simulation.fold_runs = fold_runs
     step_s = market.timeframe_ns / 4 / NS_PER_SECOND
     await simulation.start()
     try:
@@ -249,8 +259,24 @@ async def _play(
     on_step: Callable[[int], None] | None,
 ) -> list[MarkPoint]:
     points: list[MarkPoint] = []
-    clock = simulation.clock
-    for index, step in enumerate(market.steps):
+    clock, steps = simulation.clock, market.steps
+    folding = simulation.fold_runs and not market.on_bars and simulation.direct.can_fold()
+    index = 0
+    while index < len(steps):
+        if folding:
+            wake = clock.next_wake_ns
+            if wake is not None and wake <= steps[index].ts_ns:  # the timers first, as below
+                await _advance(simulation, steps[index].ts_ns, step_s)
+            folded = await simulation.fold_run(steps, index)
+            for at in range(index, index + folded):
+                if (mark := steps[at].mark) is not None:
+                    points.append(mark)
+                if on_step is not None:
+                    on_step(at)
+            if folded:
+                index += folded
+                continue
+        step = steps[index]
         # A step no timer wakes before (most quotes) moves the clock without a loop turn.
         if step.bars or not loop_idle() or not clock.skip_to(step.ts_ns):
             await _advance(simulation, step.ts_ns, step_s)
@@ -262,6 +288,7 @@ async def _play(
             points.append(step.mark)
         if on_step is not None:
             on_step(index)
+        index += 1
     return points
 
 
@@ -286,6 +313,8 @@ class BacktestSimulation(Simulation):
             bus, self.services, config, clock=clock, instance=instance
         )
         self._quiet_at = -1  # the bus's count when it last was settled
+        self.runs = QuoteRuns(clock, bus, self.runner)
+        self.fold_runs = True  # quiet runs of quotes at once (``backtest/quote_runs.py``)
         self._group_keys: list[tuple[str, str]] | None = None
 
     def _groups(self) -> list[tuple[str, str]]:
@@ -309,6 +338,16 @@ class BacktestSimulation(Simulation):
             await self.settle()
         else:
             self._quiet_at = expected
+
+    async def fold_run(self, steps: Sequence[Step], index: int) -> int:
+        """Fold the quiet quote-only steps from ``index`` on (``backtest/quote_runs.py``) and
+        say how many there were (0: the step goes the per-event way)."""
+        counting = self.counting
+        if counting.held or counting.unrelayed != self._quiet_at or not loop_idle():
+            return 0  # the bus is not as the last settle left it: the per-event way settles
+        taken, published = await self.runs.fold(steps, index)
+        self._quiet_at += published
+        return taken
 
     async def settle(self) -> None:
         await self._idle()

@@ -19,6 +19,10 @@ Order at an instant is kept too: live, a timer that fires every interval went to
 previous grid point, after the timers that fire at the same instant with longer intervals, so
 it runs after them. A long skip therefore wakes once (doing nothing) one interval early and
 sleeps the last interval from there.
+
+A plan does not sleep in a task of its own: it schedules its next wake-up on the simulated
+clock (``SimulatedClock.call_at``), which runs the callback when time gets there, in the same
+deadline order as every other sleeper. A wake-up costs a call, not event-loop turns.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock
+from quantrail.runtime.clock import NS_PER_SECOND, Scheduled, SimulatedClock
+from quantrail.runtime.logs import current_service
 from quantrail.runtime.service import Timer
 
 log = logging.getLogger("quantrail.backtest")
@@ -37,14 +42,20 @@ log = logging.getLogger("quantrail.backtest")
 class TimerPlan:
     timer: Timer
     clock: SimulatedClock
+    service: str
     grid_ns: int  # a grid point: the timer's start
     step_ns: int
-    wake_ns: int | None = None  # the grid point the current nap aims at (None: until poked)
-    poked: asyncio.Future[None] | None = field(default=None, repr=False)
+    wake_ns: int | None = None  # the grid point the plan aims at (None: until poked)
+    entry: Scheduled | None = field(default=None, repr=False)
+    firing: bool = False
+    stopped: bool = False
 
     @classmethod
-    def start(cls, timer: Timer, clock: SimulatedClock) -> TimerPlan:
-        return cls(timer, clock, clock.now_ns(), max(int(timer.interval_s * NS_PER_SECOND), 1))
+    def start(cls, timer: Timer, clock: SimulatedClock, service: str) -> TimerPlan:
+        step_ns = max(int(timer.interval_s * NS_PER_SECOND), 1)
+        plan = cls(timer, clock, service, clock.now_ns(), step_ns)
+        plan.plan()
+        return plan
 
     def due_wake(self) -> int | None:
         """The first grid point after now that is at or after the callback's due time."""
@@ -56,44 +67,68 @@ class TimerPlan:
         steps = -(-(target - self.grid_ns) // self.step_ns)  # ceil
         return self.grid_ns + steps * self.step_ns
 
+    def plan(self) -> None:
+        """Schedule the next wake-up: at the due grid point, or one interval before it when
+        that is further than one interval away (the order at an instant, module doc)."""
+        wake = self.due_wake()
+        self.wake_ns = wake
+        if wake is None:
+            self.entry = None
+            return
+        if wake - self.clock.now_ns() > self.step_ns:
+            self.entry = self.clock.call_at(wake - self.step_ns, self._woke_early)
+        else:
+            self.entry = self.clock.call_at(wake, self._fire)
+
     def poke(self) -> None:
-        """The service's state changed: wake to plan again if work came due earlier."""
-        if self.poked is None or self.poked.done():
+        """The service's state changed: plan again if work came due earlier."""
+        if self.firing or self.stopped:
             return
         if self.wake_ns is not None and self.wake_ns - self.clock.now_ns() <= self.step_ns:
             return  # it already wakes at the first grid point after now: none is earlier
         wake = self.due_wake()
         if wake is not None and (self.wake_ns is None or wake < self.wake_ns):
-            self.poked.set_result(None)
+            if self.entry is not None:
+                self.entry.cancel()
+            self.plan()
 
-    async def run(self, stopped: asyncio.Event) -> None:
-        while not stopped.is_set():
-            wake = self.due_wake()
-            now = self.clock.now_ns()
-            early = wake is not None and wake - now > self.step_ns
-            if not await self._nap(wake, wake - self.step_ns if early and wake else wake):
-                continue  # poked: plan again
-            if early or stopped.is_set():
-                continue  # the wake-up one interval early: sleep the last one from here
-            try:
-                await self.timer.callback()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("timer %s failed", self.timer.name)
+    def pause(self) -> None:
+        """Drop the scheduled wake-up until ``replan``."""
+        if self.entry is not None:
+            self.entry.cancel()
+            self.entry = None
 
-    async def _nap(self, wake: int | None, until: int | None) -> bool:
-        """Sleep until ``until`` (None: until poked); True when the clock woke it."""
-        self.wake_ns = wake
-        self.poked = asyncio.get_running_loop().create_future()
-        sleeper = None if until is None else asyncio.ensure_future(self.clock.sleep_until(until))
-        waiting: set[asyncio.Future[None]] = {self.poked}
-        if sleeper is not None:
-            waiting.add(sleeper)
+    def replan(self) -> None:
+        """Plan again from now: the service's state moved outside its handlers and timers
+        (a folded run, ``backtest/quote_runs.py``)."""
+        if self.stopped or self.firing:
+            return
+        if self.entry is not None:
+            self.entry.cancel()
+        self.plan()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.entry is not None:
+            self.entry.cancel()
+
+    async def _woke_early(self) -> None:
+        if not self.stopped:
+            self.plan()
+
+    async def _fire(self) -> None:
+        if self.stopped:
+            return
+        self.firing = True
+        token = current_service.set(self.service)
         try:
-            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            await self.timer.callback()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("timer %s failed", self.timer.name)
         finally:
-            if sleeper is not None and not sleeper.done():
-                sleeper.cancel()
-            self.poked = None
-        return sleeper is not None and sleeper.done() and not sleeper.cancelled()
+            current_service.reset(token)
+            self.firing = False
+        if not self.stopped:
+            self.plan()

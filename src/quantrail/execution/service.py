@@ -10,7 +10,9 @@ same events and seed give the same events out. ``docs/orders.md`` ("Service") ha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from quantrail.bus.cursor import ShardedCursor, StreamStart
@@ -41,7 +43,9 @@ from quantrail.execution.registry_mirror import MirroredRegistry
 from quantrail.execution.report_inbox import UNREACHABLE, ReportInbox
 from quantrail.execution.venue_link import linked, notices_as_alerts, positions_by_venue_account
 from quantrail.execution.venues import Venue, make_venue
+from quantrail.execution.venues.simulated import SimulatedVenue
 from quantrail.execution.working import WorkingOrders, copy
+from quantrail.runtime.market_fold import MarketFold
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.vocab import OrderStatus, Phase, TimeInForce
 
@@ -92,7 +96,10 @@ class ExecutionService(Service):
         return [
             Subscription(["trades.intent", "trades.request"], self.on_order_flow, name="orders"),
             Subscription(["session.clock"], self.on_session, name="session"),
-            broadcast("market.quote", self.on_market),
+            dataclasses.replace(
+                broadcast("market.quote", self.on_market),
+                fold=MarketFold(self.quiet_quotes, self.fold_quotes),
+            ),
             broadcast("market.trade", self.on_market),
             broadcast("risk.mode", self.on_state),
             broadcast("risk.kill_switch", self.on_state),
@@ -210,6 +217,27 @@ class ExecutionService(Service):
                 details = {"event_id": event.event_id, "kind": event.kind}
                 key = f"market:{event.event_id}"
                 await self._publish([alert(key, "WARNING", message, details, now)])
+
+    def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
+        """How many quotes, from the first, the venue would only keep as its book
+        (``MarketFold``): valid, and no order of their symbol working."""
+        venue = self.venue
+        if self._lock.locked() or not isinstance(venue, SimulatedVenue):
+            return 0
+        for index, q in enumerate(quotes):
+            if not venue.takes_quietly(q.symbol, q.bid, q.ask, q.bid_size, q.ask_size, q.ts_event):
+                return index
+        return len(quotes)
+
+    def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
+        """Quiet quotes at once: each symbol's last is the venue's book and the pre-trade
+        check's quote (the earlier ones were each replaced by the next)."""
+        last = {quote.symbol: quote for quote in quotes}
+        now = self._now()
+        for symbol, quote in last.items():
+            sizes = (quote.bid_size, quote.ask_size)
+            self.venue.on_quote(symbol, quote.bid, quote.ask, *sizes, now)
+            self.pretrade.quotes[symbol] = quote
 
     async def on_state(self, event: Event, _delivery: Delivery) -> None:
         """``risk.mode`` and ``risk.kill_switch``; an activation cancels every open order."""

@@ -94,6 +94,32 @@ class CandleBook:
                 closed.append(ClosedCandle(timeframe, candle))
         return closed, PriceUpdate(symbol, mid, ts_ns)
 
+    def counts_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> bool:
+        """Whether ``on_quote`` takes this quote at all (the symbol has no prints, the quote
+        is two-sided and not crossed)."""
+        return symbol not in self._printed and 0 < bid < ask
+
+    def takes_quietly(self, symbol: str, ts_ns: int) -> bool:
+        """True when a counted quote mid at ``ts_ns`` only moves ``symbol``'s open candles
+        (every timeframe's: none opens, closes or is late)."""
+        return all(b.takes_quietly(symbol, ts_ns) for b in self._builders.values())
+
+    def quiet_window(self, symbol: str) -> tuple[int, int] | None:
+        """[from, to): the times ``takes_quietly`` for ``symbol``, every timeframe (None:
+        some timeframe has no candle open, or the window is empty)."""
+        low, high = 0, None
+        for builder in self._builders.values():
+            window = builder.quiet_window(symbol)
+            if window is None:
+                return None
+            low, high = max(low, window[0]), window[1] if high is None else min(high, window[1])
+        return None if high is None or low >= high else (low, high)
+
+    def fold_mids(self, symbol: str, mids: Sequence[Decimal], last_ts_ns: int) -> None:
+        """Quote mids that each ``takes_quietly``, in order: as ``on_quote`` one by one."""
+        for builder in self._builders.values():
+            builder.fold_prices(symbol, mids, last_ts_ns)
+
     def next_end_ns(self) -> int | None:
         """When the first open candle's bucket ends, any timeframe (None: none is open)."""
         ends = [end for b in self._builders.values() if (end := b.next_end_ns()) is not None]
@@ -146,6 +172,30 @@ class TickThrottle:
         self._sent_ns[update.symbol] = now_ns
         self._pending.pop(update.symbol, None)
         return update
+
+    def copy(self) -> TickThrottle:
+        """A throttle in the same state that moves on its own (a run walked ahead)."""
+        twin = TickThrottle(self.min_interval_ns)
+        twin._sent_ns, twin._pending = dict(self._sent_ns), dict(self._pending)
+        twin._latest_ts = dict(self._latest_ts)
+        return twin
+
+    def waits(self, symbol: str) -> bool:
+        """Whether a price of ``symbol`` waits to go out."""
+        return symbol in self._pending
+
+    def holds(self, symbol: str, ts_ns: int, now_ns: int) -> bool:
+        """True when ``offer`` of a price at ``ts_ns`` at ``now_ns`` would keep it waiting
+        (a tick went out within the interval; the price is not older than the latest)."""
+        latest = self._latest_ts.get(symbol)
+        sent = self._sent_ns.get(symbol)
+        in_order = latest is None or ts_ns >= latest
+        return in_order and sent is not None and now_ns - sent < self.min_interval_ns
+
+    def keep(self, update: PriceUpdate) -> None:
+        """The last of prices that each ``holds``: as ``offer`` one by one leaves the throttle."""
+        self._latest_ts[update.symbol] = update.ts_ns
+        self._pending[update.symbol] = update
 
     def due(self, now_ns: int) -> list[PriceUpdate]:
         """Waiting prices whose window has passed, by symbol."""

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from decimal import Decimal
 
 from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.delivery import Delivery
@@ -32,7 +34,9 @@ from quantrail.marketdata.candle_builder import (
     candle_event,
     tick_event,
 )
+from quantrail.marketdata.candle_run import CandleRun, data_ts
 from quantrail.marketdata.config import MarketDataConfig
+from quantrail.runtime.market_fold import MarketFold, TimerGrid
 from quantrail.runtime.service import Service, Subscription, Timer
 
 log = logging.getLogger("quantrail.marketdata.candles")
@@ -43,11 +47,6 @@ QUOTES = "market.quote"
 CANDLES = "market.candle"
 MAX_TIMER_S = 1.0
 """The timer runs at the tick throttle's interval, but at least this often."""
-
-
-def data_ts(event: QuoteUpdated | TradePrinted) -> int:
-    """The time a price belongs to: the venue's time when the feed gives one."""
-    return event.ts_exchange_ns or event.ts_event
 
 
 class CandleService(Service):
@@ -73,6 +72,7 @@ class CandleService(Service):
                 name=stream,
                 broadcast=True,
                 start=self._starts.get(stream, "$"),
+                fold=self._quote_fold() if stream == QUOTES else None,
             )
             for stream in (TRADES, QUOTES)
         ]
@@ -142,6 +142,49 @@ class CandleService(Service):
             if price is not None and (ready := self._throttle.offer(price, self.ctx.now_ns())):
                 ticks.append(ready)
             await self._publish(closed, ticks)
+
+    def _quote_fold(self) -> MarketFold[QuoteUpdated]:
+        return MarketFold(self.quiet_quotes, self.fold_quotes, timed=self.walk_quotes)
+
+    def walk_quotes(self, quotes: Sequence[QuoteUpdated], grid: TimerGrid) -> CandleRun:
+        """The run walked with this service's timer firing on ``grid`` (``candle_run``)."""
+        run = CandleRun(self._book, self._throttle, grid, self.ctx.now_ns(), self._take_run,
+                        self.name)  # fmt: skip
+        return run if self._lock.locked() else run.walk(quotes)
+
+    def _take_run(self, run: CandleRun) -> None:
+        self._throttle = run.throttle
+        for symbol, mids in run.mids.items():
+            self._book.fold_mids(symbol, mids, run.last_ts[symbol])
+        self.ticks_published += len(run.released)
+
+    def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
+        """How many quotes, from the first, only move open candles and a waiting tick
+        (``MarketFold``): none closes or opens a candle, none sends a tick."""
+        book, throttle = self._book, self._throttle
+        if self._lock.locked():
+            return 0
+        for index, quote in enumerate(quotes):
+            if not book.counts_quote(quote.symbol, quote.bid, quote.ask):
+                continue
+            ts, symbol = data_ts(quote), quote.symbol
+            if not (book.takes_quietly(symbol, ts) and throttle.holds(symbol, ts, quote.ts_event)):
+                return index
+        return len(quotes)
+
+    def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
+        """Quiet quotes at once: each symbol's mids into its candles, its last as the tick
+        waiting."""
+        mids: dict[str, list[Decimal]] = {}
+        last_ts: dict[str, int] = {}
+        book = self._book
+        for quote in quotes:
+            if book.counts_quote(quote.symbol, quote.bid, quote.ask):
+                mids.setdefault(quote.symbol, []).append((quote.bid + quote.ask) / 2)
+                last_ts[quote.symbol] = data_ts(quote)
+        for symbol, prices in mids.items():
+            book.fold_mids(symbol, prices, last_ts[symbol])
+            self._throttle.keep(PriceUpdate(symbol, prices[-1], last_ts[symbol]))
 
     async def tick(self) -> None:
         """Close the candles whose bucket has ended; release throttled ticks."""

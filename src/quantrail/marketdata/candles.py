@@ -9,6 +9,7 @@ it moves open/high/low/close like a print and adds no volume.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -136,6 +137,27 @@ class CandleBuilder:
         if current is not None:
             self._closed_until[print_.symbol] = current.end_ns
         return current
+
+    def takes_quietly(self, symbol: str, ts_ns: int) -> bool:
+        """True when a price at ``ts_ns`` only moves ``symbol``'s open candle forward: one is
+        open, the price is in its bucket and not before its close (none opens, closes or is
+        late)."""
+        current = self._open.get(symbol)
+        return current is not None and current.close_ts_ns <= ts_ns < current.end_ns
+
+    def quiet_window(self, symbol: str) -> tuple[int, int] | None:
+        """[from, to): the times ``takes_quietly`` for ``symbol`` (None: no candle open)."""
+        current = self._open.get(symbol)
+        return None if current is None else (current.close_ts_ns, current.end_ns)
+
+    def fold_prices(self, symbol: str, prices: Sequence[Decimal], last_ts_ns: int) -> None:
+        """Prices (no trades) that each ``takes_quietly``, in order, the last at
+        ``last_ts_ns``: the open candle as ``update_price`` one by one leaves it."""
+        current = self._open[symbol]
+        self._open[symbol] = replace(
+            current, high=max(current.high, *prices), low=min(current.low, *prices),
+            close=prices[-1], close_ts_ns=last_ts_ns,
+        )  # fmt: skip
 
     def flush(self, now_ns: int) -> list[Candle]:
         """Close and return every open candle whose bucket has ended by ``now_ns``."""

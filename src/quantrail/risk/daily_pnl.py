@@ -115,8 +115,13 @@ class DailyPnl:
             self._prints[symbol] = price
             self._observe()
 
+    @staticmethod
+    def usable_quote(bid: Decimal, ask: Decimal) -> bool:
+        """A quote whose mid ``on_quote`` keeps as a mark."""
+        return bid > 0 and ask > 0 and bid.is_finite() and ask.is_finite()
+
     def on_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
-        if bid > 0 and ask > 0 and bid.is_finite() and ask.is_finite():
+        if self.usable_quote(bid, ask):
             self._mids[symbol] = (bid + ask) / 2
             self._observe()
 

@@ -17,7 +17,9 @@ ERROR alert (``docs/redis_persistence.md``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,6 +51,7 @@ from quantrail.risk.kill_state import (
     KillStateStore,
     daily_loss_key,
 )
+from quantrail.runtime.market_fold import MarketFold, quiet_unless
 from quantrail.runtime.memory_watch import MemoryWatch
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.session.calendar import local_date
@@ -58,7 +61,9 @@ log = logging.getLogger("quantrail.killswitch")
 NAME = "killswitch"
 KILL_STREAM = "risk.kill_switch"
 ORDERS_STREAM = "trades.order"
-MARKET_STREAMS = ("market.trade", "market.quote", "market.tick")
+QUOTES = "market.quote"
+TICKS = "market.tick"
+MARKET_STREAMS = ("market.trade", QUOTES, TICKS)
 POLICY = "docs/kill_switch.md"
 MEMORY_CHECK_S = 1.0
 
@@ -96,7 +101,10 @@ class KillSwitchService(Service):
 
         return [
             broadcast(ORDERS_STREAM, self.on_order),
-            *(broadcast(stream, self.on_market) for stream in MARKET_STREAMS),
+            *(
+                self._market_reader(stream, broadcast(stream, self.on_market))
+                for stream in MARKET_STREAMS
+            ),
             broadcast("position.state", self.on_position),
             broadcast(KILL_STREAM, self.on_kill_event),
         ]
@@ -215,6 +223,51 @@ class KillSwitchService(Service):
         for account in sorted(self.days):
             if event.symbol in self.days[account].holdings:
                 await self._check(account, event)
+
+    def _market_reader(self, stream: str, reader: Subscription) -> Subscription:
+        """Quotes and ticks may come in runs (``MarketFold``)."""
+        if stream == QUOTES:
+            return dataclasses.replace(reader, fold=MarketFold(self.quiet_prices, self.fold_quotes))
+        if stream == TICKS:
+            return dataclasses.replace(reader, fold=MarketFold(self.quiet_prices, self.fold_ticks))
+        return reader
+
+    def quiet_prices(self, quotes: Sequence[QuoteUpdated | PriceTicked]) -> int:
+        """Quotes and ticks of a symbol no account holds, while no account's day is at its
+        limit, only move a mark that no figure uses (``MarketFold``)."""
+        if self._lock.locked():
+            return 0
+        at_limit: dict[str, bool] = {}
+
+        def busy(symbol: str) -> bool:
+            for account, day in self.days.items():
+                holding = day.holdings.get(symbol)
+                if holding is None:
+                    continue
+                if holding.qty:
+                    return True
+                if account not in at_limit:
+                    at_limit[account] = breached(day.figures().pnl_pct, self.limit_pct)
+                if at_limit[account]:
+                    return True
+            return False
+
+        return quiet_unless(quotes, busy)
+
+    def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
+        """Quiet quotes at once: each symbol's last usable quote is its mark (each replaced
+        the one before; none moved a figure)."""
+        last = {q.symbol: q for q in quotes if DailyPnl.usable_quote(q.bid, q.ask)}
+        for quote in last.values():
+            for day in self.days.values():
+                day.on_quote(quote.symbol, quote.bid, quote.ask)
+
+    def fold_ticks(self, ticks: Sequence[PriceTicked]) -> None:
+        """Quiet ticks at once: each symbol's last usable price is its print mark."""
+        last = {t.symbol: t for t in ticks if t.price.is_finite() and t.price > 0}
+        for tick in last.values():
+            for day in self.days.values():
+                day.on_print(tick.symbol, tick.price)
 
     async def on_position(self, event: Event, _delivery: Delivery) -> None:
         if isinstance(event, PositionClosed) and event.account in self.days:

@@ -17,7 +17,7 @@ import heapq
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 NS_PER_SECOND = 1_000_000_000
@@ -54,11 +54,29 @@ class WallClock:
         return exact_seconds(span_ns)
 
 
+class Scheduled:
+    """A callback ``SimulatedClock.call_at`` runs when time reaches it (``cancel`` drops it)."""
+
+    __slots__ = ("callback", "finished")
+
+    def __init__(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self.callback = callback
+        self.finished = False
+
+    def done(self) -> bool:
+        return self.finished
+
+    def cancel(self) -> None:
+        self.finished = True
+
+
 class SimulatedClock:
     """Time that moves only when advanced; sleepers wake in deadline order.
 
     ``advance_to`` moves time forward and yields to the event loop after each wake-up so the
-    woken tasks run before time moves past them.
+    woken tasks run before time moves past them. A callback scheduled with ``call_at`` is
+    awaited by the mover itself at its time, in the same deadline order as the sleepers: no
+    task switch, so a backtest's planned timers cost a call, not event-loop turns.
 
     ``speed``: how many of its seconds pass per wall second when something paces it at a fixed
     multiple of wall time (a replay's owner, and its followers from the owner's ticks); 1
@@ -68,7 +86,7 @@ class SimulatedClock:
 
     def __init__(self, start_ns: int, *, speed: float = 1.0) -> None:
         self._now_ns = start_ns
-        self._sleepers: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._sleepers: list[tuple[int, int, asyncio.Future[None] | Scheduled]] = []
         self._order = itertools.count()
         self._speed = 1.0
         self.pace(speed)
@@ -106,11 +124,25 @@ class SimulatedClock:
         heapq.heappush(self._sleepers, (max(wake_ns, self._now_ns), next(self._order), future))
         await future
 
+    def call_at(self, wake_ns: int, callback: Callable[[], Awaitable[None]]) -> Scheduled:
+        """Run ``callback`` when time reaches ``wake_ns`` (now at the earliest), awaited by
+        whoever moves the clock there."""
+        entry = Scheduled(callback)
+        heapq.heappush(self._sleepers, (max(wake_ns, self._now_ns), next(self._order), entry))
+        return entry
+
     @property
     def next_wake_ns(self) -> int | None:
         while self._sleepers and self._sleepers[0][2].done():
             heapq.heappop(self._sleepers)
         return self._sleepers[0][0] if self._sleepers else None
+
+    def next_wake_ns_except(self, entry: Scheduled | None) -> int | None:
+        """The first wake-up but ``entry``'s (a scan: for a caller that plans around it)."""
+        if entry is None:
+            return self.next_wake_ns
+        wakes = (at for at, _, woken in self._sleepers if woken is not entry and not woken.done())
+        return min(wakes, default=None)
 
     def skip_to(self, target_ns: int) -> bool:
         """Move time to ``target_ns`` at once when no sleeper wakes on the way (nothing to
@@ -125,9 +157,15 @@ class SimulatedClock:
         if target_ns < self._now_ns:
             raise ValueError(f"time cannot go back: {target_ns} < {self._now_ns}")
         while (wake := self.next_wake_ns) is not None and wake <= target_ns:
-            wake_at, _, future = heapq.heappop(self._sleepers)
+            wake_at, _, woken = heapq.heappop(self._sleepers)
             self._now_ns = max(self._now_ns, wake_at)
-            future.set_result(None)
+            if isinstance(woken, Scheduled):
+                woken.finished = True
+                await woken.callback()
+                if loop_idle():
+                    continue
+            else:
+                woken.set_result(None)
             await run_until_idle()
         self._now_ns = target_ns
 

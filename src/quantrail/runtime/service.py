@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from quantrail.bus.bus import EventBus
 from quantrail.bus.delivery import Handler
 from quantrail.config import Config
 from quantrail.events.base import Event
 from quantrail.runtime.clock import Clock
+from quantrail.runtime.market_fold import MarketFold
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,9 @@ class Subscription:
     broadcast: bool = False
     start: str | Mapping[str, str] | None = None
     idempotent: bool = True
+    fold: MarketFold[Any] | None = None
+    """``market.quote`` readers: the batch form of ``handler`` (``MarketFold``); the live
+    runner hands quotes one by one and ignores it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,20 @@ class AdvisoryDesk:
         advice = self.strategy.on_tick(tick, self.view)
         return self._events([advice], Trigger(self._bucket(tick.ts_event), tick.ts_event, tick))
 
+    def ignores_ticks(self) -> bool:
+        """Whether a tick can only move the view's time and price: the strategy keeps
+        ``BaseStrategy``'s no-op ``on_tick`` and ``on_clock`` (asked on every tick too)."""
+        kind = type(self.strategy)
+        no_tick = getattr(kind, "on_tick", None) is BaseStrategy.on_tick
+        return no_tick and getattr(kind, "on_clock", None) is BaseStrategy.on_clock
+
+    def fold_ticks(self, ticks: Sequence[PriceTicked], now_ns: int) -> None:
+        """Ticks a desk that ``ignores_ticks`` takes at once: as ``on_tick`` one by one."""
+        self.view.now = now_ns
+        for tick in ticks:
+            if self.watches(tick.symbol):
+                self.view.set_price(tick.symbol, tick.price)
+
     def on_clock(self, now_ns: int) -> list[Event]:
         self.view.now = now_ns
         advices = self.strategy.on_clock(now_ns, self.view)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from quantrail.bus.cursor import StreamStart, replay_history
 from quantrail.bus.deadletter import dead_letter_fields
@@ -31,6 +31,7 @@ from quantrail.events.base import Event
 from quantrail.events.market import CandleClosed, PriceTicked
 from quantrail.events.streams import DEADLETTER
 from quantrail.marketdata.config import require_built_timeframe
+from quantrail.runtime.market_fold import MarketFold
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.advisory import AdvisoryDesk
 from quantrail.strategy.api import StrategyError
@@ -66,6 +67,7 @@ class AdvisoryService(Service):
             CANDLES: self.on_candle, TICKS: self.on_tick,
             POSITIONS: self.on_state, KILL_SWITCH: self.on_state,
         }  # fmt: skip
+        tick_fold = MarketFold(self.quiet_ticks, self.fold_ticks, pokes=False)
         return [
             Subscription(
                 [stream],
@@ -73,6 +75,7 @@ class AdvisoryService(Service):
                 name=stream,
                 broadcast=True,
                 start=self._starts.get(stream, "$"),
+                fold=tick_fold if stream == TICKS else None,
             )
             for stream, handler in handlers.items()
         ]
@@ -124,6 +127,16 @@ class AdvisoryService(Service):
     async def on_tick(self, event: Event, delivery: Delivery) -> None:
         if isinstance(event, PriceTicked):
             await self._ask(event, delivery, lambda desk, now: desk.on_tick(event, now))
+
+    def quiet_ticks(self, ticks: Sequence[PriceTicked]) -> int:
+        """All of them when the strategy takes no ticks (``MarketFold``), else none."""
+        desk = self.desk
+        quiet = desk is not None and desk.ignores_ticks() and not self._lock.locked()
+        return len(ticks) if quiet else 0
+
+    def fold_ticks(self, ticks: Sequence[PriceTicked]) -> None:
+        assert self.desk is not None
+        self.desk.fold_ticks(ticks, self.ctx.now_ns())
 
     async def on_state(self, event: Event, _delivery: Delivery) -> None:
         async with self._lock:

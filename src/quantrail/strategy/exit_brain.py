@@ -225,6 +225,10 @@ class ExitBrain:
 
     # --- prices and time -------------------------------------------------------------------
 
+    def watches(self, symbol: str) -> bool:
+        """Whether a position in ``symbol`` is watched (``on_price`` may act on it)."""
+        return any(held.symbol == symbol for held in self.positions.values())
+
     def on_price(self, symbol: str, price: Decimal, ts_ns: int, cause: Event) -> list[Event]:
         events: list[Event] = []
         for held in self._active(symbol):

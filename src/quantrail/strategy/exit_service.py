@@ -13,7 +13,9 @@ from where it stopped (market prices from the start on). One instance per bus.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Sequence
 
 from quantrail.bus.cursor import ShardedCursor, StreamStart
 from quantrail.bus.delivery import Delivery, Handler
@@ -25,14 +27,17 @@ from quantrail.events import (
     KillSwitchActivated,
     KillSwitchReset,
     OrderEvent,
+    PriceTicked,
+    QuoteUpdated,
     RegimeClassified,
     RiskModeChanged,
     VolatilitySpiked,
 )
 from quantrail.risk.exposure_service import day_start_ns
+from quantrail.runtime.market_fold import keeps_nothing, quiet_unless
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.exit_brain import ExitBrain
-from quantrail.strategy.position_service import price_of
+from quantrail.strategy.position_service import FOLDED, price_of
 
 log = logging.getLogger("quantrail.exit_brain")
 
@@ -87,7 +92,10 @@ class ExitService(Service):
             return Subscription([stream], handler, name=stream, broadcast=True, start=start)
 
         state = [reader(s, self.on_state) for s in (POSITIONS, ORDERS, REGIME, SPIKES, MODES, KILL)]
-        return state + [reader(market, self.on_price) for market in MARKET]
+        fold = keeps_nothing(self.quiet_prices)
+        market = [reader(stream, self.on_price) for stream in MARKET]
+        market = [dataclasses.replace(m, fold=fold) if m.name in FOLDED else m for m in market]
+        return state + market
 
     def timers(self) -> list[Timer]:
         interval_s = self._config.exit_brain.check_interval_s
@@ -114,6 +122,11 @@ class ExitService(Service):
             # stamps on its prices; the retry wait compares like with like.
             symbol, now = event.symbol, self.ctx.now_ns()  # type: ignore[attr-defined]
             await self._publish(self.brain.on_price(symbol, price, now, event))
+
+    def quiet_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> int:
+        """Quotes and ticks of symbols the brain holds nothing in decide nothing
+        (``MarketFold``)."""
+        return 0 if self._lock.locked() else quiet_unless(prices, self.brain.watches)
 
     async def on_timer(self) -> None:
         async with self._lock:

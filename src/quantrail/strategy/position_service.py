@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ from quantrail.events import (
 from quantrail.risk.baseline import load_baseline
 from quantrail.risk.exposure_service import day_start_ns
 from quantrail.runtime.clock import NS_PER_SECOND
+from quantrail.runtime.market_fold import keeps_nothing, quiet_unless
 from quantrail.runtime.service import Service, Subscription
 from quantrail.strategy.position_state import (
     EXIT_PREFIX,
@@ -57,6 +59,8 @@ REQUESTS = "trades.request"
 INTENTS = "trades.intent"
 STATE = "position.state"
 MARKET = ("market.tick", "market.quote", "market.trade")
+FOLDED = frozenset({"market.tick", "market.quote"})
+"""The market streams a replay may hand over in runs (``MarketFold``)."""
 DERISK_KEY = "derisk:"
 
 
@@ -106,7 +110,9 @@ class PositionService(Service):
     def subscriptions(self) -> list[Subscription]:
         def reader(stream: str, handler: Handler) -> Subscription:
             start = self._starts.get(stream, "$")
-            return Subscription([stream], handler, name=stream, broadcast=True, start=start)
+            fold = keeps_nothing(self.quiet_prices) if stream in FOLDED else None
+            return Subscription([stream], handler, name=stream, broadcast=True, start=start,
+                                fold=fold)  # fmt: skip
 
         return [reader(ORDERS, self.on_order)] + [reader(m, self.on_price) for m in MARKET]
 
@@ -131,6 +137,10 @@ class PositionService(Service):
             symbol = event.symbol  # type: ignore[attr-defined]
             async with self._lock:
                 await self._publish(self.keeper.mark(symbol, price, self.ctx.now_ns()))
+
+    def quiet_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> int:
+        """Quotes and ticks of symbols with no open position mark nothing (``MarketFold``)."""
+        return 0 if self._lock.locked() else quiet_unless(prices, self.keeper.holds)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -243,6 +243,10 @@ class PositionKeeper:
 
     # --- marks -----------------------------------------------------------------------------
 
+    def holds(self, symbol: str) -> bool:
+        """Whether a position in ``symbol`` is open (one ``mark`` would update)."""
+        return any(position.symbol == symbol for position in self.positions.values())
+
     def mark(self, symbol: str, price: Decimal, ts_ns: int) -> list[Event]:
         """A new price for ``symbol``: an update per open position whose last one is at least
         ``update_interval_ns`` old and whose mark moved."""

@@ -257,3 +257,24 @@ def test_the_venue_copies_the_order_it_is_given() -> None:
 def test_market_data_without_a_symbol_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^symbol: "):
         simulated_venue().on_trade("", D("10.00"), 100, T0)
+
+
+def test_a_quote_is_taken_quietly_only_while_nothing_works_in_its_symbol() -> None:
+    venue = simulated_venue()
+    assert venue.takes_quietly("XYZ", D("9.99"), D("10.01"), 100, 100, T0)
+    venue.submit(new_order(limit_price=D("9.50")), T0)  # a bid that rests below the market
+    assert not venue.takes_quietly("XYZ", D("9.99"), D("10.01"), 100, 100, T0)
+    assert venue.takes_quietly("ABC", D("9.99"), D("10.01"), 100, 100, T0)  # another symbol
+
+
+@pytest.mark.parametrize(
+    ("bid", "ask", "size"),
+    [(D("10.02"), D("10.01"), 100), (D("0"), D("10.01"), 100), (D("9.99"), D("NaN"), 100),
+     (D("9.99"), D("10.01"), -1)],
+    ids=["crossed", "zero-bid", "nan-ask", "negative-size"],
+)  # fmt: skip
+def test_a_quote_the_venue_would_refuse_is_never_quiet(bid: D, ask: D, size: int) -> None:
+    venue = simulated_venue()
+    assert not venue.takes_quietly("XYZ", bid, ask, size, 100, T0)
+    with pytest.raises(ValueError):
+        venue.on_quote("XYZ", bid, ask, size, 100, T0)

@@ -129,3 +129,29 @@ def test_the_throttle_says_when_its_first_waiting_price_may_go_out() -> None:
     throttle.offer(PriceUpdate("PFA", D("25.01"), B + 30), B + 30)
     assert throttle.next_due_ns() == B + S // 10
     assert throttle.due(B + S // 10) != [] and throttle.next_due_ns() is None
+
+
+def test_a_quote_mid_inside_every_open_candle_is_quiet_and_folds_as_one_by_one() -> None:
+    one_by_one, folded = CandleBook(["1m", "5m"]), CandleBook(["1m", "5m"])
+    for book in (one_by_one, folded):
+        book.on_quote("ACME", D("10.00"), D("10.02"), B + S)
+    assert folded.quiet_window("ACME") == (B + S, B + 60 * S)  # the 1-minute candle ends first
+    assert folded.quiet_window("OTHER") is None  # no candle open: a quote would open one
+    mids, ts = [D("10.03"), D("9.985"), D("10.01")], [B + 2 * S, B + 3 * S, B + 4 * S]
+    for mid, at in zip(mids, ts, strict=True):
+        one_by_one.on_quote("ACME", mid - D("0.005"), mid + D("0.005"), at)
+    folded.fold_mids("ACME", mids, ts[-1])
+    assert folded.flush(B + 300 * S) == one_by_one.flush(B + 300 * S)
+
+
+def test_a_throttle_copy_moves_on_its_own_and_holds_what_would_wait() -> None:
+    throttle = TickThrottle(100)
+    assert throttle.offer(PriceUpdate("ACME", D("10"), 1_000), 1_000) is not None
+    assert not throttle.holds("ACME", 1_100, 1_100)  # the window has passed: it would go out
+    assert throttle.holds("ACME", 1_050, 1_050)
+    assert not throttle.holds("ACME", 999, 1_050)  # older than the latest: not the last price
+    twin = throttle.copy()
+    twin.keep(PriceUpdate("ACME", D("10.01"), 1_050))
+    assert twin.waits("ACME") and not throttle.waits("ACME")
+    assert twin.due(1_100) == [PriceUpdate("ACME", D("10.01"), 1_050)]
+    assert throttle.due(1_100) == []

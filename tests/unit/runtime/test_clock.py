@@ -71,3 +71,40 @@ def test_a_clock_paced_at_60x_counts_a_replayed_minute_as_one_wall_second() -> N
 def test_a_pace_that_is_not_a_positive_number_is_refused_by_name(speed: float) -> None:
     with pytest.raises(ValueError, match=r"speed: must be a positive number \(value: "):
         SimulatedClock(0, speed=speed)
+
+
+async def test_call_at_runs_in_deadline_order_with_the_sleepers_at_its_time() -> None:
+    clock = SimulatedClock(start_ns=0)
+    seen: list[tuple[str, int]] = []
+
+    async def sleeper() -> None:
+        await clock.sleep_until(200)
+        seen.append(("sleeper", clock.now_ns()))
+
+    async def called(name: str) -> None:
+        seen.append((name, clock.now_ns()))
+
+    task = asyncio.create_task(sleeper())
+    await asyncio.sleep(0)
+    clock.call_at(300, lambda: called("late"))
+    clock.call_at(100, lambda: called("early"))
+    dropped = clock.call_at(150, lambda: called("dropped"))
+    dropped.cancel()
+    assert clock.next_wake_ns == 100
+    assert not clock.skip_to(100)  # a callback wakes on the way
+    await clock.advance_to(1_000)
+    await task
+    assert seen == [("early", 100), ("sleeper", 200), ("late", 300)]
+    assert clock.next_wake_ns is None
+
+
+async def test_next_wake_except_one_entry_looks_past_it() -> None:
+    clock = SimulatedClock(start_ns=0)
+
+    async def nothing() -> None:
+        return None
+
+    first = clock.call_at(100, nothing)
+    clock.call_at(500, nothing)
+    assert clock.next_wake_ns_except(first) == 500
+    assert clock.next_wake_ns_except(None) == 100

@@ -114,6 +114,10 @@ class WorkingIndex:
         if not orders.arrival:
             del self._by_symbol[sim.symbol]
 
+    def has(self, symbol: str) -> bool:
+        """Whether an order of ``symbol`` works."""
+        return symbol in self._by_symbol
+
     def of_symbol(self, symbol: str) -> list[SimOrder]:
         """The symbol's working orders in arrival order (a copy)."""
         orders = self._by_symbol.get(symbol)

@@ -193,13 +193,7 @@ class SimulatedVenue:
         ask_size: int,
         now_ns: int,
     ) -> None:
-        require_text("symbol", symbol)
-        require_price("bid", bid)
-        require_price("ask", ask)
-        require_count("bid_size", bid_size)
-        require_count("ask_size", ask_size)
-        if bid > ask:
-            raise ValueError(f"ask: {ask} is below the bid {bid} for {symbol!r} (crossed quote)")
+        _check_quote(symbol, bid, ask, bid_size, ask_size)
         self._set_time(now_ns)
         self._books[symbol] = _Book(bid, ask, bid_size, ask_size)
         if self._fill_model == "probabilistic":
@@ -213,6 +207,15 @@ class SimulatedVenue:
                 self.orders_examined += 1
                 if not self._take_touch(sim, now_ns):
                     break  # the touch is gone, or this limit (so every one behind) misses it
+
+    def takes_quietly(
+        self, symbol: str, bid: Decimal, ask: Decimal, bid_size: int, ask_size: int, now_ns: int
+    ) -> bool:
+        """True when ``on_quote`` would only keep the quote as the book: it is valid, time
+        does not go back, and no order of ``symbol`` works (so the last of such quotes alone
+        leaves the venue as all of them one by one)."""
+        valid = _valid_quote(symbol, bid, ask, bid_size, ask_size)
+        return valid and now_ns >= self._now_ns and not self._working.has(symbol)
 
     def on_trade(self, symbol: str, price: Decimal, size: int, now_ns: int) -> None:
         require_text("symbol", symbol)
@@ -370,6 +373,25 @@ class SimulatedVenue:
         if now_ns < self._now_ns:
             raise ValueError(f"now_ns: {now_ns} is before the venue's time {self._now_ns}")
         self._now_ns = now_ns
+
+
+def _valid_quote(symbol: str, bid: Decimal, ask: Decimal, bid_size: int, ask_size: int) -> bool:
+    """``_check_quote`` as a test, without building errors (asked of every replayed quote);
+    True only where ``_check_quote`` passes (ints that are not plain ints: False)."""
+    prices = isinstance(bid, Decimal) and isinstance(ask, Decimal)
+    prices = prices and bid.is_finite() and ask.is_finite() and 0 < bid <= ask
+    sizes = type(bid_size) is int and type(ask_size) is int and bid_size >= 0 <= ask_size
+    return prices and sizes and isinstance(symbol, str) and bool(symbol)
+
+
+def _check_quote(symbol: str, bid: Decimal, ask: Decimal, bid_size: int, ask_size: int) -> None:
+    require_text("symbol", symbol)
+    require_price("bid", bid)
+    require_price("ask", ask)
+    require_count("bid_size", bid_size)
+    require_count("ask_size", ask_size)
+    if bid > ask:
+        raise ValueError(f"ask: {ask} is below the bid {bid} for {symbol!r} (crossed quote)")
 
 
 def _refusal(sim: SimOrder) -> str:

@@ -1,0 +1,134 @@
+"""The candle service's quotes in runs, its timer's tick releases among them.
+
+A backtest folds runs of quotes (``runtime/market_fold.py``). For most readers a run ends
+where any timer wakes, but the candle service's own timer wakes at every tick release (ten
+times a second by default), which would cut runs to a handful of quotes. So the candle service
+walks a run with its timer as the backtest's plan would fire it (``TimerGrid``: the grid and
+the next wake-up; a fire re-plans at the first grid point at or after the work's due time, and
+a quote that sets a tick waiting pokes the plan, which moves only earlier and never within one
+interval of now, as ``backtest/timers.py``). At each fire the throttle releases its waiting
+ticks; the walk stops where anything else would happen: a candle closes (by a quote of a later
+bucket, or by a fire at or after a bucket's end), a quote opens a candle, is late, or is sent
+as a tick at once. The throttle rules are the live ones, run on a copy (``TickThrottle.copy``);
+``apply`` makes the copy the service's and moves the candles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from quantrail.events.base import Event
+from quantrail.events.market import QuoteUpdated, TradePrinted
+from quantrail.marketdata.candle_builder import CandleBook, PriceUpdate, TickThrottle, tick_event
+from quantrail.runtime.market_fold import TimerGrid
+
+
+def data_ts(event: QuoteUpdated | TradePrinted) -> int:
+    """The time a price belongs to: the venue's time when the feed gives one."""
+    return event.ts_exchange_ns or event.ts_event
+
+
+class CandleRun:
+    """One walk of a run of quotes (``TimedRun``)."""
+
+    def __init__(
+        self,
+        book: CandleBook,
+        throttle: TickThrottle,
+        grid: TimerGrid,
+        now_ns: int,
+        commit: Callable[[CandleRun], None],
+        source: str,
+    ) -> None:
+        self._book, self._origin, self._grid = book, throttle, grid
+        self._start_ns, self._commit, self._source = now_ns, commit, source
+        self.throttle = throttle.copy()
+        self.mids: dict[str, list[Decimal]] = {}
+        self.last_ts: dict[str, int] = {}
+        self.released: list[tuple[int, Event]] = []
+        self.quiet = 0
+        self._quotes: Sequence[QuoteUpdated] = ()
+        self._end_ns = book.next_end_ns()
+        self._wake = grid.wake_ns
+        self._last: dict[str, tuple[Decimal, int]] = {}
+
+    def walk(self, quotes: Sequence[QuoteUpdated]) -> CandleRun:
+        self._quotes = quotes
+        self.quiet = self._walk(quotes)
+        return self
+
+    def apply(self, count: int) -> list[Event]:
+        """Take the first ``count`` quotes (and the releases before them)."""
+        run = self
+        if count != self.quiet:
+            run = CandleRun(self._book, self._origin, self._grid, self._start_ns, self._commit,
+                            self._source).walk(self._quotes[:count])  # fmt: skip
+        self._commit(run)
+        return [event for _at, event in run.released]
+
+    def _walk(self, quotes: Sequence[QuoteUpdated]) -> int:
+        try:
+            return self._walk_quotes(quotes)
+        finally:
+            self._keep_last()
+
+    def _walk_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
+        book, throttle, last = self._book, self.throttle, self._last
+        windows: dict[str, tuple[int, int] | None] = {}  # where each symbol's quotes are quiet
+        for index, quote in enumerate(quotes):
+            now = quote.ts_event
+            while self._wake is not None and self._wake <= now:
+                if not self._fire(self._wake):
+                    return index
+            symbol, bid, ask = quote.symbol, quote.bid, quote.ask
+            if not book.counts_quote(symbol, bid, ask):
+                continue
+            ts = data_ts(quote)
+            if symbol not in windows:
+                windows[symbol] = book.quiet_window(symbol)
+            window = windows[symbol]
+            in_order = ts >= self.last_ts.get(symbol, ts)
+            quiet = in_order and window is not None and window[0] <= ts < window[1]
+            if not (quiet and throttle.holds(symbol, ts, now)):
+                return index
+            mid = (bid + ask) / 2
+            self.mids.setdefault(symbol, []).append(mid)
+            self.last_ts[symbol] = ts
+            if throttle.waits(symbol):
+                last[symbol] = (mid, ts)  # the waiting price: kept at the next fire
+            else:
+                throttle.keep(PriceUpdate(symbol, mid, ts))
+                self._poke(now)
+        return len(quotes)
+
+    def _keep_last(self) -> None:
+        """Each symbol's latest price into the throttle (its waiting tick)."""
+        for symbol, (mid, ts) in self._last.items():
+            self.throttle.keep(PriceUpdate(symbol, mid, ts))
+        self._last.clear()
+
+    def _fire(self, at_ns: int) -> bool:
+        """The timer at ``at_ns``: its waiting ticks go out; False (nothing done) when its
+        flush would close a candle."""
+        if self._end_ns is not None and self._end_ns <= at_ns:
+            return False
+        self._keep_last()
+        for update in self.throttle.due(at_ns):
+            self.released.append((at_ns, tick_event(update, self._source)))
+        self._wake = self._due_wake(at_ns)
+        return True
+
+    def _poke(self, now_ns: int) -> None:
+        wake, step = self._wake, self._grid.step_ns
+        if wake is not None and wake - now_ns <= step:
+            return
+        due = self._due_wake(now_ns)
+        if due is not None and (wake is None or due < wake):
+            self._wake = due
+
+    def _due_wake(self, now_ns: int) -> int | None:
+        times = [t for t in (self._end_ns, self.throttle.next_due_ns()) if t is not None]
+        if not times:
+            return None
+        return self._grid.at_or_after(max(min(times), now_ns + 1))

@@ -1,0 +1,103 @@
+"""Market data taken in runs: a market reader's batch form of its handler.
+
+Live, a reader's handler takes quotes and ticks one by one. A replay that holds many at once
+(the backtest, ``backtest/feed.py``) hands a run of them to every reader of the stream that
+offers a ``MarketFold`` and calls the run quiet; an event some reader would act on goes through
+the handlers as usual. Most quotes and ticks change nothing but a last price, so a run costs a
+few calls instead of a handler call per reader per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from quantrail.events.base import Event
+
+
+class _OfSymbol(Protocol):
+    @property
+    def symbol(self) -> str: ...
+
+
+E = TypeVar("E")
+S = TypeVar("S", bound=_OfSymbol)
+
+
+@dataclass(frozen=True, slots=True)
+class TimerGrid:
+    """When a service's timer can fire, ``origin_ns + k x step_ns``, and when it next does
+    (a backtest's plan, ``backtest/timers.py``)."""
+
+    origin_ns: int
+    step_ns: int
+    wake_ns: int | None
+    """Where the plan's next wake-up stands (None: none until its service's state moves)."""
+
+    def at_or_after(self, ns: int) -> int:
+        steps = -(-(ns - self.origin_ns) // self.step_ns)  # ceil
+        return self.origin_ns + steps * self.step_ns
+
+
+class TimedRun(Protocol):
+    """A run of events walked as a reader and its own timer would take them (``timed``).
+
+    ``quiet``: how many events, from the first, stay quiet with the timer firing among them;
+    ``released``: what the timer publishes before each of those events, as (time, event), in
+    order. ``apply(count)`` takes the first ``count`` events and the releases before them,
+    returning those releases' events."""
+
+    @property
+    def quiet(self) -> int: ...
+
+    @property
+    def released(self) -> Sequence[tuple[int, Event]]: ...
+
+    def apply(self, count: int) -> list[Event]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFold(Generic[E]):
+    """The batch form of a market reader's handler (quotes, or ticks).
+
+    ``quiet(events)``: how many of ``events``, from the first, the handler would take one by
+    one without any effect outside the service (nothing published, nothing another reader or
+    a timer could see sooner or later than per event), each at its own ``ts_event`` as the
+    service clock. Fewer is always safe: the rest go through the handler. ``fold(events)``:
+    take that many at once, leaving the service as the handler would have. The runner folds
+    only a run every reader of the stream calls quiet, so the events are the per-event ones.
+    ``pokes``: whether a fold may move the service's timers (False when it keeps nothing).
+    A run is handed over with the clock at its end, so a fold keeps nothing that depends on
+    when it is called.
+    """
+
+    quiet: Callable[[Sequence[E]], int]
+    fold: Callable[[Sequence[E]], None]
+    pokes: bool = True
+    timed: Callable[[Sequence[E], TimerGrid], TimedRun] | None = None
+    """Optional, for a reader with one timer: the run walked with that timer firing on the
+    grid among the events (``TimedRun``), so a run need not end at the timer's wake-up."""
+
+
+def quiet_unless(events: Sequence[S], busy: Callable[[str], bool]) -> int:
+    """How many events, from the first, are of symbols that are not ``busy`` (a reader that
+    acts on a symbol's prices only while it holds or works something in it)."""
+    known: dict[str, bool] = {}  # asked once per symbol and run
+    for index, event in enumerate(events):
+        symbol = event.symbol
+        is_busy = known.get(symbol)
+        if is_busy is None:
+            is_busy = known[symbol] = busy(symbol)
+        if is_busy:
+            return index
+    return len(events)
+
+
+def fold_nothing(_events: Sequence[object]) -> None:
+    """The fold of a reader that keeps nothing of a quiet event."""
+
+
+def keeps_nothing(quiet: Callable[[Sequence[E]], int]) -> MarketFold[E]:
+    """The fold of a reader whose quiet events change nothing in it."""
+    return MarketFold(quiet, fold_nothing, pokes=False)
