@@ -84,10 +84,11 @@ def _shape(event: Event) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in {"event_id", "causation_id"}}
 
 
-async def _play(tmp: Path, strategy: str, params: dict[str, Any], fold: bool) -> tuple[Played, Recorder]:
+async def _play(
+    tmp: Path, strategy: str, params: dict[str, Any], fold: bool
+) -> tuple[Played, Recorder]:
     raw = {"strategy": {"name": f"{BENCH}:{strategy}", "params": params},
            "risk_kernel": {"max_trades_per_day": 100_000}}  # fmt: skip
-    tmp.mkdir()
     config = backtest_config(config_from_mapping(raw, "test"), None, None, tmp)
     recorder = Recorder()
     played = await play_market(config, tape_market(_tape(9_000), MINUTE), extra=[recorder],
@@ -101,6 +102,8 @@ async def _play(tmp: Path, strategy: str, params: dict[str, Any], fold: bool) ->
 async def test_folded_runs_give_the_per_event_events(
     tmp_path: Path, strategy: str, params: dict[str, Any]
 ) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
     one_by_one, seen = await _play(tmp_path / "a", strategy, params, fold=False)
     folded, folded_seen = await _play(tmp_path / "b", strategy, params, fold=True)
     assert [_shape(e) for e in folded.events] == [_shape(e) for e in one_by_one.events]
