@@ -281,12 +281,16 @@ class BacktestRunner(ServiceRunner):
         readers = self.direct.get(stream)
         if not readers:
             return
-        if stream in RELAYED_STREAMS and self.quiet(stream, (event,)):
-            self.fold(stream, (event,))
-            return
-        delivery = Delivery(
-            stream=stream, entry_id=entry_id, group=None, consumer=self.instance,
-            deliveries=1, mark=None, mark_ttl_s=0,
-        )  # fmt: skip
+        single, delivery = (event,), None
         for reader in readers:
+            # A relayed event a reader takes quietly is folded into it; the others handle it.
+            folds = reader.folds if stream in RELAYED_STREAMS else None
+            if folds is not None and folds.quiet(single):
+                reader.fold(single)
+                continue
+            if delivery is None:
+                delivery = Delivery(
+                    stream=stream, entry_id=entry_id, group=None, consumer=self.instance,
+                    deliveries=1, mark=None, mark_ttl_s=0,
+                )  # fmt: skip
             await reader.deliver(event, delivery)

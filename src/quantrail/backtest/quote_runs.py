@@ -24,11 +24,12 @@ import bisect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
-from quantrail.backtest.feed import QUOTES, TICKS, BacktestRunner, CountingBus
+from quantrail.backtest.feed import QUOTES, TICKS, BacktestRunner, CountingBus, DirectReader
+from quantrail.backtest.timers import TimerPlan
 from quantrail.events.base import Event
 from quantrail.events.market import QuoteUpdated
-from quantrail.runtime.clock import SimulatedClock
-from quantrail.runtime.market_fold import TimerGrid
+from quantrail.runtime.clock import SimulatedClock, loop_idle, run_until_idle
+from quantrail.runtime.market_fold import TimedRun, TimerGrid
 
 if TYPE_CHECKING:
     from quantrail.backtest.run import Step
@@ -49,53 +50,103 @@ class QuoteRuns:
     async def fold(self, steps: Sequence[Step], index: int) -> tuple[int, int]:
         """Fold the quiet steps from ``index`` on: (steps taken, quotes published)."""
         timed = self._runner.timed_reader(QUOTES)
-        plan = timed[1] if timed is not None else None
-        wake = self._clock.next_wake_ns_except(plan.entry if plan is not None else None)
+        entry = timed[1].entry if timed is not None else None
+        wake = self._clock.next_wake_ns_except(entry)
         quotes, ends = _run_of(steps, index, wake, self._window)
         if not quotes:
             return 0, 0
         quiet = self._runner.quiet(QUOTES, quotes, skip=timed[0] if timed else None)
         walk = None
-        if timed is not None and plan is not None and quiet:
+        if timed is not None and quiet:
+            reader, plan = timed
             grid = TimerGrid(plan.grid_ns, plan.step_ns, plan.wake_ns)
-            walk = timed[0].timed(quotes[:quiet], grid)
-            quiet = self._quiet_ticks(walk.quiet, walk.released, quotes)
-        taken = bisect.bisect_right(ends, quiet)
+            walk = reader.timed(quotes[:quiet], grid)
+            whole = _whole(ends, walk.quiet)
+            if whole and whole != walk.quiet:  # a prefix of a quiet run is quiet: walk it
+                walk = reader.timed(quotes[:whole], grid)
+        else:
+            whole = _whole(ends, quiet)
+        taken = bisect.bisect_right(ends, whole)
         longest, short = WINDOW  # after a stop, short runs until quiet again (no re-scans)
         self._window = short if taken < len(ends) else min(2 * self._window, longest)
         if taken == 0:
             return 0, 0
-        if plan is not None and walk is not None:
-            plan.pause()  # its wake-ups within the run are the walk's; planned again below
-        if not self._clock.skip_to(steps[index + taken - 1].ts_ns):
-            if plan is not None:
-                plan.replan()
-            return 0, 0
-        run = quotes[: ends[taken - 1]]
-        ticks = walk.apply(len(run)) if walk is not None else []
-        await self._bus.publish_batch(run)
-        self._runner.fold(QUOTES, run, skip=timed[0] if timed else None)
+        if timed is None or walk is None:
+            await self._take(quotes[:whole], [], None)
+            return taken, whole
+        return await self._take_walked(quotes[:whole], ends, walk, timed)
+
+    async def _take_walked(
+        self,
+        quotes: Sequence[QuoteUpdated],
+        ends: Sequence[int],
+        walk: TimedRun,
+        timed: tuple[DirectReader, TimerPlan],
+    ) -> tuple[int, int]:
+        """Take a walked run: in segments, each up to a release a tick reader acts on (that
+        tick goes through the readers one by one, at its time); the run stops after one
+        that set something off."""
+        reader, plan = timed
+        plan.pause()  # its wake-ups within the run are the walk's; planned again after
+        released = walk.released
+        done = release = 0
+        while True:
+            calm = self._runner.quiet(TICKS, [event for _at, event in released[release:]])
+            acting = release + calm
+            if acting == len(released):
+                break
+            last = acting  # the ticks of one fire go out together
+            while last + 1 < len(released) and released[last + 1][0] == released[acting][0]:
+                last += 1
+            upto = walk.fired_before(acting)
+            ticks = walk.apply_through(last)
+            await self._take(quotes[done:upto], ticks[:calm], reader)
+            if not await self._deliver(released[acting][0], ticks[calm:], plan):
+                return bisect.bisect_right(ends, upto), upto
+            plan.pause()
+            done, release = upto, last + 1
+        await self._take(quotes[done:], walk.apply(len(quotes)), reader)
+        plan.replan()
+        return bisect.bisect_right(ends, len(quotes)), len(quotes)
+
+    async def _take(
+        self, quotes: Sequence[QuoteUpdated], ticks: Sequence[Event], walked: DirectReader | None
+    ) -> None:
+        """Publish and fold quiet quotes (``walked`` took them already) and then the quiet
+        ticks released among them, the clock at the last quote."""
+        if quotes:
+            if not self._clock.skip_to(quotes[-1].ts_event):
+                raise RuntimeError(f"a folded run passed a wake-up before {quotes[-1].ts_event}")
+            await self._bus.publish_batch(quotes)
+            self._runner.fold(QUOTES, quotes, skip=walked)
+            self.folded += len(quotes)
         if ticks:
             await self._bus.publish_folded(ticks)
             self._runner.fold(TICKS, ticks)
-        if plan is not None and walk is not None:
-            plan.replan()
-        self.folded += len(run)
-        self.released += len(ticks)
-        return taken, len(run)
+            self.released += len(ticks)
 
-    def _quiet_ticks(
-        self, quiet: int, released: Sequence[tuple[int, Event]], quotes: Sequence[QuoteUpdated]
-    ) -> int:
-        """``quiet`` cut before the release of the first tick a tick reader would act on."""
-        if not released:
-            return quiet
-        ticks = [event for _at, event in released]
-        calm = self._runner.quiet(TICKS, ticks)
-        if calm == len(ticks):
-            return quiet
-        stop_ns = released[calm][0]  # the quotes before that release are still quiet
-        return min(quiet, bisect.bisect_left([q.ts_event for q in quotes[:quiet]], stop_ns))
+    async def _deliver(self, at_ns: int, ticks: Sequence[Event], plan: TimerPlan) -> bool:
+        """Ticks some reader acts on, at their release time, through the readers one by one
+        (as the timer's relay does); then the timer planned again. True when they set
+        nothing off and no other wake-up came before the run's end."""
+        bus, wake = self._bus, self._clock.next_wake_ns_except(plan.entry)
+        if not self._clock.skip_to(at_ns):
+            raise RuntimeError(f"a folded run passed a wake-up before {at_ns}")
+        before = bus.unrelayed
+        await bus.publish_batch(ticks)
+        await self._runner.relay()
+        self.released += len(ticks)
+        plan.replan()  # as the timer's own wake-up: its callback, its plan, then the loop
+        calm = bus.unrelayed == before and not bus.held and loop_idle()
+        if not loop_idle():
+            await run_until_idle()
+        return calm and self._clock.next_wake_ns_except(plan.entry) == wake
+
+
+def _whole(ends: Sequence[int], count: int) -> int:
+    """The quotes of the whole steps among the first ``count``."""
+    taken = bisect.bisect_right(ends, count)
+    return ends[taken - 1] if taken else 0
 
 
 def _run_of(

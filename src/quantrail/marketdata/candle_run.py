@@ -29,43 +29,66 @@ def data_ts(event: QuoteUpdated | TradePrinted) -> int:
     return event.ts_exchange_ns or event.ts_event
 
 
+Commit = Callable[[TickThrottle, dict[str, list[Decimal]], dict[str, int], int], None]
+"""Into the service: its throttle now, each symbol's mids in order and last time, ticks sent."""
+
+
 class CandleRun:
-    """One walk of a run of quotes (``TimedRun``)."""
+    """One walk of a run of quotes (``TimedRun``): walked ahead on copies, then taken in
+    order, up to a release (``apply_through``) or whole (``apply``)."""
 
     def __init__(
-        self,
-        book: CandleBook,
-        throttle: TickThrottle,
-        grid: TimerGrid,
-        now_ns: int,
-        commit: Callable[[CandleRun], None],
+        self, book: CandleBook, throttle: TickThrottle, grid: TimerGrid, commit: Commit,
         source: str,
-    ) -> None:
-        self._book, self._origin, self._grid = book, throttle, grid
-        self._start_ns, self._commit, self._source = now_ns, commit, source
+    ) -> None:  # fmt: skip
+        self._book, self._grid, self._commit, self._source = book, grid, commit, source
         self.throttle = throttle.copy()
-        self.mids: dict[str, list[Decimal]] = {}
         self.last_ts: dict[str, int] = {}
         self.released: list[tuple[int, Event]] = []
         self.quiet = 0
-        self._quotes: Sequence[QuoteUpdated] = ()
+        self._fired_before: list[int] = []  # per release: the quote it went out before
+        self._after: list[TickThrottle] = []  # per release: the throttle right after it
+        self._log: list[tuple[int, str, Decimal, int]] = []  # (quote index, symbol, mid, ts)
+        self._taken = 0  # of _log
+        self._released_taken = 0
         self._end_ns = book.next_end_ns()
         self._wake = grid.wake_ns
         self._last: dict[str, tuple[Decimal, int]] = {}
 
     def walk(self, quotes: Sequence[QuoteUpdated]) -> CandleRun:
-        self._quotes = quotes
         self.quiet = self._walk(quotes)
         return self
 
+    def fired_before(self, release: int) -> int:
+        """The index of the quote release number ``release`` went out before."""
+        return self._fired_before[release]
+
+    def apply_through(self, release: int) -> list[Event]:
+        """Take the quotes before release ``release`` and the releases up to it."""
+        upto = self._fired_before[release]
+        return self._take(upto, self._after[release].copy(), release + 1)
+
     def apply(self, count: int) -> list[Event]:
-        """Take the first ``count`` quotes (and the releases before them)."""
-        run = self
+        """Take the rest: the first ``count`` (= ``quiet``) quotes and the releases before
+        them."""
         if count != self.quiet:
-            run = CandleRun(self._book, self._origin, self._grid, self._start_ns, self._commit,
-                            self._source).walk(self._quotes[:count])  # fmt: skip
-        self._commit(run)
-        return [event for _at, event in run.released]
+            raise ValueError(f"count: a walk takes all its {self.quiet} quiet quotes, got {count}")
+        return self._take(count, self.throttle, len(self.released))
+
+    def _take(self, upto: int, throttle: TickThrottle, released: int) -> list[Event]:
+        log, at = self._log, self._taken
+        mids: dict[str, list[Decimal]] = {}
+        last_ts: dict[str, int] = {}
+        while at < len(log) and log[at][0] < upto:
+            _index, symbol, mid, ts = log[at]
+            mids.setdefault(symbol, []).append(mid)
+            last_ts[symbol] = ts
+            at += 1
+        self._taken = at
+        events = [event for _at, event in self.released[self._released_taken : released]]
+        self._commit(throttle, mids, last_ts, len(events))
+        self._released_taken = released
+        return events
 
     def _walk(self, quotes: Sequence[QuoteUpdated]) -> int:
         try:
@@ -79,7 +102,7 @@ class CandleRun:
         for index, quote in enumerate(quotes):
             now = quote.ts_event
             while self._wake is not None and self._wake <= now:
-                if not self._fire(self._wake):
+                if not self._fire(self._wake, index):
                     return index
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
             if not book.counts_quote(symbol, bid, ask):
@@ -93,7 +116,7 @@ class CandleRun:
             if not (quiet and throttle.holds(symbol, ts, now)):
                 return index
             mid = (bid + ask) / 2
-            self.mids.setdefault(symbol, []).append(mid)
+            self._log.append((index, symbol, mid, ts))
             self.last_ts[symbol] = ts
             if throttle.waits(symbol):
                 last[symbol] = (mid, ts)  # the waiting price: kept at the next fire
@@ -108,14 +131,18 @@ class CandleRun:
             self.throttle.keep(PriceUpdate(symbol, mid, ts))
         self._last.clear()
 
-    def _fire(self, at_ns: int) -> bool:
-        """The timer at ``at_ns``: its waiting ticks go out; False (nothing done) when its
-        flush would close a candle."""
+    def _fire(self, at_ns: int, before: int) -> bool:
+        """The timer at ``at_ns`` (before quote ``before``): its waiting ticks go out; False
+        (nothing done) when its flush would close a candle."""
         if self._end_ns is not None and self._end_ns <= at_ns:
             return False
         self._keep_last()
-        for update in self.throttle.due(at_ns):
+        ready = self.throttle.due(at_ns)
+        after = self.throttle.copy() if ready else self.throttle
+        for update in ready:
             self.released.append((at_ns, tick_event(update, self._source)))
+            self._fired_before.append(before)
+            self._after.append(after)
         self._wake = self._due_wake(at_ns)
         return True
 

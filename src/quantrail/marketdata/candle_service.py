@@ -148,15 +148,17 @@ class CandleService(Service):
 
     def walk_quotes(self, quotes: Sequence[QuoteUpdated], grid: TimerGrid) -> CandleRun:
         """The run walked with this service's timer firing on ``grid`` (``candle_run``)."""
-        run = CandleRun(self._book, self._throttle, grid, self.ctx.now_ns(), self._take_run,
-                        self.name)  # fmt: skip
+        run = CandleRun(self._book, self._throttle, grid, self._take_run, self.name)
         return run if self._lock.locked() else run.walk(quotes)
 
-    def _take_run(self, run: CandleRun) -> None:
-        self._throttle = run.throttle
-        for symbol, mids in run.mids.items():
-            self._book.fold_mids(symbol, mids, run.last_ts[symbol])
-        self.ticks_published += len(run.released)
+    def _take_run(
+        self, throttle: TickThrottle, mids: dict[str, list[Decimal]], last_ts: dict[str, int],
+        released: int,
+    ) -> None:  # fmt: skip
+        self._throttle = throttle
+        for symbol, prices in mids.items():
+            self._book.fold_mids(symbol, prices, last_ts[symbol])
+        self.ticks_published += released
 
     def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
         """How many quotes, from the first, only move open candles and a waiting tick

@@ -110,6 +110,10 @@ class DailyPnl:
         held.qty = new
         self.fees += fee
 
+    def marked_by_prints(self, symbol: str) -> bool:
+        """Whether ``symbol`` is marked at its last print (its quote mids then move nothing)."""
+        return symbol in self._prints
+
     def on_print(self, symbol: str, price: Decimal) -> None:
         if price.is_finite() and price > 0:
             self._prints[symbol] = price

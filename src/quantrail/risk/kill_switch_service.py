@@ -227,14 +227,22 @@ class KillSwitchService(Service):
     def _market_reader(self, stream: str, reader: Subscription) -> Subscription:
         """Quotes and ticks may come in runs (``MarketFold``)."""
         if stream == QUOTES:
-            return dataclasses.replace(reader, fold=MarketFold(self.quiet_prices, self.fold_quotes))
+            return dataclasses.replace(reader, fold=MarketFold(self.quiet_quotes, self.fold_quotes))
         if stream == TICKS:
-            return dataclasses.replace(reader, fold=MarketFold(self.quiet_prices, self.fold_ticks))
+            return dataclasses.replace(reader, fold=MarketFold(self.quiet_ticks, self.fold_ticks))
         return reader
 
-    def quiet_prices(self, quotes: Sequence[QuoteUpdated | PriceTicked]) -> int:
-        """Quotes and ticks of a symbol no account holds, while no account's day is at its
-        limit, only move a mark that no figure uses (``MarketFold``)."""
+    def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
+        """Quotes of a symbol no account holds, or holds marked by its prints (its quote
+        mids then move nothing), while no account's day is at its limit (``MarketFold``)."""
+        return self._quiet(quotes, mids_move=False)
+
+    def quiet_ticks(self, ticks: Sequence[PriceTicked]) -> int:
+        """Ticks of a symbol no account holds, while no account's day is at its limit: a
+        tick of a held symbol is its mark (``MarketFold``)."""
+        return self._quiet(ticks, mids_move=True)
+
+    def _quiet(self, prices: Sequence[QuoteUpdated | PriceTicked], *, mids_move: bool) -> int:
         if self._lock.locked():
             return 0
         at_limit: dict[str, bool] = {}
@@ -244,15 +252,15 @@ class KillSwitchService(Service):
                 holding = day.holdings.get(symbol)
                 if holding is None:
                     continue
-                if holding.qty:
-                    return True
+                if holding.qty and (mids_move or not day.marked_by_prints(symbol)):
+                    return True  # the price moves the day's P&L
                 if account not in at_limit:
                     at_limit[account] = breached(day.figures().pnl_pct, self.limit_pct)
                 if at_limit[account]:
                     return True
             return False
 
-        return quiet_unless(quotes, busy)
+        return quiet_unless(prices, busy)
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each symbol's last usable quote is its mark (each replaced

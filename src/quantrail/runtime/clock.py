@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 NS_PER_SECOND = 1_000_000_000
+COMPACT_AT = 1024
+"""A simulated clock drops its cancelled callbacks once it holds more entries than this."""
 
 # What a span of clock time (ns) counts for against a staleness limit, in seconds.
 WallSeconds = Callable[[int], float]
@@ -129,6 +131,10 @@ class SimulatedClock:
         whoever moves the clock there."""
         entry = Scheduled(callback)
         heapq.heappush(self._sleepers, (max(wake_ns, self._now_ns), next(self._order), entry))
+        if len(self._sleepers) > COMPACT_AT and next(self._order) % COMPACT_AT == 0:
+            # Replanned callbacks leave cancelled entries behind: drop them now and then.
+            self._sleepers = [item for item in self._sleepers if not item[2].done()]
+            heapq.heapify(self._sleepers)
         return entry
 
     @property
@@ -138,11 +144,15 @@ class SimulatedClock:
         return self._sleepers[0][0] if self._sleepers else None
 
     def next_wake_ns_except(self, entry: Scheduled | None) -> int | None:
-        """The first wake-up but ``entry``'s (a scan: for a caller that plans around it)."""
-        if entry is None:
+        """The first wake-up but ``entry``'s (for a caller that plans around it)."""
+        first = self.next_wake_ns
+        if entry is None or first is None or self._sleepers[0][2] is not entry:
+            return first
+        top = heapq.heappop(self._sleepers)  # put back as it was (same time and order)
+        try:
             return self.next_wake_ns
-        wakes = (at for at, _, woken in self._sleepers if woken is not entry and not woken.done())
-        return min(wakes, default=None)
+        finally:
+            heapq.heappush(self._sleepers, top)
 
     def skip_to(self, target_ns: int) -> bool:
         """Move time to ``target_ns`` at once when no sleeper wakes on the way (nothing to

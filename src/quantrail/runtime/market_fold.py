@@ -41,18 +41,23 @@ class TimerGrid:
 
 
 class TimedRun(Protocol):
-    """A run of events walked as a reader and its own timer would take them (``timed``).
+    """A run of events walked ahead as a reader and its own timer would take them (``timed``).
 
     ``quiet``: how many events, from the first, stay quiet with the timer firing among them;
-    ``released``: what the timer publishes before each of those events, as (time, event), in
-    order. ``apply(count)`` takes the first ``count`` events and the releases before them,
-    returning those releases' events."""
+    ``released``: what the timer publishes meanwhile, as (time, event), in order, each before
+    event ``fired_before(k)``. Nothing is taken until ``apply_through(k)`` (the events before
+    release ``k`` and the releases up to it) or ``apply(quiet)`` (the rest); each returns the
+    releases it took."""
 
     @property
     def quiet(self) -> int: ...
 
     @property
     def released(self) -> Sequence[tuple[int, Event]]: ...
+
+    def fired_before(self, release: int) -> int: ...
+
+    def apply_through(self, release: int) -> list[Event]: ...
 
     def apply(self, count: int) -> list[Event]: ...
 

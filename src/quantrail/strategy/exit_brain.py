@@ -229,6 +229,28 @@ class ExitBrain:
         """Whether a position in ``symbol`` is watched (``on_price`` may act on it)."""
         return any(held.symbol == symbol for held in self.positions.values())
 
+    def quiet_band(self, symbol: str) -> tuple[Decimal | None, Decimal | None] | None:
+        """The prices (low, high; None: open) at which ``on_price`` does nothing for
+        ``symbol``: above every long's stop and below its target, the other way for shorts;
+        None when some watched position may act on any price (an exit committed, a trailing
+        stop that moves with it)."""
+        low: Decimal | None = None
+        high: Decimal | None = None
+        for held in self._active(symbol):
+            rules = self._rules(held)
+            if held.committed is not None or rules.trailing_stop_pct is not None:
+                return None
+            assert held.stop is not None and held.initial_stop is not None
+            target = None
+            risk = abs(held.entry_price - held.initial_stop)
+            if rules.target_r is not None and not held.target_done and risk > 0:
+                sign = 1 if held.long else -1
+                target = held.entry_price + sign * risk * Decimal(str(rules.target_r))
+            below, above = (held.stop, target) if held.long else (target, held.stop)
+            low = below if low is None or (below is not None and below > low) else low
+            high = above if high is None or (above is not None and above < high) else high
+        return low, high
+
     def on_price(self, symbol: str, price: Decimal, ts_ns: int, cause: Event) -> list[Event]:
         events: list[Event] = []
         for held in self._active(symbol):

@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 
 from quantrail.bus.cursor import ShardedCursor, StreamStart
 from quantrail.bus.delivery import Delivery, Handler
@@ -34,7 +35,7 @@ from quantrail.events import (
     VolatilitySpiked,
 )
 from quantrail.risk.exposure_service import day_start_ns
-from quantrail.runtime.market_fold import keeps_nothing, quiet_unless
+from quantrail.runtime.market_fold import keeps_nothing
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.exit_brain import ExitBrain
 from quantrail.strategy.position_service import FOLDED, price_of
@@ -124,9 +125,28 @@ class ExitService(Service):
             await self._publish(self.brain.on_price(symbol, price, now, event))
 
     def quiet_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> int:
-        """Quotes and ticks of symbols the brain holds nothing in decide nothing
-        (``MarketFold``)."""
-        return 0 if self._lock.locked() else quiet_unless(prices, self.brain.watches)
+        """How many prices, from the first, decide nothing (``MarketFold``): of symbols the
+        brain holds nothing in, or inside every held position's stop and target."""
+        if self._lock.locked():
+            return 0
+        brain = self.brain
+        bands: dict[str, tuple[Decimal | None, Decimal | None] | None] = {}
+        for index, event in enumerate(prices):
+            symbol = event.symbol
+            if symbol not in bands:
+                bands[symbol] = brain.quiet_band(symbol) if brain.watches(symbol) else (None, None)
+            band = bands[symbol]
+            if band is None:
+                return index
+            low, high = band
+            if low is None and high is None:
+                continue
+            price = price_of(event)
+            if price is not None and not (
+                (low is None or price > low) and (high is None or price < high)
+            ):
+                return index
+        return len(prices)
 
     async def on_timer(self) -> None:
         async with self._lock:
@@ -155,3 +175,8 @@ class ExitService(Service):
 
 def build_exit_brain_service(config: Config) -> Service:
     return ExitService(config)
+
+
+def _inside(price: Decimal, low: Decimal | None, high: Decimal | None) -> bool:
+    """Strictly between the bounds (None: open)."""
+    return (low is None or price > low) and (high is None or price < high)

@@ -40,7 +40,7 @@ from quantrail.events import (
 from quantrail.risk.baseline import load_baseline
 from quantrail.risk.exposure_service import day_start_ns
 from quantrail.runtime.clock import NS_PER_SECOND
-from quantrail.runtime.market_fold import keeps_nothing, quiet_unless
+from quantrail.runtime.market_fold import MarketFold
 from quantrail.runtime.service import Service, Subscription
 from quantrail.strategy.position_state import (
     EXIT_PREFIX,
@@ -110,7 +110,7 @@ class PositionService(Service):
     def subscriptions(self) -> list[Subscription]:
         def reader(stream: str, handler: Handler) -> Subscription:
             start = self._starts.get(stream, "$")
-            fold = keeps_nothing(self.quiet_prices) if stream in FOLDED else None
+            fold = MarketFold(self.quiet_prices, self.fold_prices) if stream in FOLDED else None
             return Subscription([stream], handler, name=stream, broadcast=True, start=start,
                                 fold=fold)  # fmt: skip
 
@@ -139,8 +139,23 @@ class PositionService(Service):
                 await self._publish(self.keeper.mark(symbol, price, self.ctx.now_ns()))
 
     def quiet_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> int:
-        """Quotes and ticks of symbols with no open position mark nothing (``MarketFold``)."""
-        return 0 if self._lock.locked() else quiet_unless(prices, self.keeper.holds)
+        """How many prices, from the first, publish no update (``MarketFold``): of symbols
+        with no open position, or within a position's update interval (or at its last
+        published mark)."""
+        if self._lock.locked():
+            return 0
+        keeper = self.keeper
+        for index, event in enumerate(prices):
+            price = price_of(event)
+            if price is not None and keeper.would_update(event.symbol, price, event.ts_event):
+                return index
+        return len(prices)
+
+    def fold_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> None:
+        """Quiet prices at once: each held symbol's last one is its positions' mark."""
+        last = {e.symbol: p for e in prices if (p := price_of(e)) is not None}
+        for symbol, price in last.items():
+            self.keeper.mark(symbol, price, self.ctx.now_ns())
 
     # --- helpers ---------------------------------------------------------------------------
 

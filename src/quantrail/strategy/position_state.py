@@ -247,6 +247,15 @@ class PositionKeeper:
         """Whether a position in ``symbol`` is open (one ``mark`` would update)."""
         return any(position.symbol == symbol for position in self.positions.values())
 
+    def would_update(self, symbol: str, price: Decimal, ts_ns: int) -> bool:
+        """Whether ``mark`` would publish an update (else it only keeps the price)."""
+        return any(
+            position.symbol == symbol
+            and price != position.published_mark
+            and ts_ns - position.last_update_ns >= self.update_interval_ns
+            for position in self.positions.values()
+        )
+
     def mark(self, symbol: str, price: Decimal, ts_ns: int) -> list[Event]:
         """A new price for ``symbol``: an update per open position whose last one is at least
         ``update_interval_ns`` old and whose mark moved."""
