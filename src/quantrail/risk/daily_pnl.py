@@ -66,6 +66,7 @@ class DailyPnl:
         self._mids: dict[str, Decimal] = {}
         self.realized = ZERO
         self.fees = ZERO
+        self.revision = 0  # moves whenever a figure may have (a fill, a held symbol's mark)
         for row in baseline:
             self.holdings[row.symbol] = Holding(row.qty, row.prior_close)
             self.prior_close[row.symbol] = row.prior_close
@@ -97,6 +98,7 @@ class DailyPnl:
         if qty <= 0 or not price.is_finite() or price <= 0:
             raise ValueError(f"fill: qty must be > 0 and price > 0, got {qty} @ {price}")
         held = self.holdings.setdefault(symbol, Holding(0, ZERO))
+        self.revision += 1
         old, new = held.qty, held.qty + side.sign * qty
         if old != 0 and (old > 0) != (side.sign > 0):  # reduces (maybe through zero)
             closed = min(qty, abs(old))
@@ -117,6 +119,7 @@ class DailyPnl:
     def on_print(self, symbol: str, price: Decimal) -> None:
         if price.is_finite() and price > 0:
             self._prints[symbol] = price
+            self._moved(symbol)
             self._observe()
 
     @staticmethod
@@ -127,6 +130,7 @@ class DailyPnl:
     def on_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
         if self.usable_quote(bid, ask):
             self._mids[symbol] = (bid + ask) / 2
+            self._moved(symbol)
             self._observe()
 
     # -- figures --------------------------------------------------------------------------------
@@ -175,6 +179,11 @@ class DailyPnl:
             if held.qty
         ]
         return DailyPnl(self.account, self.figures().equity, rows)
+
+    def _moved(self, symbol: str) -> None:
+        held = self.holdings.get(symbol)
+        if held is not None and held.qty:
+            self.revision += 1
 
     def _observe(self) -> None:
         self.high_water_mark = max(self.high_water_mark, self.start_equity + self.pnl())

@@ -81,6 +81,7 @@ class KillSwitchService(Service):
         self._store: KillStateStore | None = None
         self.state = KillState()
         self.days: dict[str, DailyPnl] = {}
+        self._limit_seen: tuple[tuple[int, int], bool] | None = None
         self.session_date = ""
         self._fills: set[tuple[str, str]] = set()
         self._unpublished: list[Event] = []
@@ -255,12 +256,19 @@ class KillSwitchService(Service):
                 if holding.qty and (mids_move or not day.marked_by_prints(symbol)):
                     return True  # the price moves the day's P&L
                 if account not in at_limit:
-                    at_limit[account] = breached(day.figures().pnl_pct, self.limit_pct)
+                    at_limit[account] = self._at_limit(day)
                 if at_limit[account]:
                     return True
             return False
 
         return quiet_unless(prices, busy)
+
+    def _at_limit(self, day: DailyPnl) -> bool:
+        """Whether the day's P&L is at its limit (figured again only when it may have moved)."""
+        key = (id(day), day.revision)
+        if self._limit_seen is None or self._limit_seen[0] != key:
+            self._limit_seen = (key, breached(day.figures().pnl_pct, self.limit_pct))
+        return self._limit_seen[1]
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each symbol's last usable quote is its mark (each replaced

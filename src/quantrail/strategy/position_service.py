@@ -145,7 +145,10 @@ class PositionService(Service):
         if self._lock.locked():
             return 0
         keeper = self.keeper
+        held = {position.symbol for position in keeper.positions.values()}
         for index, event in enumerate(prices):
+            if event.symbol not in held:
+                continue
             price = price_of(event)
             if price is not None and keeper.would_update(event.symbol, price, event.ts_event):
                 return index
@@ -153,7 +156,8 @@ class PositionService(Service):
 
     def fold_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> None:
         """Quiet prices at once: each held symbol's last one is its positions' mark."""
-        last = {e.symbol: p for e in prices if (p := price_of(e)) is not None}
+        held = {position.symbol for position in self.keeper.positions.values()}
+        last = {e.symbol: p for e in prices if e.symbol in held and (p := price_of(e)) is not None}
         for symbol, price in last.items():
             self.keeper.mark(symbol, price, self.ctx.now_ns())
 
