@@ -8,13 +8,19 @@ submits a 100-share market order every ``order_every`` quotes, buy and sell in t
 
 Everything NautilusTrader is imported inside the functions: the module imports without it and
 ``available()`` says whether the comparison can run.
+
+NautilusTrader installs uvloop's event loop policy for the whole process when it runs; every
+run here puts back the policy it found, so our runs after it use the loop they use anywhere
+else (the backtest's settles look at CPython's ready queue; on uvloop they take fixed turns).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from quantrail.ops.bench_data import BenchBar, BenchQuote, Timing
@@ -126,6 +132,15 @@ def _quote_ticks(instrument: Any, quotes: Sequence[BenchQuote]) -> list[Any]:
     ]
 
 
+@contextlib.contextmanager
+def _keeping_loop_policy() -> Iterator[None]:
+    policy = asyncio.get_event_loop_policy()
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop_policy(policy)
+
+
 def _timed_run(engine: Any) -> Timing:
     started, started_cpu = time.perf_counter(), time.process_time()
     engine.run()
@@ -135,6 +150,11 @@ def _timed_run(engine: Any) -> Timing:
 def run_quotes(quotes: Sequence[BenchQuote], order_every: int | None) -> tuple[Timing, int]:
     """The quotes through a no-op strategy (``order_every`` None) or one ordering every N
     quotes; returns the timing and how many orders filled."""
+    with _keeping_loop_policy():
+        return _run_quotes(quotes, order_every)
+
+
+def _run_quotes(quotes: Sequence[BenchQuote], order_every: int | None) -> tuple[Timing, int]:
     engine, instrument = _engine()
     quiet, _bars, ordering = _strategies(order_every or 1)
     strategy = quiet(instrument.id) if order_every is None else ordering(instrument.id)
@@ -150,6 +170,11 @@ def run_quotes(quotes: Sequence[BenchQuote], order_every: int | None) -> tuple[T
 
 def run_bars(bars: Sequence[BenchBar]) -> Timing:
     """The 1-minute bars through a no-op strategy."""
+    with _keeping_loop_policy():
+        return _run_bars(bars)
+
+
+def _run_bars(bars: Sequence[BenchBar]) -> Timing:
     from nautilus_trader.model.data import Bar, BarType
     from nautilus_trader.model.objects import Price, Quantity
 
