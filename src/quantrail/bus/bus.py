@@ -41,7 +41,7 @@ class EventBus:
         self._reconnect_backoff_ms = tuple(reconnect_backoff_ms)
         self._retention: dict[str, Retention] = {}
         self.sharding = Sharding(self.config.shards)
-        self._key_of_kind: dict[str, str] = {}
+        self._key_of_type: dict[type[Event], str] = {}
         self.dlq_retention = DeadLetterRetention(
             self.config.deadletter,
             transport,
@@ -60,9 +60,9 @@ class EventBus:
         if not events:
             return []
         if self.transport.keeps_events:  # in-process: readers take the objects (bus/memory.py)
-            shareable = self.codec.shareable
-            kept = [(self._key_for(e), e, shareable(e)) for e in events]
-            retention = {key: self._retention_for_key(key) for key, _, _ in kept}
+            shareable, key_for = self.codec.shareable, self._key_for
+            kept = [(key_for(e), e, shareable(e)) for e in events]
+            retention = {key: self._retention_for_key(key) for key in {k for k, _, _ in kept}}
             return await self.transport.add_events(kept, retention, self.codec.to_fields)
         items = [(self._key_for(e), self.codec.to_fields(e)) for e in events]
         retention = {key: self._retention_for_key(key) for key, _ in items}
@@ -77,9 +77,9 @@ class EventBus:
     def _key_for(self, event: Event) -> str:
         """The stream key of ``event``: its entity's stream, or its symbol's shard of it."""
         if self.sharding.shards == 1:
-            key = self._key_of_kind.get(event.kind)
-            if key is None:  # once per kind: the stream name is parsed from the kind
-                key = self._key_of_kind[event.kind] = self.names.for_event(event)
+            key = self._key_of_type.get(type(event))
+            if key is None:  # once per event class: the stream name is parsed from its kind
+                key = self._key_of_type[type(event)] = self.names.for_event(event)
             return key
         return self.names.key(self.sharding.stream_for(stream_of_kind(event.kind), event))
 

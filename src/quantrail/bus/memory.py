@@ -105,7 +105,20 @@ class MemoryTransport(Transport):
             (stream, None, event) if kept else (stream, encode(event), None)
             for stream, event, kept in items
         ]
-        ids = [self._append(stream, fields, event, encode) for stream, fields, event in ready]
+        # ``_append`` per entry, with the time read once: nothing moves it within the batch.
+        now_ms = self._now_ns() // NS_PER_MS
+        streams, ids = self._streams, []
+        for stream_key, fields, event in ready:
+            stream = streams.get(stream_key)
+            if stream is None:
+                stream = streams[stream_key] = _Stream()
+            last_ms, last_seq = stream.last_id
+            new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+            text = f"{new_id[0]}-{new_id[1]}"  # format_id
+            stream.ids.append(new_id)
+            stream.data[new_id] = Entry(stream_key, text, fields, event, encode)
+            stream.last_id = new_id
+            ids.append(text)
         return self._added(ids, {stream for stream, _, _ in items}, retention)
 
     def _added(
