@@ -175,6 +175,7 @@ class BacktestRunner(ServiceRunner):
         self.counting = bus if isinstance(bus, CountingBus) else None
         self._plans: dict[str, list[TimerPlan]] = {}
         self.quotes_on_bus = False  # a reader of market.quote that reads the transport
+        self.folding = True  # quiet relayed events folded into their readers (``MarketFold``)
 
     def _consumer_for(
         self, service: Service, subscription: Subscription
@@ -284,7 +285,7 @@ class BacktestRunner(ServiceRunner):
         single, delivery = (event,), None
         for reader in readers:
             # A relayed event a reader takes quietly is folded into it; the others handle it.
-            folds = reader.folds if stream in RELAYED_STREAMS else None
+            folds = reader.folds if self.folding and stream in RELAYED_STREAMS else None
             if folds is not None and folds.quiet(single):
                 reader.fold(single)
                 continue

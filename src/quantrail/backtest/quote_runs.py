@@ -100,12 +100,11 @@ class QuoteRuns:
                 last += 1
             upto = walk.fired_before(acting)
             ticks = walk.apply_through(last)
-            await self._take([], ticks[:calm], reader)
 
             async def take_quotes(start: int = done, stop: int = upto) -> None:
                 await self._take(quotes[start:stop], [], reader)
 
-            if not await self._deliver(released[acting][0], ticks[calm:], plan, take_quotes):
+            if not await self._deliver(released[acting][0], ticks, calm, plan, take_quotes):
                 return bisect.bisect_right(ends, upto), upto
             plan.pause()
             release = last + 1
@@ -134,10 +133,12 @@ class QuoteRuns:
         self,
         at_ns: int,
         ticks: Sequence[Event],
+        calm: int,
         plan: TimerPlan,
         take_quotes: Callable[[], Awaitable[None]],
     ) -> bool:
-        """Ticks some reader acts on, at their release time, through the readers one by one
+        """Ticks (the first ``calm`` quiet, folded) some reader acts on, at their release
+        time, through the readers one by one
         (as the timer's relay does); then the timer planned again. True when they set
         nothing off and no other wake-up came before the run's end. The quiet quotes before
         them are taken only when they did set something off, before it runs (the tick
@@ -145,10 +146,11 @@ class QuoteRuns:
         bus, wake = self._bus, self._clock.next_wake_ns_except(plan.entry)
         if not self._clock.skip_to(at_ns):
             raise RuntimeError(f"a folded run passed a wake-up before {at_ns}")
+        await self._take([], ticks[:calm], None)  # released before these: quiet
         before = bus.unrelayed
-        await bus.publish_batch(ticks)
+        await bus.publish_batch(ticks[calm:])
         await self._runner.relay()
-        self.released += len(ticks)
+        self.released += len(ticks) - calm
         plan.replan()  # as the timer's own wake-up: its callback, its plan, then the loop
         calm = bus.unrelayed == before and not bus.held and loop_idle()
         calm = calm and self._clock.next_wake_ns_except(plan.entry) == wake

@@ -232,7 +232,7 @@ async def play_market(
         raise BacktestInputError(f"strategy: {exc}") from None
     services = [*chain.services, *extra]
     simulation = BacktestSimulation(bus, clock, services, config, instance="backtest")
-    simulation.fold_runs = fold_runs
+    simulation.fold_runs = simulation.direct.folding = fold_runs
     step_s = market.timeframe_ns / 4 / NS_PER_SECOND
     await simulation.start()
     try:

@@ -101,9 +101,15 @@ class CandleRun:
         windows: dict[str, tuple[int, int] | None] = {}  # where each symbol's quotes are quiet
         for index, quote in enumerate(quotes):
             now = quote.ts_event
-            while self._wake is not None and self._wake <= now:
-                if not self._fire(self._wake, index):
-                    return index
+            saved = None
+            if self._wake is not None and self._wake <= now:
+                # The timer fires before this quote; if the walk stops at the quote, those
+                # fires are not the run's (they happen at their time, after its last quote).
+                saved = self._saved()
+                while self._wake is not None and self._wake <= now:
+                    if not self._fire(self._wake, index):
+                        return self._undo(saved, index)
+                throttle = self.throttle
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
             if not book.counts_quote(symbol, bid, ask):
                 continue
@@ -114,7 +120,7 @@ class CandleRun:
             in_order = ts >= self.last_ts.get(symbol, ts)
             quiet = in_order and window is not None and window[0] <= ts < window[1]
             if not (quiet and throttle.holds(symbol, ts, now)):
-                return index
+                return index if saved is None else self._undo(saved, index)
             mid = (bid + ask) / 2
             self._log.append((index, symbol, mid, ts))
             self.last_ts[symbol] = ts
@@ -124,6 +130,18 @@ class CandleRun:
                 throttle.keep(PriceUpdate(symbol, mid, ts))
                 self._poke(now)
         return len(quotes)
+
+    def _saved(self) -> tuple[TickThrottle, dict[str, tuple[Decimal, int]], int, int | None]:
+        return self.throttle.copy(), dict(self._last), len(self.released), self._wake
+
+    def _undo(
+        self, saved: tuple[TickThrottle, dict[str, tuple[Decimal, int]], int, int | None],
+        index: int,
+    ) -> int:  # fmt: skip
+        """The walk as it stood before the fires ahead of quote ``index``; returns ``index``."""
+        self.throttle, self._last, released, self._wake = saved
+        del self.released[released:], self._fired_before[released:], self._after[released:]
+        return index
 
     def _keep_last(self) -> None:
         """Each symbol's latest price into the throttle (its waiting tick)."""

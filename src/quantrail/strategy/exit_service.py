@@ -142,9 +142,7 @@ class ExitService(Service):
             if low is None and high is None:
                 continue
             price = price_of(event)
-            if price is not None and not (
-                (low is None or price > low) and (high is None or price < high)
-            ):
+            if price is not None and not _inside(price, low, high):
                 return index
         return len(prices)
 

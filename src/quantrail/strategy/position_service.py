@@ -40,7 +40,7 @@ from quantrail.events import (
 from quantrail.risk.baseline import load_baseline
 from quantrail.risk.exposure_service import day_start_ns
 from quantrail.runtime.clock import NS_PER_SECOND
-from quantrail.runtime.market_fold import MarketFold
+from quantrail.runtime.market_fold import MarketFold, keeps_nothing, quiet_unless
 from quantrail.runtime.service import Service, Subscription
 from quantrail.strategy.position_state import (
     EXIT_PREFIX,
@@ -110,7 +110,7 @@ class PositionService(Service):
     def subscriptions(self) -> list[Subscription]:
         def reader(stream: str, handler: Handler) -> Subscription:
             start = self._starts.get(stream, "$")
-            fold = MarketFold(self.quiet_prices, self.fold_prices) if stream in FOLDED else None
+            fold = self._fold_of(stream)
             return Subscription([stream], handler, name=stream, broadcast=True, start=start,
                                 fold=fold)  # fmt: skip
 
@@ -138,28 +138,40 @@ class PositionService(Service):
             async with self._lock:
                 await self._publish(self.keeper.mark(symbol, price, self.ctx.now_ns()))
 
-    def quiet_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> int:
-        """How many prices, from the first, publish no update (``MarketFold``): of symbols
-        with no open position, or within a position's update interval (or at its last
-        published mark)."""
+    def _fold_of(self, stream: str) -> MarketFold[QuoteUpdated] | MarketFold[PriceTicked] | None:
+        if stream == "market.quote":
+            return MarketFold(self.quiet_quotes, self.fold_quotes)
+        if stream == "market.tick":
+            return keeps_nothing(self.quiet_ticks)
+        return None
+
+    def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
+        """How many quotes, from the first, publish no update (``MarketFold``): of symbols
+        with no open position, or within a position's update interval (at the quote's time)
+        or at its last published mark."""
         if self._lock.locked():
             return 0
         keeper = self.keeper
         held = {position.symbol for position in keeper.positions.values()}
-        for index, event in enumerate(prices):
-            if event.symbol not in held:
+        for index, quote in enumerate(quotes):
+            if quote.symbol not in held:
                 continue
-            price = price_of(event)
-            if price is not None and keeper.would_update(event.symbol, price, event.ts_event):
+            price = price_of(quote)
+            if price is not None and keeper.would_update(quote.symbol, price, quote.ts_event):
                 return index
-        return len(prices)
+        return len(quotes)
 
-    def fold_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> None:
-        """Quiet prices at once: each held symbol's last one is its positions' mark."""
+    def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
+        """Quiet quotes at once: each held symbol's last one is its positions' mark."""
         held = {position.symbol for position in self.keeper.positions.values()}
-        last = {e.symbol: p for e in prices if e.symbol in held and (p := price_of(e)) is not None}
+        last = {q.symbol: p for q in quotes if q.symbol in held and (p := price_of(q)) is not None}
         for symbol, price in last.items():
-            self.keeper.mark(symbol, price, self.ctx.now_ns())
+            self.keeper.keep_mark(symbol, price)
+
+    def quiet_ticks(self, ticks: Sequence[PriceTicked]) -> int:
+        """Ticks of symbols with no open position (``MarketFold``): a tick is handed over
+        after its release, at a time its fold does not know, so a held symbol's is not."""
+        return 0 if self._lock.locked() else quiet_unless(ticks, self.keeper.holds)
 
     # --- helpers ---------------------------------------------------------------------------
 

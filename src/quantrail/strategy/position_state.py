@@ -256,6 +256,12 @@ class PositionKeeper:
             for position in self.positions.values()
         )
 
+    def keep_mark(self, symbol: str, price: Decimal) -> None:
+        """A price ``mark`` would not publish on (``would_update`` False): kept as the mark."""
+        for position in self.positions.values():
+            if position.symbol == symbol:
+                position.mark = price
+
     def mark(self, symbol: str, price: Decimal, ts_ns: int) -> list[Event]:
         """A new price for ``symbol``: an update per open position whose last one is at least
         ``update_interval_ns`` old and whose mark moved."""

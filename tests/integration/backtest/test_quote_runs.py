@@ -35,7 +35,7 @@ class Recorder(Service):
         super().__init__()
         self.quotes: list[tuple[int, Decimal]] = []
         self.ticks: list[tuple[int, Decimal, int]] = []
-        self.candles: list[tuple[int, Decimal, Decimal, Decimal, Decimal]] = []
+        self.candles: list[tuple[object, ...]] = []
 
     def subscriptions(self) -> list[Subscription]:
         quotes = MarketFold(len, self._take_quotes, pokes=False)
@@ -60,17 +60,19 @@ class Recorder(Service):
             self._take_ticks([event])
         else:
             fields = [getattr(event, f) for f in ("start_ns", "open", "high", "low", "close")]
-            self.candles.append(tuple(fields))  # type: ignore[arg-type]
+            self.candles.append((*fields, self.ctx.now_ns()))  # and when it came
 
 
 def _tape(count: int) -> list[Quote]:
     """ACME quotes 20 ms apart on a walk of whole cents; two gaps (a quiet 90 s, in which
-    candles close on the timer, and a 7-minute one) and a few crossed quotes."""
+    candles close on the timer, and a 7-minute one), pauses of 0.35 s (the next quote is a
+    tick at once) and a few crossed quotes."""
     steps = (1, -1, 2, -1, 0, -2, 1, 1, -1, 0, 2, -2, -1, 1)
     quotes, ts, cents = [], START, 10_000
     for index in range(count):
         ts += 20_000_000 + (90 * S if index == count // 3 else 0)
         ts += 420 * S if index == 2 * count // 3 else 0
+        ts += 350_000_000 if index % 500 == 250 else 0  # a pause within a candle
         cents += steps[index % len(steps)] + (index // 97) % 3 - 1
         bid = Decimal(cents) / 100
         ask = bid - Decimal("0.01") if index % 1777 == 5 else bid + Decimal("0.01")
@@ -85,10 +87,10 @@ def _shape(event: Event) -> dict[str, Any]:
 
 
 async def _play(
-    tmp: Path, strategy: str, params: dict[str, Any], fold: bool
+    tmp: Path, strategy: str, params: dict[str, Any], extra: dict[str, Any], fold: bool
 ) -> tuple[Played, Recorder]:
     raw = {"strategy": {"name": f"{BENCH}:{strategy}", "params": params},
-           "risk_kernel": {"max_trades_per_day": 100_000}}  # fmt: skip
+           "risk_kernel": {"max_trades_per_day": 100_000}, **extra}  # fmt: skip
     config = backtest_config(config_from_mapping(raw, "test"), None, None, tmp)
     recorder = Recorder()
     played = await play_market(config, tape_market(_tape(9_000), MINUTE), extra=[recorder],
@@ -97,15 +99,22 @@ async def _play(
 
 
 @pytest.mark.parametrize(
-    ("strategy", "params"), [("Quiet", {}), ("OrderEvery", {"every": 150})], ids=["quiet", "orders"]
+    ("strategy", "params", "extra"),
+    [
+        ("Quiet", {}, {}),
+        ("OrderEvery", {"every": 150}, {}),
+        # Position updates every 0.25 s, off the ticks' 0.1 s grid: quotes set some off.
+        ("OrderEvery", {"every": 150}, {"positions": {"update_interval_s": 0.25}}),
+    ],
+    ids=["quiet", "orders", "orders-quick-updates"],
 )
 async def test_folded_runs_give_the_per_event_events(
-    tmp_path: Path, strategy: str, params: dict[str, Any]
+    tmp_path: Path, strategy: str, params: dict[str, Any], extra: dict[str, Any]
 ) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-    one_by_one, seen = await _play(tmp_path / "a", strategy, params, fold=False)
-    folded, folded_seen = await _play(tmp_path / "b", strategy, params, fold=True)
+    one_by_one, seen = await _play(tmp_path / "a", strategy, params, extra, fold=False)
+    folded, folded_seen = await _play(tmp_path / "b", strategy, params, extra, fold=True)
     assert [_shape(e) for e in folded.events] == [_shape(e) for e in one_by_one.events]
     assert folded.points == one_by_one.points
     assert folded_seen.quotes == seen.quotes and len(seen.quotes) == 9_000
@@ -115,5 +124,7 @@ async def test_folded_runs_give_the_per_event_events(
     assert len(seen.ticks) > 1_000
     assert all(f[2] >= s[2] for f, s in zip(folded_seen.ticks, seen.ticks, strict=True))
     if strategy == "OrderEvery":
+        updates = [e for e in folded.events if e.kind == "position.state.updated"]
+        assert len(updates) > 10
         fills = [e for e in folded.events if e.kind == "trades.order.filled"]
         assert len(fills) > 20  # positions were held: runs stopped at their symbol
