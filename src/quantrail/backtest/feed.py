@@ -15,6 +15,10 @@ dead-letter it): a backtest should not quietly skip a quote.
 
 ``CountingBus`` counts what is appended, so a step that set nothing off (no handler or timer
 published anything) needs no settle of the bus.
+
+A direct reader also carries its subscription's ``MarketFold``: the runner folds quiet runs of
+quotes into every quote reader at once (``backtest/quote_runs.py``), and a relayed tick into
+each reader that calls it quiet (the others handle it).
 """
 
 from __future__ import annotations

@@ -99,3 +99,17 @@ def test_a_corrected_fill_gives_the_days_pnl_as_if_it_had_been_right() -> None:
     assert day.pnl() == right.pnl() == D("52.25")
     assert day.fees == D("2.75") and day.holdings["XYZ"].qty == 200
     assert day.high_water_mark == D("10052.25")  # no peak from the half-way state
+
+
+def test_the_revision_moves_with_the_figures_and_not_with_an_unheld_symbols_prices() -> None:
+    day = DailyPnl("ACC1", D(100000), [BaselineRow("ACME", 1000, Bucket.LT, D("50.00"))])
+    start = day.revision
+    day.on_quote("OTHER", D("10.00"), D("10.02"))
+    day.on_print("OTHER", D("10.01"))
+    assert day.revision == start  # no figure uses them
+    day.on_quote("ACME", D("49.00"), D("49.02"))
+    assert day.revision == start + 1 and not day.marked_by_prints("ACME")
+    day.on_print("ACME", D("49.01"))
+    assert day.revision == start + 2 and day.marked_by_prints("ACME")
+    day.on_fill("OTHER", Side.BUY, 10, D("10.01"), D("0.35"))
+    assert day.revision == start + 3
