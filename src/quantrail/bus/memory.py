@@ -56,13 +56,27 @@ class _Group:
 @dataclass(slots=True)
 class _Stream:
     ids: list[EntryId] = field(default_factory=list)
-    data: dict[EntryId, Entry] = field(default_factory=dict)
+    data: dict[EntryId, Entry | Event] = field(default_factory=dict)
+    """An entry, or (kept for the readers, not read yet) its event: the ``Entry`` is made
+    when somebody first reads it (``entry``), as most replayed quotes never are."""
     last_id: EntryId = ZERO_ID
     groups: dict[str, _Group] = field(default_factory=dict)
+    key: str = ""
+    encode: Callable[[Event], Fields] | None = None
 
     def after(self, start: EntryId, count: int) -> list[EntryId]:
         first = bisect.bisect_right(self.ids, start)
         return self.ids[first : first + count]
+
+    def entry(self, entry_id: EntryId) -> Entry:
+        kept = self.data[entry_id]
+        if isinstance(kept, Entry):
+            return kept
+        made = self.data[entry_id] = Entry(self.key, format_id(entry_id), None, kept, self.encode)
+        return made
+
+    def entry_or_none(self, entry_id: EntryId) -> Entry | None:
+        return self.entry(entry_id) if entry_id in self.data else None
 
 
 class MemoryTransport(Transport):
@@ -114,11 +128,15 @@ class MemoryTransport(Transport):
                 stream = streams[stream_key] = _Stream()
             last_ms, last_seq = stream.last_id
             new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
-            text = f"{new_id[0]}-{new_id[1]}"  # format_id
             stream.ids.append(new_id)
-            stream.data[new_id] = Entry(stream_key, text, fields, event, encode)
+            if fields is None:  # kept: its Entry is made when first read (``_Stream.entry``)
+                assert event is not None
+                stream.key, stream.encode = stream_key, encode
+                stream.data[new_id] = event
+            else:
+                stream.data[new_id] = Entry(stream_key, format_id(new_id), fields)
             stream.last_id = new_id
-            ids.append(text)
+            ids.append(f"{new_id[0]}-{new_id[1]}")  # format_id
         return self._added(ids, {stream for stream, _, _ in items}, retention)
 
     def _added(
@@ -208,7 +226,7 @@ class MemoryTransport(Transport):
                     grp.last_delivered = entry_id
                     grp.entries_read += 1
                     grp.pending[entry_id] = _Pending(consumer, now, 1)
-                    out.append(state.data[entry_id])
+                    out.append(state.entry(entry_id))
             else:
                 start = parse_id(position)
                 mine = sorted(
@@ -218,7 +236,7 @@ class MemoryTransport(Transport):
                     pending = grp.pending[entry_id]
                     pending.deliveries += 1
                     pending.delivered_ns = now
-                    kept = state.data.get(entry_id)
+                    kept = state.entry_or_none(entry_id)
                     if kept is None:  # deleted while pending: no fields
                         kept = Entry(stream_key, format_id(entry_id), {})
                     out.append(kept)
@@ -278,7 +296,7 @@ class MemoryTransport(Transport):
             if state is None:
                 continue
             start = state.last_id if position == "$" else parse_id(position)
-            out.extend(state.data[entry_id] for entry_id in state.after(start, count))
+            out.extend(state.entry(entry_id) for entry_id in state.after(start, count))
         return out
 
     async def last_id(self, stream: str) -> str:
@@ -295,7 +313,7 @@ class MemoryTransport(Transport):
             low = bisect.bisect_left(state.ids, parse_id(start))
         high = bisect.bisect_right(state.ids, parse_id(end, for_end=True))
         chosen = state.ids[low:high][:count]
-        return [state.data[i] for i in chosen]
+        return [state.entry(i) for i in chosen]
 
     async def ack(
         self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
@@ -347,7 +365,7 @@ class MemoryTransport(Transport):
                 continue
             pending.consumer, pending.delivered_ns = consumer, now
             pending.deliveries += 1
-            kept = state.data[entry_id]
+            kept = state.entry(entry_id)
             # With the id as the caller spelled it (as this transport always answered).
             out.append(
                 kept if kept.entry_id == raw_id else Entry(stream, raw_id, kept.fields, kept.event)
@@ -441,7 +459,7 @@ class MemoryTransport(Transport):
     def last_entry_id(self, stream: str) -> str | None:
         """``info(stream).last_id``: the newest entry's id, None for an empty or missing stream."""
         state = self._streams.get(stream)
-        return state.data[state.ids[-1]].entry_id if state and state.ids else None
+        return format_id(state.ids[-1]) if state and state.ids else None
 
     def caught_up(self, stream: str, group: str) -> bool:
         """What ``info`` says when ``group`` has read everything: the group exists, nothing is
