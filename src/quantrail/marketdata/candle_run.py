@@ -37,11 +37,18 @@ class CandleRun:
     """One walk of a run of quotes (``TimedRun``): walked ahead on copies, then taken in
     order, up to a release (``apply_through``) or whole (``apply``)."""
 
+    __slots__ = (
+        "_after", "_book", "_commit", "_end_ns", "_fired_before", "_grid", "_last", "_log",
+        "_origin", "_released_taken", "_source", "_taken", "_wake", "last_ts", "quiet",
+        "released", "throttle",
+    )  # fmt: skip
+
     def __init__(
         self, book: CandleBook, throttle: TickThrottle, grid: TimerGrid, commit: Commit,
         source: str,
     ) -> None:  # fmt: skip
         self._book, self._grid, self._commit, self._source = book, grid, commit, source
+        self._origin = throttle
         self.throttle = throttle.copy()
         self.last_ts: dict[str, int] = {}
         self.released: list[tuple[int, Event]] = []
@@ -101,15 +108,11 @@ class CandleRun:
         windows: dict[str, tuple[int, int] | None] = {}  # where each symbol's quotes are quiet
         for index, quote in enumerate(quotes):
             now = quote.ts_event
-            saved = None
-            if self._wake is not None and self._wake <= now:
-                # The timer fires before this quote; if the walk stops at the quote, those
-                # fires are not the run's (they happen at their time, after its last quote).
-                saved = self._saved()
-                while self._wake is not None and self._wake <= now:
-                    if not self._fire(self._wake, index):
-                        return self._undo(saved, index)
-                throttle = self.throttle
+            fired = False
+            while self._wake is not None and self._wake <= now:
+                fired = True
+                if not self._fire(self._wake, index):
+                    return self._stopped_after_fires(quotes, index)
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
             if not book.counts_quote(symbol, bid, ask):
                 continue
@@ -120,7 +123,7 @@ class CandleRun:
             in_order = ts >= self.last_ts.get(symbol, ts)
             quiet = in_order and window is not None and window[0] <= ts < window[1]
             if not (quiet and throttle.holds(symbol, ts, now)):
-                return index if saved is None else self._undo(saved, index)
+                return self._stopped_after_fires(quotes, index) if fired else index
             mid = (bid + ask) / 2
             self._log.append((index, symbol, mid, ts))
             self.last_ts[symbol] = ts
@@ -131,16 +134,14 @@ class CandleRun:
                 self._poke(now)
         return len(quotes)
 
-    def _saved(self) -> tuple[TickThrottle, dict[str, tuple[Decimal, int]], int, int | None]:
-        return self.throttle.copy(), dict(self._last), len(self.released), self._wake
-
-    def _undo(
-        self, saved: tuple[TickThrottle, dict[str, tuple[Decimal, int]], int, int | None],
-        index: int,
-    ) -> int:  # fmt: skip
-        """The walk as it stood before the fires ahead of quote ``index``; returns ``index``."""
-        self.throttle, self._last, released, self._wake = saved
-        del self.released[released:], self._fired_before[released:], self._after[released:]
+    def _stopped_after_fires(self, quotes: Sequence[QuoteUpdated], index: int) -> int:
+        """The walk stops at quote ``index`` with the timer fired just before it: those fires
+        are not the run's (they happen at their time, after its last quote), so the walk is
+        the one of the quotes before ``index`` alone (walked again: a stop is once a run)."""
+        again = CandleRun(self._book, self._origin, self._grid, self._commit, self._source)
+        again.walk(quotes[:index])
+        for name in CandleRun.__slots__:
+            setattr(self, name, getattr(again, name))
         return index
 
     def _keep_last(self) -> None:
