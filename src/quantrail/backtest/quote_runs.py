@@ -146,7 +146,8 @@ class QuoteRuns:
         bus, wake = self._bus, self._clock.next_wake_ns_except(plan.entry)
         if not self._clock.skip_to(at_ns):
             raise RuntimeError(f"a folded run passed a wake-up before {at_ns}")
-        await self._take([], ticks[:calm], None)  # released before these: quiet
+        if calm:
+            await self._take([], ticks[:calm], None)  # released before these: quiet
         before = bus.unrelayed
         await bus.publish_batch(ticks[calm:])
         await self._runner.relay()

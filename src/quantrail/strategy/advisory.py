@@ -184,6 +184,8 @@ class AdvisoryDesk:
             return []
         self.view.set_price(tick.symbol, tick.price)
         advice = self.strategy.on_tick(tick, self.view)
+        if advice is None:  # the common answer: no trigger to build
+            return []
         return self._events([advice], Trigger(self._bucket(tick.ts_event), tick.ts_event, tick))
 
     def ignores_ticks(self) -> bool:
@@ -203,6 +205,8 @@ class AdvisoryDesk:
     def on_clock(self, now_ns: int) -> list[Event]:
         self.view.now = now_ns
         advices = self.strategy.on_clock(now_ns, self.view)
+        if isinstance(advices, tuple | list) and not advices:  # the common answer
+            return []
         return self._events(list(advices), Trigger(self._bucket(now_ns), now_ns, None))
 
     def next_clock_ns(self) -> int | None:
