@@ -98,7 +98,7 @@ class ExecutionService(Service):
             Subscription(["session.clock"], self.on_session, name="session"),
             dataclasses.replace(
                 broadcast("market.quote", self.on_market),
-                fold=MarketFold(self.quiet_quotes, self.fold_quotes),
+                fold=MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False),  # no timer plan
             ),
             broadcast("market.trade", self.on_market),
             broadcast("risk.mode", self.on_state),

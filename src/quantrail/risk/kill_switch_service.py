@@ -226,11 +226,15 @@ class KillSwitchService(Service):
                 await self._check(account, event)
 
     def _market_reader(self, stream: str, reader: Subscription) -> Subscription:
-        """Quotes and ticks may come in runs (``MarketFold``)."""
+        """Quotes and ticks may come in runs (``MarketFold``; a mark moves no timer)."""
         if stream == QUOTES:
-            return dataclasses.replace(reader, fold=MarketFold(self.quiet_quotes, self.fold_quotes))
+            return dataclasses.replace(
+                reader, fold=MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False)
+            )
         if stream == TICKS:
-            return dataclasses.replace(reader, fold=MarketFold(self.quiet_ticks, self.fold_ticks))
+            return dataclasses.replace(
+                reader, fold=MarketFold(self.quiet_ticks, self.fold_ticks, pokes=False)
+            )
         return reader
 
     def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:

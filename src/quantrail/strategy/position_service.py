@@ -140,7 +140,7 @@ class PositionService(Service):
 
     def _fold_of(self, stream: str) -> MarketFold[QuoteUpdated] | MarketFold[PriceTicked] | None:
         if stream == "market.quote":
-            return MarketFold(self.quiet_quotes, self.fold_quotes)
+            return MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False)  # a mark only
         if stream == "market.tick":
             return keeps_nothing(self.quiet_ticks)
         return None
