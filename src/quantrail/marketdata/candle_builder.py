@@ -16,7 +16,7 @@ returns. The rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -93,6 +93,11 @@ class CandleBook:
             if candle is not None:
                 closed.append(ClosedCandle(timeframe, candle))
         return closed, PriceUpdate(symbol, mid, ts_ns)
+
+    @property
+    def printed(self) -> Set[str]:
+        """The symbols that have printed (their quotes no longer count; read-only view)."""
+        return self._printed
 
     def counts_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> bool:
         """Whether ``on_quote`` takes this quote at all (the symbol has no prints, the quote
@@ -179,6 +184,21 @@ class TickThrottle:
         twin._sent_ns, twin._pending = dict(self._sent_ns), dict(self._pending)
         twin._latest_ts = dict(self._latest_ts)
         return twin
+
+    @property
+    def sent_times(self) -> Mapping[str, int]:
+        """When each symbol's last tick went out (read-only view, for a walk's hot loop)."""
+        return self._sent_ns
+
+    @property
+    def latest_times(self) -> Mapping[str, int]:
+        """The time of each symbol's latest price offered (read-only view)."""
+        return self._latest_ts
+
+    @property
+    def waiting_prices(self) -> Mapping[str, PriceUpdate]:
+        """The prices waiting to go out (read-only view)."""
+        return self._pending
 
     def waits(self, symbol: str) -> bool:
         """Whether a price of ``symbol`` waits to go out."""

@@ -104,30 +104,36 @@ class CandleRun:
             self._keep_last()
 
     def _walk_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
-        book, throttle, last = self._book, self.throttle, self._last
+        # The hot loop of a backtest: the book's and the throttle's rules (``counts_quote``,
+        # ``takes_quietly``, ``holds``, ``waits``) read straight from their state.
+        book, last, log, last_ts = self._book, self._last, self._log, self.last_ts
+        printed, interval = book.printed, self.throttle.min_interval_ns
+        latest = self.throttle.latest_times  # before the walk (it keeps its own ``last_ts``)
         windows: dict[str, tuple[int, int] | None] = {}  # where each symbol's quotes are quiet
+        throttle = self.throttle
+        sent, waiting = throttle.sent_times, throttle.waiting_prices
         for index, quote in enumerate(quotes):
-            now = quote.ts_event
-            fired = False
+            now, fired = quote.ts_event, False
             while self._wake is not None and self._wake <= now:
                 fired = True
                 if not self._fire(self._wake, index):
                     return self._stopped_after_fires(quotes, index)
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
-            if not book.counts_quote(symbol, bid, ask):
-                continue
-            ts = data_ts(quote)
+            if symbol in printed or not 0 < bid < ask:
+                continue  # ``counts_quote``: the quote moves nothing
+            ts = quote.ts_exchange_ns or now  # ``data_ts``
             if symbol not in windows:
                 windows[symbol] = book.quiet_window(symbol)
             window = windows[symbol]
-            in_order = ts >= self.last_ts.get(symbol, ts)
-            quiet = in_order and window is not None and window[0] <= ts < window[1]
-            if not (quiet and throttle.holds(symbol, ts, now)):
+            floor = last_ts[symbol] if symbol in last_ts else latest.get(symbol, ts)
+            sent_ns = sent.get(symbol)
+            quiet = window is not None and ts >= floor and window[0] <= ts < window[1]
+            if not (quiet and sent_ns is not None and now - sent_ns < interval):
                 return self._stopped_after_fires(quotes, index) if fired else index
             mid = (bid + ask) / 2
-            self._log.append((index, symbol, mid, ts))
-            self.last_ts[symbol] = ts
-            if throttle.waits(symbol):
+            log.append((index, symbol, mid, ts))
+            last_ts[symbol] = ts
+            if symbol in waiting:
                 last[symbol] = (mid, ts)  # the waiting price: kept at the next fire
             else:
                 throttle.keep(PriceUpdate(symbol, mid, ts))
