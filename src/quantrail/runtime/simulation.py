@@ -52,8 +52,16 @@ class Simulation:
         self._watched: tuple[object, list[str]] | None = None  # (what it was built from, keys)
 
     async def start(self) -> Simulation:
-        self._task = asyncio.create_task(self.runner.run(install_signals=False))
-        await self.runner.started.wait()
+        """Start every service; a service whose start fails raises its error here at once
+        (the runner stops the ones started before it)."""
+        task = self._task = asyncio.create_task(self.runner.run(install_signals=False))
+        started = asyncio.ensure_future(self.runner.started.wait())
+        await asyncio.wait({started, task}, return_when=asyncio.FIRST_COMPLETED)
+        if not started.done():
+            started.cancel()
+            self._task = None
+            task.result()  # the failed start's error
+            raise RuntimeError("the services stopped before they had all started")
         await self.settle()
         return self
 

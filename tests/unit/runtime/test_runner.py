@@ -10,8 +10,10 @@ from quantrail.bus.delivery import Delivery
 from quantrail.config import Config, config_from_mapping
 from quantrail.events.base import Event
 from quantrail.events.system import HealthHeartbeat
+from quantrail.runtime.clock import SimulatedClock
 from quantrail.runtime.runner import ServiceRunner
 from quantrail.runtime.service import Service, Subscription, Timer
+from quantrail.runtime.simulation import Simulation
 
 
 class Recorder(Service):
@@ -130,4 +132,19 @@ async def test_a_failed_start_stops_what_started_and_leaves_the_rest_alone() -> 
         raise AssertionError("the failed start was not raised")
     assert first.stopped and failing.stopped  # on_start was called: on_stop cleans up
     assert not never.started and not never.stopped  # never started: not stopped either
+    await bus.close()
+
+
+async def test_a_simulation_whose_service_fails_to_start_raises_at_once() -> None:
+    bus = make_bus("memory", None)
+    first = Recorder()
+    simulation = Simulation(bus, SimulatedClock(0), [first, FailsToStart()], config())
+    try:
+        await asyncio.wait_for(simulation.start(), timeout=30)  # it used to wait for ever
+    except RuntimeError as exc:
+        assert str(exc) == "no database"
+    else:
+        raise AssertionError("the failed start was not raised")
+    assert first.stopped
+    assert await simulation.stop() == 0  # nothing left running
     await bus.close()
