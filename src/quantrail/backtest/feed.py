@@ -179,7 +179,7 @@ class BacktestRunner(ServiceRunner):
         self.counting = bus if isinstance(bus, CountingBus) else None
         self._plans: dict[str, list[TimerPlan]] = {}
         self.quotes_on_bus = False  # a reader of market.quote that reads the transport
-        self.folding = True  # quiet relayed events folded into their readers (``MarketFold``)
+        self.folding = True  # quiet runs and relayed events folded (``MarketFold``)
 
     def _consumer_for(
         self, service: Service, subscription: Subscription
@@ -224,10 +224,11 @@ class BacktestRunner(ServiceRunner):
         return relayed
 
     def can_fold(self) -> bool:
-        """Whether runs of quotes can be folded: every reader of ``market.quote`` is direct and
-        offers a ``MarketFold``."""
+        """Whether runs of quotes can be folded: folding is on, and every reader of
+        ``market.quote`` is direct and offers a ``MarketFold``."""
         readers = self.direct[QUOTES]
-        return not self.quotes_on_bus and all(reader.folds is not None for reader in readers)
+        folds = all(reader.folds is not None for reader in readers)
+        return self.folding and not self.quotes_on_bus and folds
 
     def timed_reader(self, stream: str) -> tuple[DirectReader, TimerPlan] | None:
         """The first reader of ``stream`` that walks runs with its service's one timer
@@ -287,9 +288,10 @@ class BacktestRunner(ServiceRunner):
         if not readers:
             return
         single, delivery = (event,), None
+        relayed = self.folding and stream in RELAYED_STREAMS
         for reader in readers:
             # A relayed event a reader takes quietly is folded into it; the others handle it.
-            folds = reader.folds if self.folding and stream in RELAYED_STREAMS else None
+            folds = reader.folds if relayed else None
             if folds is not None and folds.quiet(single):
                 reader.fold(single)
                 continue

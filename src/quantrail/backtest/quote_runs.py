@@ -21,6 +21,7 @@ they are appended); their events are the ones the per-event way publishes.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
@@ -100,10 +101,7 @@ class QuoteRuns:
                 last += 1
             upto = walk.fired_before(acting)
             ticks = walk.apply_through(last)
-
-            async def take_quotes(start: int = done, stop: int = upto) -> None:
-                await self._take(quotes[start:stop], [], reader)
-
+            take_quotes = functools.partial(self._take, quotes[done:upto], [], reader)
             if not await self._deliver(released[acting][0], ticks, calm, plan, take_quotes):
                 return bisect.bisect_right(ends, upto), upto
             plan.pause()

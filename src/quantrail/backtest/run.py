@@ -232,7 +232,7 @@ async def play_market(
         raise BacktestInputError(f"strategy: {exc}") from None
     services = [*chain.services, *extra]
     simulation = BacktestSimulation(bus, clock, services, config, instance="backtest")
-    simulation.fold_runs = simulation.direct.folding = fold_runs
+    simulation.direct.folding = fold_runs
     step_s = market.timeframe_ns / 4 / NS_PER_SECOND
     await simulation.start()
     try:
@@ -260,7 +260,7 @@ async def _play(
 ) -> list[MarkPoint]:
     points: list[MarkPoint] = []
     clock, steps = simulation.clock, market.steps
-    folding = simulation.fold_runs and not market.on_bars and simulation.direct.can_fold()
+    folding = not market.on_bars and simulation.direct.can_fold()
     index = 0
     while index < len(steps):
         if folding:
@@ -314,7 +314,6 @@ class BacktestSimulation(Simulation):
         )
         self._quiet_at = -1  # the bus's count when it last was settled
         self.runs = QuoteRuns(clock, bus, self.runner)
-        self.fold_runs = True  # quiet runs of quotes at once (``backtest/quote_runs.py``)
         self._group_keys: list[tuple[str, str]] | None = None
 
     def _groups(self) -> list[tuple[str, str]]:

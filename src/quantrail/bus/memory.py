@@ -104,7 +104,8 @@ class MemoryTransport(Transport):
     async def add(
         self, items: Sequence[tuple[str, Fields]], retention: Mapping[str, Retention]
     ) -> list[str]:
-        ids = [self._append(stream, dict(fields)) for stream, fields in items]
+        now_ms = self._now_ns() // NS_PER_MS
+        ids = [self._append(stream, now_ms, dict(fields)) for stream, fields in items]
         return self._added(ids, {stream for stream, _ in items}, retention)
 
     async def add_events(
@@ -119,24 +120,10 @@ class MemoryTransport(Transport):
             (stream, None, event) if kept else (stream, encode(event), None)
             for stream, event, kept in items
         ]
-        # ``_append`` per entry, with the time read once: nothing moves it within the batch.
-        now_ms = self._now_ns() // NS_PER_MS
-        streams, ids = self._streams, []
-        for stream_key, fields, event in ready:
-            stream = streams.get(stream_key)
-            if stream is None:
-                stream = streams[stream_key] = _Stream()
-            last_ms, last_seq = stream.last_id
-            new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
-            stream.ids.append(new_id)
-            if fields is None:  # kept: its Entry is made when first read (``_Stream.entry``)
-                assert event is not None
-                stream.key, stream.encode = stream_key, encode
-                stream.data[new_id] = event
-            else:
-                stream.data[new_id] = Entry(stream_key, format_id(new_id), fields)
-            stream.last_id = new_id
-            ids.append(f"{new_id[0]}-{new_id[1]}")  # format_id
+        now_ms = self._now_ns() // NS_PER_MS  # nothing moves it within the batch
+        ids = [
+            self._append(stream, now_ms, fields, event, encode) for stream, fields, event in ready
+        ]
         return self._added(ids, {stream for stream, _, _ in items}, retention)
 
     def _added(
@@ -151,20 +138,27 @@ class MemoryTransport(Transport):
     def _append(
         self,
         stream_key: str,
+        now_ms: int,
         fields: Fields | None,
         event: Event | None = None,
         encode: Callable[[Event], Fields] | None = None,
     ) -> str:
-        """Append an entry: its fields, or (kept for the readers) its event and its encoder."""
-        stream = self._streams.setdefault(stream_key, _Stream())
-        now_ms = self._now_ns() // NS_PER_MS
+        """Append an entry: its fields, or (kept for the readers) its event, whose ``Entry``
+        is made when first read (``_Stream.entry``: most replayed quotes never are)."""
+        stream = self._streams.get(stream_key)
+        if stream is None:
+            stream = self._streams[stream_key] = _Stream()
         last_ms, last_seq = stream.last_id
         new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
-        text = format_id(new_id)
         stream.ids.append(new_id)
-        stream.data[new_id] = Entry(stream_key, text, fields, event, encode)
+        if fields is None:
+            assert event is not None and encode is not None
+            stream.key, stream.encode = stream_key, encode
+            stream.data[new_id] = event
+        else:
+            stream.data[new_id] = Entry(stream_key, format_id(new_id), fields)
         stream.last_id = new_id
-        return text
+        return format_id(new_id)
 
     def _trim(self, stream: _Stream, retention: Retention) -> None:
         # Approximate trimming, as Redis's ``~``: trim only once 10% over the limit.
@@ -398,7 +392,7 @@ class MemoryTransport(Transport):
         fields: Fields,
         retention: Retention,
     ) -> str:
-        new_id = self._append(dlq_stream, dict(fields))
+        new_id = self._append(dlq_stream, self._now_ns() // NS_PER_MS, dict(fields))
         self._trim(self._streams[dlq_stream], retention)
         if group:
             await self.ack(stream, group, [entry_id])

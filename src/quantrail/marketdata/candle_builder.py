@@ -99,19 +99,10 @@ class CandleBook:
         """The symbols that have printed (their quotes no longer count; read-only view)."""
         return self._printed
 
-    def counts_quote(self, symbol: str, bid: Decimal, ask: Decimal) -> bool:
-        """Whether ``on_quote`` takes this quote at all (the symbol has no prints, the quote
-        is two-sided and not crossed)."""
-        return symbol not in self._printed and 0 < bid < ask
-
-    def takes_quietly(self, symbol: str, ts_ns: int) -> bool:
-        """True when a counted quote mid at ``ts_ns`` only moves ``symbol``'s open candles
-        (every timeframe's: none opens, closes or is late)."""
-        return all(b.takes_quietly(symbol, ts_ns) for b in self._builders.values())
-
     def quiet_window(self, symbol: str) -> tuple[int, int] | None:
-        """[from, to): the times ``takes_quietly`` for ``symbol``, every timeframe (None:
-        some timeframe has no candle open, or the window is empty)."""
+        """[from, to): the times at which a counted quote mid only moves ``symbol``'s open
+        candles, every timeframe's (none opens, closes or is late; None: some timeframe has
+        no candle open, or the window is empty)."""
         low, high = 0, None
         for builder in self._builders.values():
             window = builder.quiet_window(symbol)
@@ -121,7 +112,7 @@ class CandleBook:
         return None if high is None or low >= high else (low, high)
 
     def fold_mids(self, symbol: str, mids: Sequence[Decimal], last_ts_ns: int) -> None:
-        """Quote mids that each ``takes_quietly``, in order: as ``on_quote`` one by one."""
+        """Quote mids each inside ``quiet_window``, in order: as ``on_quote`` one by one."""
         for builder in self._builders.values():
             builder.fold_prices(symbol, mids, last_ts_ns)
 

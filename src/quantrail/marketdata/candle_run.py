@@ -44,9 +44,11 @@ class CandleRun:
     )  # fmt: skip
 
     def __init__(
-        self, book: CandleBook, throttle: TickThrottle, grid: TimerGrid, commit: Commit,
+        self, book: CandleBook, throttle: TickThrottle, grid: TimerGrid | None, commit: Commit,
         source: str,
     ) -> None:  # fmt: skip
+        """``grid`` None: a run within which the timer does not fire (the caller ends the run
+        before its wake-up)."""
         self._book, self._grid, self._commit, self._source = book, grid, commit, source
         self._origin = throttle
         self.throttle = throttle.copy()
@@ -59,7 +61,7 @@ class CandleRun:
         self._taken = 0  # of _log
         self._released_taken = 0
         self._end_ns = book.next_end_ns()
-        self._wake = grid.wake_ns
+        self._wake = None if grid is None else grid.wake_ns
         self._last: dict[str, tuple[Decimal, int]] = {}
 
     def walk(self, quotes: Sequence[QuoteUpdated]) -> CandleRun:
@@ -104,8 +106,8 @@ class CandleRun:
             self._keep_last()
 
     def _walk_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
-        # The hot loop of a backtest: the book's and the throttle's rules (``counts_quote``,
-        # ``takes_quietly``, ``holds``, ``waits``) read straight from their state.
+        # The hot loop of a backtest: the book's and the throttle's rules (``on_quote``'s,
+        # ``quiet_window``, ``holds``, ``waits``) read straight from their state.
         book, last, log, last_ts = self._book, self._last, self._log, self.last_ts
         printed, interval = book.printed, self.throttle.min_interval_ns
         latest = self.throttle.latest_times  # before the walk (it keeps its own ``last_ts``)
@@ -120,7 +122,7 @@ class CandleRun:
                     return self._stopped_after_fires(quotes, index)
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
             if symbol in printed or not 0 < bid < ask:
-                continue  # ``counts_quote``: the quote moves nothing
+                continue  # as ``CandleBook.on_quote``: the quote moves nothing
             ts = quote.ts_exchange_ns or now  # ``data_ts``
             if symbol not in windows:
                 windows[symbol] = book.quiet_window(symbol)
@@ -172,6 +174,8 @@ class CandleRun:
         return True
 
     def _poke(self, now_ns: int) -> None:
+        if self._grid is None:
+            return
         wake, step = self._wake, self._grid.step_ns
         if wake is not None and wake - now_ns <= step:
             return
@@ -181,6 +185,6 @@ class CandleRun:
 
     def _due_wake(self, now_ns: int) -> int | None:
         times = [t for t in (self._end_ns, self.throttle.next_due_ns()) if t is not None]
-        if not times:
+        if not times or self._grid is None:
             return None
         return self._grid.at_or_after(max(min(times), now_ns + 1))

@@ -148,6 +148,9 @@ class CandleService(Service):
 
     def walk_quotes(self, quotes: Sequence[QuoteUpdated], grid: TimerGrid) -> CandleRun:
         """The run walked with this service's timer firing on ``grid`` (``candle_run``)."""
+        return self._walk(quotes, grid)
+
+    def _walk(self, quotes: Sequence[QuoteUpdated], grid: TimerGrid | None) -> CandleRun:
         run = CandleRun(self._book, self._throttle, grid, self._take_run, self.name)
         return run if self._lock.locked() else run.walk(quotes)
 
@@ -163,30 +166,12 @@ class CandleService(Service):
     def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
         """How many quotes, from the first, only move open candles and a waiting tick
         (``MarketFold``): none closes or opens a candle, none sends a tick."""
-        book, throttle = self._book, self._throttle
-        if self._lock.locked():
-            return 0
-        for index, quote in enumerate(quotes):
-            if not book.counts_quote(quote.symbol, quote.bid, quote.ask):
-                continue
-            ts, symbol = data_ts(quote), quote.symbol
-            if not (book.takes_quietly(symbol, ts) and throttle.holds(symbol, ts, quote.ts_event)):
-                return index
-        return len(quotes)
+        return self._walk(quotes, None).quiet
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each symbol's mids into its candles, its last as the tick
         waiting."""
-        mids: dict[str, list[Decimal]] = {}
-        last_ts: dict[str, int] = {}
-        book = self._book
-        for quote in quotes:
-            if book.counts_quote(quote.symbol, quote.bid, quote.ask):
-                mids.setdefault(quote.symbol, []).append((quote.bid + quote.ask) / 2)
-                last_ts[quote.symbol] = data_ts(quote)
-        for symbol, prices in mids.items():
-            book.fold_mids(symbol, prices, last_ts[symbol])
-            self._throttle.keep(PriceUpdate(symbol, prices[-1], last_ts[symbol]))
+        self._walk(quotes, None).apply(len(quotes))
 
     async def tick(self) -> None:
         """Close the candles whose bucket has ended; release throttled ticks."""

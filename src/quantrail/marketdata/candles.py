@@ -138,20 +138,15 @@ class CandleBuilder:
             self._closed_until[print_.symbol] = current.end_ns
         return current
 
-    def takes_quietly(self, symbol: str, ts_ns: int) -> bool:
-        """True when a price at ``ts_ns`` only moves ``symbol``'s open candle forward: one is
-        open, the price is in its bucket and not before its close (none opens, closes or is
-        late)."""
-        current = self._open.get(symbol)
-        return current is not None and current.close_ts_ns <= ts_ns < current.end_ns
-
     def quiet_window(self, symbol: str) -> tuple[int, int] | None:
-        """[from, to): the times ``takes_quietly`` for ``symbol`` (None: no candle open)."""
+        """[from, to): the times at which a price only moves ``symbol``'s open candle forward:
+        in its bucket and not before its close (none opens, closes or is late; None: no
+        candle open)."""
         current = self._open.get(symbol)
         return None if current is None else (current.close_ts_ns, current.end_ns)
 
     def fold_prices(self, symbol: str, prices: Sequence[Decimal], last_ts_ns: int) -> None:
-        """Prices (no trades) that each ``takes_quietly``, in order, the last at
+        """Prices (no trades) each inside ``quiet_window``, in order, the last at
         ``last_ts_ns``: the open candle as ``update_price`` one by one leaves it."""
         c = self._open[symbol]  # built field by field: ``replace`` costs more than the fold
         self._open[symbol] = Candle(

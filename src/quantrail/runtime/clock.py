@@ -90,6 +90,7 @@ class SimulatedClock:
         self._now_ns = start_ns
         self._sleepers: list[tuple[int, int, asyncio.Future[None] | Scheduled]] = []
         self._order = itertools.count()
+        self._compact_at = COMPACT_AT
         self._speed = 1.0
         self.pace(speed)
 
@@ -131,10 +132,12 @@ class SimulatedClock:
         whoever moves the clock there."""
         entry = Scheduled(callback)
         heapq.heappush(self._sleepers, (max(wake_ns, self._now_ns), next(self._order), entry))
-        if len(self._sleepers) > COMPACT_AT and next(self._order) % COMPACT_AT == 0:
-            # Replanned callbacks leave cancelled entries behind: drop them now and then.
+        if len(self._sleepers) > self._compact_at:
+            # Replanned callbacks leave cancelled entries behind: drop them when the heap has
+            # doubled since the last time.
             self._sleepers = [item for item in self._sleepers if not item[2].done()]
             heapq.heapify(self._sleepers)
+            self._compact_at = max(COMPACT_AT, 2 * len(self._sleepers))
         return entry
 
     @property

@@ -38,7 +38,7 @@ from quantrail.risk.exposure_service import day_start_ns
 from quantrail.runtime.market_fold import keeps_nothing
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.exit_brain import ExitBrain
-from quantrail.strategy.position_service import FOLDED, price_of
+from quantrail.strategy.position_service import price_of
 
 log = logging.getLogger("quantrail.exit_brain")
 
@@ -50,6 +50,8 @@ SPIKES = "regime.volatility"
 MODES = "risk.mode"
 KILL = "risk.kill_switch"
 MARKET = ("market.tick", "market.quote", "market.trade")
+FOLDED = frozenset({"market.tick", "market.quote"})
+"""The market streams a replay may hand over in runs (``MarketFold``)."""
 
 
 class ExitService(Service):

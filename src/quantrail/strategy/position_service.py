@@ -59,8 +59,6 @@ REQUESTS = "trades.request"
 INTENTS = "trades.intent"
 STATE = "position.state"
 MARKET = ("market.tick", "market.quote", "market.trade")
-FOLDED = frozenset({"market.tick", "market.quote"})
-"""The market streams a replay may hand over in runs (``MarketFold``)."""
 DERISK_KEY = "derisk:"
 
 
