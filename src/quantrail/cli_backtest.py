@@ -77,7 +77,8 @@ async def _run(config: Config, data: Market, show: bool) -> RunOutcome:
     from quantrail.backtest.run import run_market
 
     columns = (TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, disable=not show, transient=True) as bar:
+    hidden = not show or not err_console.is_terminal  # a bar in a log file is noise
+    with Progress(*columns, console=err_console, disable=hidden, transient=True) as bar:
         task = bar.add_task("steps", total=len(data.steps))
         return await run_market(config, data, lambda i: bar.update(task, completed=i + 1))
 

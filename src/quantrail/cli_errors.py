@@ -1,17 +1,21 @@
 """How the ``quantrail`` command ends on an error: one line, no traceback (unless ``--debug``).
 
-A user error (a bad value, a missing file: ``ValueError``, ``OSError``) prints ``error: <what>``
-and exits 2; Redis unreachable or refusing the login prints ``error: cannot reach Redis: ...``
-and exits 1; anything else prints ``internal error: <what>`` with a pointer to ``--debug`` and
-exits 1. ``--debug`` lets the exception through with its traceback (without local variables,
-which could hold a password). Every line goes through ``redact``.
+A user error (a bad value, a missing file: ``ValueError``, ``OSError``; typer's own usage
+errors too) prints ``error: <what>`` and exits 2; Redis unreachable or refusing the login
+prints ``error: cannot reach Redis: ...`` and exits 1; anything else prints
+``internal error: <what>`` with a pointer to ``--debug`` and exits 1. ``--debug`` lets the
+exception through with its traceback (without local variables, which could hold a password).
+Every line goes through ``redact``.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from quantrail.redact import redact
@@ -32,6 +36,29 @@ class QuantrailGroup(TyperGroup):
 
         super().__init__(*args, **kwargs)
         describe_options(self)
+
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None,
+        complete_var: str | None = None, standalone_mode: bool = True,
+        windows_expand_args: bool = True, **extra: Any,
+    ) -> Any:  # fmt: skip
+        """typer's own usage errors (an unknown option, a value of the wrong type, a verb's
+        ``BadParameter``) in one line too: ``error: ...``, exit 2 (not its framed box)."""
+        run = {"args": args, "prog_name": prog_name, "complete_var": complete_var,
+               "windows_expand_args": windows_expand_args, **extra}  # fmt: skip
+        if not standalone_mode:
+            return super().main(standalone_mode=False, **run)
+        try:
+            code = super().main(standalone_mode=False, **run)
+        except NoArgsIsHelpError as exc:  # the help is on the screen already
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            typer.echo(redact(f"error: {_flat(exc.format_message())}"), err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -58,8 +85,9 @@ def _is_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, unreachable)
 
 
-def _flat(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+def _flat(exc: BaseException | str) -> str:
+    text = exc if isinstance(exc, str) else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def _is_cli_signal(exc: BaseException) -> bool:
