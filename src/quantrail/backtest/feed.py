@@ -133,6 +133,46 @@ class DirectReader(BroadcastConsumer):
             for plan in self._plans:
                 plan.poke()
 
+    def fold_at(self, events: Sequence[Event], at_ns: Sequence[int]) -> None:
+        """Relayed events at once, each handled at its ``at_ns`` (``Released``, else the
+        plain fold)."""
+        folds = self.folds
+        assert folds is not None
+        if folds.released is None:
+            self.fold(events)
+            return
+        folds.released.fold(events, at_ns)
+        self.count(len(events))
+        if folds.pokes:
+            for plan in self._plans:
+                plan.poke()
+
+    def quiet_at(self, events: Sequence[Event], at_ns: Sequence[int]) -> int:
+        """How many relayed events, from the first, it takes quietly at their times."""
+        folds = self.folds
+        if folds is None:
+            return 0
+        if folds.released is None:
+            return folds.quiet(events)
+        return folds.released.quiet(events, at_ns)
+
+    def take(self, events: Sequence[Event], at_ns: Sequence[int]) -> int:
+        """``Released.take``: the events handled while quiet; how many."""
+        assert self.folds is not None and self.folds.released is not None
+        take = self.folds.released.take
+        assert take is not None
+        taken = take(events, at_ns)
+        self.count(taken)
+        for plan in self._plans:
+            plan.poke()
+        return taken
+
+    @property
+    def takes(self) -> bool:
+        """Whether it handles relayed events in runs itself (``Released.take``)."""
+        folds = self.folds
+        return folds is not None and folds.released is not None and folds.released.take is not None
+
     def count(self, handled: int) -> None:
         self.stats.read += handled
         self.stats.handled += handled
@@ -253,6 +293,38 @@ class BacktestRunner(ServiceRunner):
                 break
         return count
 
+    def taker(self, stream: str) -> DirectReader | None:
+        """The reader of ``stream`` that takes relayed runs itself (the first that can)."""
+        return next((reader for reader in self.direct[stream] if reader.takes), None)
+
+    def quiet_released(self, stream: str, released: Sequence[tuple[int, Event]]) -> int:
+        """How many of ``released`` ((time, event) in order), from the first, every reader
+        takes quietly at its time; the ``taker`` has handled them already (and kept its
+        answer for the one after, ``Released.take``)."""
+        events = [event for _at, event in released]
+        times = [at for at, _event in released]
+        count, taker = len(events), self.taker(stream)
+        for reader in self.direct[stream]:
+            if reader is taker:
+                continue
+            count = reader.quiet_at(events[:count], times[:count])
+            if count == 0:
+                return 0
+        return count if taker is None else taker.take(events[:count], times[:count])
+
+    def fold_released(self, stream: str, released: Sequence[tuple[int, Event]]) -> None:
+        """Hand quiet relayed events (already published) to every reader at once, each at its
+        time (the ``taker`` has them already)."""
+        if not released:
+            return
+        events = [event for _at, event in released]
+        times = [at for at, _event in released]
+        taker = self.taker(stream)
+        for reader in self.direct[stream]:
+            if reader is taker:
+                continue
+            reader.fold_at(events, times)
+
     def fold(self, stream: str, events: Sequence[Event], skip: DirectReader | None = None) -> None:
         """Hand a quiet run of events (already published) to every reader at once (``skip``
         took them already and is only counted)."""
@@ -289,11 +361,11 @@ class BacktestRunner(ServiceRunner):
             return
         single, delivery = (event,), None
         relayed = self.folding and stream in RELAYED_STREAMS
+        now = (self.clock.now_ns(),)
         for reader in readers:
             # A relayed event a reader takes quietly is folded into it; the others handle it.
-            folds = reader.folds if relayed else None
-            if folds is not None and folds.quiet(single):
-                reader.fold(single)
+            if relayed and reader.folds is not None and reader.quiet_at(single, now):
+                reader.fold_at(single, now)
                 continue
             if delivery is None:
                 delivery = Delivery(

@@ -92,7 +92,7 @@ class QuoteRuns:
         released = walk.released
         done = release = 0  # quotes taken; releases handled
         while True:
-            calm = self._runner.quiet(TICKS, [event for _at, event in released[release:]])
+            calm = self._runner.quiet_released(TICKS, released[release:])
             acting = release + calm
             if acting == len(released):
                 break
@@ -111,7 +111,10 @@ class QuoteRuns:
         return bisect.bisect_right(ends, len(quotes)), len(quotes)
 
     async def _take(
-        self, quotes: Sequence[QuoteUpdated], ticks: Sequence[Event], walked: DirectReader | None
+        self,
+        quotes: Sequence[QuoteUpdated],
+        ticks: Sequence[tuple[int, Event]],
+        walked: DirectReader | None,
     ) -> None:
         """Publish and fold quiet quotes (``walked`` took them already) and then the quiet
         ticks released among them, the clock at the last quote (or later)."""
@@ -123,14 +126,14 @@ class QuoteRuns:
             self._runner.fold(QUOTES, quotes, skip=walked)
             self.folded += len(quotes)
         if ticks:
-            await self._bus.publish_folded(ticks)
-            self._runner.fold(TICKS, ticks)
+            await self._bus.publish_folded([event for _at, event in ticks])
+            self._runner.fold_released(TICKS, ticks)
             self.released += len(ticks)
 
     async def _deliver(
         self,
         at_ns: int,
-        ticks: Sequence[Event],
+        ticks: Sequence[tuple[int, Event]],
         calm: int,
         plan: TimerPlan,
         take_quotes: Callable[[], Awaitable[None]],
@@ -147,7 +150,7 @@ class QuoteRuns:
         if calm:
             await self._take([], ticks[:calm], None)  # released before these: quiet
         before = bus.unrelayed
-        await bus.publish_batch(ticks[calm:])
+        await bus.publish_batch([event for _at, event in ticks[calm:]])
         await self._runner.relay()
         self.released += len(ticks) - calm
         plan.replan()  # as the timer's own wake-up: its callback, its plan, then the loop

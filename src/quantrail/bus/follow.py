@@ -15,12 +15,18 @@ stop a service.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cursor import NONE_READ, ShardedCursor, id_key
+from quantrail.bus.ids import format_id
 from quantrail.bus.memory import MemoryTransport
+from quantrail.bus.transport import Entry
 from quantrail.events.base import Event
+from quantrail.events.errors import EventDecodeError
+
+log = logging.getLogger("quantrail.bus.cursor")  # as the cursor's own feed
 
 
 class StreamFollower:
@@ -55,7 +61,22 @@ class StreamFollower:
     async def catch_up(self) -> int:
         """Feed every entry after the positions; returns how many were read."""
         if self._memory is not None:
-            last = self._memory.last_entry_id(self._key)
-            if last is None or last == self.position:
-                return 0  # what the read would find: nothing after the position
+            return self._feed_held(self._memory)
         return await self.cursor.feed(self._take)
+
+    def _feed_held(self, memory: MemoryTransport) -> int:
+        """In process: the events the stream keeps are taken as they are (no ``Entry`` made,
+        no decode), entries decoded; a bad one is logged and skipped, as ``cursor.feed``."""
+        held = memory.held_after(self._key, self.position)
+        take, codec, fed = self._take, self.cursor.bus.codec, None
+        try:
+            for entry_id, item in held:
+                fed = entry_id
+                try:
+                    take(codec.from_entry(item) if isinstance(item, Entry) else item)
+                except (EventDecodeError, ValueError, TypeError) as exc:
+                    log.error("%s entry %s skipped: %s", self._key, format_id(entry_id), exc)
+        finally:
+            if fed is not None:
+                self.cursor.positions[self.stream] = format_id(fed)
+        return len(held)

@@ -72,19 +72,19 @@ class CandleRun:
         """The index of the quote release number ``release`` went out before."""
         return self._fired_before[release]
 
-    def apply_through(self, release: int) -> list[Event]:
+    def apply_through(self, release: int) -> list[tuple[int, Event]]:
         """Take the quotes before release ``release`` and the releases up to it."""
         upto = self._fired_before[release]
         return self._take(upto, self._after[release].copy(), release + 1)
 
-    def apply(self, count: int) -> list[Event]:
+    def apply(self, count: int) -> list[tuple[int, Event]]:
         """Take the rest: the first ``count`` (= ``quiet``) quotes and the releases before
         them."""
         if count != self.quiet:
             raise ValueError(f"count: a walk takes all its {self.quiet} quiet quotes, got {count}")
         return self._take(count, self.throttle, len(self.released))
 
-    def _take(self, upto: int, throttle: TickThrottle, released: int) -> list[Event]:
+    def _take(self, upto: int, throttle: TickThrottle, released: int) -> list[tuple[int, Event]]:
         log, at = self._log, self._taken
         mids: dict[str, list[Decimal]] = {}
         last_ts: dict[str, int] = {}
@@ -94,10 +94,10 @@ class CandleRun:
             last_ts[symbol] = ts
             at += 1
         self._taken = at
-        events = [event for _at, event in self.released[self._released_taken : released]]
-        self._commit(throttle, mids, last_ts, len(events))
+        taken = self.released[self._released_taken : released]
+        self._commit(throttle, mids, last_ts, len(taken))
         self._released_taken = released
-        return events
+        return taken
 
     def _walk(self, quotes: Sequence[QuoteUpdated]) -> int:
         try:

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -151,6 +151,20 @@ class DailyPnl:
 
     def pnl(self) -> Decimal:
         return self.realized + self.unrealized() - self.fees
+
+    def pnl_pct_with(self, prints: Mapping[str, Decimal]) -> Decimal:
+        """``figures().pnl_pct`` as it would be after ``on_print`` of each of ``prints``
+        (usable prices), figured the same way; nothing is kept."""
+        unrealized = sum(
+            (
+                ((prints[s] if s in prints else self.mark(s)) - h.avg_cost) * h.qty
+                for s, h in self.holdings.items()
+                if h.qty
+            ),
+            ZERO,
+        )
+        pnl = self.realized + unrealized - self.fees
+        return pnl / self.start_equity * HUNDRED
 
     def figures(self) -> DailyFigures:
         unrealized = self.unrealized()

@@ -51,7 +51,7 @@ from quantrail.risk.kill_state import (
     KillStateStore,
     daily_loss_key,
 )
-from quantrail.runtime.market_fold import MarketFold, quiet_unless
+from quantrail.runtime.market_fold import MarketFold, Released, quiet_unless
 from quantrail.runtime.memory_watch import MemoryWatch
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.session.calendar import local_date
@@ -232,9 +232,9 @@ class KillSwitchService(Service):
                 reader, fold=MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False)
             )
         if stream == TICKS:
-            return dataclasses.replace(
-                reader, fold=MarketFold(self.quiet_ticks, self.fold_ticks, pokes=False)
-            )
+            released = Released(self.quiet_held_ticks, self.fold_held_ticks)
+            fold = MarketFold(self.quiet_ticks, self.fold_ticks, pokes=False, released=released)
+            return dataclasses.replace(reader, fold=fold)
         return reader
 
     def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
@@ -246,6 +246,44 @@ class KillSwitchService(Service):
         """Ticks of a symbol no account holds, while no account's day is at its limit: a
         tick of a held symbol is its mark (``MarketFold``)."""
         return self._quiet(ticks, mids_move=True)
+
+    def quiet_held_ticks(self, ticks: Sequence[PriceTicked], _at_ns: Sequence[int]) -> int:
+        """``quiet_ticks``, and ticks of held symbols too while each leaves every holding
+        account's day above its limit (or its switch has fired already): ``_check`` then
+        does nothing. Each is figured after the ticks before it (``DailyPnl.pnl_pct_with``)."""
+        if self._lock.locked():
+            return 0
+        prints: dict[str, dict[str, Decimal]] = {account: {} for account in self.days}
+        for index, tick in enumerate(ticks):
+            symbol, price = tick.symbol, tick.price
+            for account, day in self.days.items():
+                holding = day.holdings.get(symbol)
+                if holding is None:
+                    continue
+                seen = prints[account]
+                if price.is_finite() and price > 0:
+                    seen[symbol] = price  # as ``on_print``: an unusable price is no mark
+                if self._has_fired(account):
+                    continue
+                if breached(day.pnl_pct_with(seen), self.limit_pct):
+                    return index
+        return len(ticks)
+
+    def fold_held_ticks(self, ticks: Sequence[PriceTicked], _at_ns: Sequence[int]) -> None:
+        """Quiet ticks at once: each held symbol's one by one (each moves the high-water
+        mark), the others' last."""
+        days = self.days.values()
+        for tick in ticks:
+            for day in days:
+                holding = day.holdings.get(tick.symbol)
+                if holding is not None and holding.qty:
+                    day.on_print(tick.symbol, tick.price)
+        self.fold_ticks(ticks)  # the last of each symbol: a held one's again, as it is
+
+    def _has_fired(self, account: str) -> bool:
+        """Whether a breach changes nothing more today (``_check_locked``)."""
+        state = self.state
+        return bool(state.active(account)) or state.fired_on(account, self.session_date)
 
     def _quiet(self, prices: Sequence[QuoteUpdated | PriceTicked], *, mids_move: bool) -> int:
         if self._lock.locked():

@@ -57,9 +57,27 @@ class TimedRun(Protocol):
 
     def fired_before(self, release: int) -> int: ...
 
-    def apply_through(self, release: int) -> list[Event]: ...
+    def apply_through(self, release: int) -> list[tuple[int, Event]]: ...
 
-    def apply(self, count: int) -> list[Event]: ...
+    def apply(self, count: int) -> list[tuple[int, Event]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Released(Generic[E]):
+    """The batch form of a handler for events handled at a time of their own: a relayed tick
+    is handled when its timer released it, not at its ``ts_event``. ``at_ns[i]`` is when
+    ``events[i]`` is handled (the service clock then).
+
+    ``quiet`` and ``fold`` are ``MarketFold``'s with those times. ``take`` (optional, for one
+    reader of a stream at most) is for a handler whose effect cannot be known without running
+    it (a strategy's ``on_tick``): it handles the events one by one while each has no effect
+    outside the service and says how many; the one it stopped at (if any) it has run as far as
+    it could, keeping the outcome, and its handler, which is given that event next, finishes
+    it from there (the strategy is asked once per event, as per event)."""
+
+    quiet: Callable[[Sequence[E], Sequence[int]], int]
+    fold: Callable[[Sequence[E], Sequence[int]], None]
+    take: Callable[[Sequence[E], Sequence[int]], int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +101,8 @@ class MarketFold(Generic[E]):
     timed: Callable[[Sequence[E], TimerGrid], TimedRun] | None = None
     """Optional, for a reader with one timer: the run walked with that timer firing on the
     grid among the events (``TimedRun``), so a run need not end at the timer's wake-up."""
+    released: Released[E] | None = None
+    """Optional, for relayed events: the batch form with each event's handling time."""
 
 
 def quiet_unless(events: Sequence[S], busy: Callable[[str], bool]) -> int:
@@ -101,6 +121,10 @@ def quiet_unless(events: Sequence[S], busy: Callable[[str], bool]) -> int:
 
 def fold_nothing(_events: Sequence[object]) -> None:
     """The fold of a reader that keeps nothing of a quiet event."""
+
+
+def fold_nothing_at(_events: Sequence[object], _at_ns: Sequence[int]) -> None:
+    """``fold_nothing`` for relayed events (``Released``)."""
 
 
 def keeps_nothing(quiet: Callable[[Sequence[E]], int]) -> MarketFold[E]:

@@ -118,6 +118,16 @@ class DeskView:
             self._positions.pop(event.position_id, None)
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the strategy answered to a tick (advice, or what it raised) before the tick
+    reached its handler (``AdvisoryDesk.take_ticks``)."""
+
+    tick: PriceTicked
+    advice: Advice | None
+    error: Exception | None
+
+
 class AdvisoryDesk:
     def __init__(
         self,
@@ -140,6 +150,7 @@ class AdvisoryDesk:
         self._symbols = frozenset(config.symbols)
         self._seen: set[str] = set()
         self._source = source
+        self._answered: Answer | None = None  # the strategy's answer to a tick ``take_ticks`` ran
 
     def watches(self, symbol: str) -> bool:
         return not self._symbols or symbol in self._symbols
@@ -183,7 +194,7 @@ class AdvisoryDesk:
         if not self.watches(tick.symbol):
             return []
         self.view.set_price(tick.symbol, tick.price)
-        advice = self.strategy.on_tick(tick, self.view)
+        advice = self._answer(tick)
         if advice is None:  # the common answer: no trigger to build
             return []
         return self._events([advice], Trigger(self._bucket(tick.ts_event), tick.ts_event, tick))
@@ -194,6 +205,45 @@ class AdvisoryDesk:
         kind = type(self.strategy)
         no_tick = getattr(kind, "on_tick", None) is BaseStrategy.on_tick
         return no_tick and getattr(kind, "on_clock", None) is BaseStrategy.on_clock
+
+    def takes_ticks_alone(self) -> bool:
+        """Whether ``take_ticks`` may run the strategy on ticks in runs: its ``on_clock``
+        (asked before every event) is ``BaseStrategy``'s no-op, so a tick is one call."""
+        return getattr(type(self.strategy), "on_clock", None) is BaseStrategy.on_clock
+
+    def take_ticks(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> int:
+        """``on_tick`` for each tick at its time while the strategy answers None (nothing to
+        publish); how many. The strategy's answer to the tick it stopped at (advice, or what
+        it raised) is kept for ``on_tick``, which must be given that tick next."""
+        view, strategy = self.view, self.strategy
+        for index, tick in enumerate(ticks):
+            view.now = at_ns[index]
+            if not self.watches(tick.symbol):
+                continue
+            view.set_price(tick.symbol, tick.price)
+            try:
+                advice = strategy.on_tick(tick, view)
+            except Exception as exc:  # raised again by on_tick, as if asked there
+                self._answered = Answer(tick, None, exc)
+                return index
+            if advice is not None:
+                self._answered = Answer(tick, advice, None)
+                return index
+        return len(ticks)
+
+    def _answer(self, tick: PriceTicked) -> Advice | None:
+        """The strategy's answer to ``tick``: the one ``take_ticks`` kept, else asked now."""
+        answered, self._answered = self._answered, None
+        if answered is None:
+            return self.strategy.on_tick(tick, self.view)
+        if answered.tick is not tick:
+            raise RuntimeError(
+                f"tick {answered.tick.event_id}: the strategy's answer was kept for it, "
+                f"but {tick.event_id} came first"
+            )
+        if answered.error is not None:
+            raise answered.error
+        return answered.advice
 
     def fold_ticks(self, ticks: Sequence[PriceTicked], now_ns: int) -> None:
         """Ticks a desk that ``ignores_ticks`` takes at once: as ``on_tick`` one by one."""

@@ -31,7 +31,7 @@ from quantrail.events.base import Event
 from quantrail.events.market import CandleClosed, PriceTicked
 from quantrail.events.streams import DEADLETTER
 from quantrail.marketdata.config import require_built_timeframe
-from quantrail.runtime.market_fold import MarketFold
+from quantrail.runtime.market_fold import MarketFold, Released
 from quantrail.runtime.service import Service, Subscription, Timer
 from quantrail.strategy.advisory import AdvisoryDesk
 from quantrail.strategy.api import StrategyError
@@ -67,7 +67,8 @@ class AdvisoryService(Service):
             CANDLES: self.on_candle, TICKS: self.on_tick,
             POSITIONS: self.on_state, KILL_SWITCH: self.on_state,
         }  # fmt: skip
-        tick_fold = MarketFold(self.quiet_ticks, self.fold_ticks, pokes=False)
+        released = Released(self.quiet_ticks_at, self.fold_ticks_at, take=self.take_ticks)
+        tick_fold = MarketFold(self.quiet_ticks, self.fold_ticks, pokes=False, released=released)
         return [
             Subscription(
                 [stream],
@@ -137,6 +138,24 @@ class AdvisoryService(Service):
     def fold_ticks(self, ticks: Sequence[PriceTicked]) -> None:
         assert self.desk is not None
         self.desk.fold_ticks(ticks, self.ctx.now_ns())
+
+    def quiet_ticks_at(self, ticks: Sequence[PriceTicked], _at_ns: Sequence[int]) -> int:
+        return self.quiet_ticks(ticks)
+
+    def fold_ticks_at(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> None:
+        assert self.desk is not None
+        self.desk.fold_ticks(ticks, at_ns[-1])
+
+    def take_ticks(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> int:
+        """Ticks in a run (``Released.take``): folded when the strategy takes no ticks, else
+        asked one by one (``AdvisoryDesk.take_ticks``) while it answers nothing."""
+        desk = self.desk
+        if desk is None or self._lock.locked() or not ticks:
+            return 0
+        if desk.ignores_ticks():
+            desk.fold_ticks(ticks, at_ns[-1])
+            return len(ticks)
+        return desk.take_ticks(ticks, at_ns) if desk.takes_ticks_alone() else 0
 
     async def on_state(self, event: Event, _delivery: Delivery) -> None:
         async with self._lock:

@@ -110,6 +110,29 @@ class Watched:
         )  # fmt: skip
 
 
+FOREVER = 2**63
+"""Later than any time (ns)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuietBand:
+    """Where ``on_price`` does nothing for a symbol: strictly between ``low`` and ``high``
+    (None: open), at a time before ``until_ns`` (None: any)."""
+
+    low: Decimal | None
+    high: Decimal | None
+    until_ns: int | None
+
+    def holds(self, price: Decimal, at_ns: int) -> bool:
+        low, high, until = self.low, self.high, self.until_ns
+        inside = (low is None or price > low) and (high is None or price < high)
+        return inside and (until is None or at_ns < until)
+
+
+ANY_PRICE = QuietBand(None, None, None)
+"""Any price at any time: nothing held or nothing that could act."""
+
+
 @dataclass(slots=True)
 class ExitBrain:
     config: ExitBrainConfig
@@ -229,16 +252,24 @@ class ExitBrain:
         """Whether a position in ``symbol`` is watched (``on_price`` may act on it)."""
         return any(held.symbol == symbol for held in self.positions.values())
 
-    def quiet_band(self, symbol: str) -> tuple[Decimal | None, Decimal | None] | None:
+    def quiet_band(self, symbol: str) -> QuietBand | None:
         """The prices (low, high; None: open) at which ``on_price`` does nothing for
-        ``symbol``: above every long's stop and below its target, the other way for shorts;
-        None when some watched position may act on any price (an exit committed, a trailing
-        stop that moves with it)."""
+        ``symbol``, and until when (None: for as long as nothing else changes): above every
+        long's stop and below its target, the other way for shorts; an exit that ended
+        unfilled waits out its retry (any price), one given up on waits for a person. None
+        when some watched position may act on any price (a trailing stop that moves with it,
+        an exit due again)."""
         low: Decimal | None = None
         high: Decimal | None = None
+        until: int | None = None
         for held in self._active(symbol):
             rules = self._rules(held)
-            if held.committed is not None or rules.trailing_stop_pct is not None:
+            if held.committed is not None:
+                if held.gave_up:
+                    continue  # ``_exit`` does nothing more for it
+                until = min(FOREVER if until is None else until, held.ended_ns + self._retry_ns)
+                continue
+            if rules.trailing_stop_pct is not None:
                 return None
             assert held.stop is not None and held.initial_stop is not None
             target = None
@@ -249,7 +280,9 @@ class ExitBrain:
             below, above = (held.stop, target) if held.long else (target, held.stop)
             low = below if low is None or (below is not None and below > low) else low
             high = above if high is None or (above is not None and above < high) else high
-        return low, high
+        if low is None and high is None and until is None:
+            return ANY_PRICE
+        return QuietBand(low, high, until)
 
     def on_price(self, symbol: str, price: Decimal, ts_ns: int, cause: Event) -> list[Event]:
         events: list[Event] = []

@@ -16,7 +16,6 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Sequence
-from decimal import Decimal
 
 from quantrail.bus.cursor import ShardedCursor, StreamStart
 from quantrail.bus.delivery import Delivery, Handler
@@ -35,9 +34,9 @@ from quantrail.events import (
     VolatilitySpiked,
 )
 from quantrail.risk.exposure_service import day_start_ns
-from quantrail.runtime.market_fold import keeps_nothing
+from quantrail.runtime.market_fold import Released, fold_nothing_at, keeps_nothing
 from quantrail.runtime.service import Service, Subscription, Timer
-from quantrail.strategy.exit_brain import ExitBrain
+from quantrail.strategy.exit_brain import ANY_PRICE, ExitBrain, QuietBand
 from quantrail.strategy.position_service import price_of
 
 log = logging.getLogger("quantrail.exit_brain")
@@ -95,7 +94,8 @@ class ExitService(Service):
             return Subscription([stream], handler, name=stream, broadcast=True, start=start)
 
         state = [reader(s, self.on_state) for s in (POSITIONS, ORDERS, REGIME, SPIKES, MODES, KILL)]
-        fold = keeps_nothing(self.quiet_prices)
+        released = Released(self.quiet_prices_at, fold_nothing_at)  # keeps nothing
+        fold = dataclasses.replace(keeps_nothing(self.quiet_prices), released=released)
         market = [reader(stream, self.on_price) for stream in MARKET]
         market = [dataclasses.replace(m, fold=fold) if m.name in FOLDED else m for m in market]
         return state + market
@@ -127,24 +127,30 @@ class ExitService(Service):
             await self._publish(self.brain.on_price(symbol, price, now, event))
 
     def quiet_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> int:
-        """How many prices, from the first, decide nothing (``MarketFold``): of symbols the
-        brain holds nothing in, or inside every held position's stop and target."""
+        """How many prices, from the first, decide nothing (``MarketFold``), each at its own
+        time: of symbols the brain holds nothing in, or inside every held position's quiet
+        band (``ExitBrain.quiet_band``: between stop and target, an exit waiting)."""
+        return self.quiet_prices_at(prices, [event.ts_event for event in prices])
+
+    def quiet_prices_at(
+        self, prices: Sequence[QuoteUpdated | PriceTicked], at_ns: Sequence[int]
+    ) -> int:
+        """``quiet_prices`` with each price decided at ``at_ns`` (a tick at its release)."""
         if self._lock.locked():
             return 0
         brain = self.brain
-        bands: dict[str, tuple[Decimal | None, Decimal | None] | None] = {}
+        bands: dict[str, QuietBand | None] = {}
         for index, event in enumerate(prices):
             symbol = event.symbol
             if symbol not in bands:
-                bands[symbol] = brain.quiet_band(symbol) if brain.watches(symbol) else (None, None)
+                bands[symbol] = brain.quiet_band(symbol) if brain.watches(symbol) else ANY_PRICE
             band = bands[symbol]
             if band is None:
                 return index
-            low, high = band
-            if low is None and high is None:
+            if band is ANY_PRICE:
                 continue
             price = price_of(event)
-            if price is not None and not _inside(price, low, high):
+            if price is not None and not band.holds(price, at_ns[index]):
                 return index
         return len(prices)
 
@@ -175,8 +181,3 @@ class ExitService(Service):
 
 def build_exit_brain_service(config: Config) -> Service:
     return ExitService(config)
-
-
-def _inside(price: Decimal, low: Decimal | None, high: Decimal | None) -> bool:
-    """Strictly between the bounds (None: open)."""
-    return (low is None or price > low) and (high is None or price < high)

@@ -18,6 +18,7 @@ one instance per bus (two would publish every event twice, with the same keys).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -40,7 +41,7 @@ from quantrail.events import (
 from quantrail.risk.baseline import load_baseline
 from quantrail.risk.exposure_service import day_start_ns
 from quantrail.runtime.clock import NS_PER_SECOND
-from quantrail.runtime.market_fold import MarketFold, keeps_nothing, quiet_unless
+from quantrail.runtime.market_fold import MarketFold, Released, keeps_nothing, quiet_unless
 from quantrail.runtime.service import Service, Subscription
 from quantrail.strategy.position_state import (
     EXIT_PREFIX,
@@ -78,6 +79,7 @@ class PositionService(Service):
         self._requests: ShardedCursor | None = None
         self._intents: ShardedCursor | None = None
         self._lock = asyncio.Lock()
+        self._mark_ns: dict[str, int] = {}  # when each symbol's mark was last set by a price
 
     # --- start -----------------------------------------------------------------------------
 
@@ -132,15 +134,17 @@ class PositionService(Service):
         if price is not None:
             # The service clock, not the print's time: the throttle and the update's age must
             # not depend on how late a feed stamps its events.
-            symbol = event.symbol  # type: ignore[attr-defined]
+            symbol, now = event.symbol, self.ctx.now_ns()  # type: ignore[attr-defined]
             async with self._lock:
-                await self._publish(self.keeper.mark(symbol, price, self.ctx.now_ns()))
+                self._mark_ns[symbol] = now
+                await self._publish(self.keeper.mark(symbol, price, now))
 
     def _fold_of(self, stream: str) -> MarketFold[QuoteUpdated] | MarketFold[PriceTicked] | None:
         if stream == "market.quote":
             return MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False)  # a mark only
         if stream == "market.tick":
-            return keeps_nothing(self.quiet_ticks)
+            released = Released(self.quiet_ticks_at, self.fold_ticks_at)
+            return dataclasses.replace(keeps_nothing(self.quiet_ticks), released=released)
         return None
 
     def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
@@ -161,10 +165,41 @@ class PositionService(Service):
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each held symbol's last one is its positions' mark."""
+        self._keep_marks(quotes, [quote.ts_event for quote in quotes], later_only=False)
+
+    def quiet_ticks_at(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> int:
+        """How many ticks, from the first, publish no update at their time (a held
+        symbol's within its interval or at its last published mark)."""
+        if self._lock.locked():
+            return 0
+        keeper = self.keeper
+        for index, tick in enumerate(ticks):
+            if keeper.would_update(tick.symbol, tick.price, at_ns[index]):
+                return index
+        return len(ticks)
+
+    def fold_ticks_at(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> None:
+        """Quiet ticks at once: a held symbol's last is its mark, unless a quote of the run
+        (folded first) came after it."""
+        self._keep_marks(ticks, at_ns, later_only=True)
+
+    def _keep_marks(
+        self, prices: Sequence[QuoteUpdated | PriceTicked], at_ns: Sequence[int], *,
+        later_only: bool,
+    ) -> None:  # fmt: skip
+        """Each held symbol's last price as its mark, and when (``_mark_ns``). A tick handed
+        over with the quotes of its run is older than a quote of the same time or later
+        (a timer at a quote's time runs before it): ``later_only`` keeps it only after them."""
         held = {position.symbol for position in self.keeper.positions.values()}
-        last = {q.symbol: p for q in quotes if q.symbol in held and (p := price_of(q)) is not None}
-        for symbol, price in last.items():
+        last: dict[str, tuple[Decimal, int]] = {}
+        for event, at in zip(prices, at_ns, strict=True):
+            if event.symbol in held and (price := price_of(event)) is not None:
+                last[event.symbol] = (price, at)
+        for symbol, (price, at) in last.items():
+            if later_only and at <= self._mark_ns.get(symbol, at - 1):
+                continue
             self.keeper.keep_mark(symbol, price)
+            self._mark_ns[symbol] = at
 
     def quiet_ticks(self, ticks: Sequence[PriceTicked]) -> int:
         """Ticks of symbols with no open position (``MarketFold``): a tick is handed over
