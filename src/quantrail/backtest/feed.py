@@ -73,6 +73,11 @@ class CountingBus(EventBus):
                 self.held.append((event, entry_id))
         return ids
 
+    async def publish_kept_run(self, events: Sequence[Event]) -> None:
+        """Market data the run publishes itself (never relayed), counted as a whole."""
+        self.appended += len(events)
+        await super().publish_kept_run(events)
+
     async def publish_folded(self, events: Sequence[Event]) -> list[str]:
         """Publish relayed-stream events the run has already handed to their readers
         (folded): counted as relayed, not held."""

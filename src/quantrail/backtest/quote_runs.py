@@ -21,6 +21,7 @@ they are appended); their events are the ones the per-event way publishes.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, cast
@@ -48,12 +49,12 @@ class QuoteRuns:
         self.folded = 0  # quotes folded so far
         self.released = 0  # ticks released inside runs
 
-    async def fold(self, steps: Sequence[Step], index: int) -> tuple[int, int]:
+    async def fold(self, tape: QuoteTape, index: int) -> tuple[int, int]:
         """Fold the quiet steps from ``index`` on: (steps taken, quotes published)."""
         timed = self._runner.timed_reader(QUOTES)
         entry = timed[1].entry if timed is not None else None
         wake = self._clock.next_wake_ns_except(entry)
-        quotes, ends = _run_of(steps, index, wake, self._window)
+        quotes, ends = _run_of(tape, index, wake, self._window)
         if not quotes:
             return 0, 0
         quiet = self._runner.quiet(QUOTES, quotes, skip=timed[0] if timed else None)
@@ -122,7 +123,7 @@ class QuoteRuns:
             last_ns = quotes[-1].ts_event
             if last_ns > self._clock.now_ns() and not self._clock.skip_to(last_ns):
                 raise RuntimeError(f"a folded run passed a wake-up before {last_ns}")
-            await self._bus.publish_batch(quotes)
+            await self._bus.publish_kept_run(quotes)  # checked as built (``Step.quotes_only``)
             self._runner.fold(QUOTES, quotes, skip=walked)
             self.folded += len(quotes)
         if ticks:
@@ -169,19 +170,46 @@ def _whole(ends: Sequence[int], count: int) -> int:
     return ends[taken - 1] if taken else 0
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuoteTape:
+    """The quotes of a market's quote-only steps in one list (built with the steps, before
+    the clock runs): step ``i``'s are ``quotes[starts[i] : starts[i + 1]]`` (none for any
+    other step); ``streak_end[i]`` is the first step from ``i`` on that is not quote-only;
+    ``times[i]`` is step ``i``'s time."""
+
+    quotes: list[QuoteUpdated]
+    starts: list[int]
+    streak_end: list[int]
+    times: list[int]
+
+
+def quote_tape(steps: Sequence[Step]) -> QuoteTape:
+    quotes: list[QuoteUpdated] = []
+    starts: list[int] = []
+    for step in steps:
+        starts.append(len(quotes))
+        if step.quotes_only:
+            quotes.extend(cast("list[QuoteUpdated]", step.events))
+    starts.append(len(quotes))
+    streak_end = [0] * len(steps)
+    end = len(steps)
+    for at in range(len(steps) - 1, -1, -1):
+        if not steps[at].quotes_only:
+            end = at
+        streak_end[at] = end
+    return QuoteTape(quotes, starts, streak_end, [step.ts_ns for step in steps])
+
+
 def _run_of(
-    steps: Sequence[Step], index: int, wake: int | None, window: int
+    tape: QuoteTape, index: int, wake: int | None, window: int
 ) -> tuple[list[QuoteUpdated], list[int]]:
     """The quotes of the quote-only steps from ``index`` before ``wake`` (at most about
-    ``window``), and the quote count after each step."""
-    quotes: list[QuoteUpdated] = []
-    ends: list[int] = []
-    for at in range(index, len(steps)):
-        step = steps[at]
-        if not step.quotes_only or (wake is not None and step.ts_ns >= wake):
-            break
-        quotes.extend(cast("list[QuoteUpdated]", step.events))
-        ends.append(len(quotes))
-        if len(quotes) >= window:
-            break
-    return quotes, ends
+    ``window``: the step that reaches it is the last), and the quote count after each step."""
+    end = tape.streak_end[index]
+    if wake is not None:
+        end = bisect.bisect_left(tape.times, wake, index, end)
+    starts, first = tape.starts, tape.starts[index]
+    if end > index and starts[end] - first > window:
+        end = bisect.bisect_left(starts, first + window, index + 1, end)
+    ends = [start - first for start in starts[index + 1 : end + 1]]
+    return tape.quotes[first : starts[end]], ends

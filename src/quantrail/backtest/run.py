@@ -31,11 +31,12 @@ from quantrail.backtest.bar_venue import BarVenue
 from quantrail.backtest.bars import Bar, bar_point, bars_by_start, point_ts
 from quantrail.backtest.chain import EXECUTION_TICK_S, build_chain
 from quantrail.backtest.feed import BacktestRunner, CountingBus
-from quantrail.backtest.quote_runs import QuoteRuns
+from quantrail.backtest.quote_runs import QuoteRuns, QuoteTape, quote_tape
 from quantrail.backtest.result import BacktestResult, MarkPoint, collect
 from quantrail.bus.factory import make_transport
 from quantrail.config import Config, config_from_mapping
 from quantrail.events.base import Event
+from quantrail.events.codec import default_codec
 from quantrail.events.market import QuoteUpdated
 from quantrail.events.streams import StreamNames
 from quantrail.execution.venues import Venue, make_venue
@@ -71,7 +72,8 @@ class Step:
     bars: list[Bar] = dataclasses.field(default_factory=list)
     mark: MarkPoint | None = None
     quotes_only: bool = False
-    """Nothing but quotes (or nothing at all) and no bars: a step a run of quotes can fold."""
+    """Nothing but quotes, each one the in-process bus may hand over as it is (the default
+    codec's ``shareable``, asked once here), and no bars: a step a run of quotes can fold."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,6 +83,8 @@ class Market:
     steps: list[Step]
     bars: list[Bar]
     timeframe_ns: int
+    tape: QuoteTape | None = None
+    """The quote-only steps' quotes, for folded runs (``backtest/quote_runs.py``)."""
 
     @property
     def on_bars(self) -> bool:
@@ -140,6 +144,7 @@ def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
     for item in items:
         by_ts.setdefault(item.ts_ns, []).append(item)
     steps: list[Step] = []
+    shareable = default_codec().shareable
     prints: dict[str, Decimal] = {}
     mids: dict[str, Decimal] = {}
     bucket_end: int | None = None
@@ -148,7 +153,7 @@ def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
             steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
         bucket_end = ts - ts % frame + frame
         events = [as_event(item) for item in by_ts[ts]]
-        quotes_only = all(isinstance(event, QuoteUpdated) for event in events)
+        quotes_only = all(isinstance(event, QuoteUpdated) and shareable(event) for event in events)
         steps.append(Step(ts_ns=ts, events=events, quotes_only=quotes_only))
         for item in by_ts[ts]:
             if isinstance(item, Print):
@@ -157,7 +162,7 @@ def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
                 mids[item.symbol] = item.mid
     if bucket_end is not None:
         steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
-    return Market(steps, [], frame)
+    return Market(steps, [], frame, quote_tape(steps))
 
 
 def as_event(item: MarketEvent) -> Event:
@@ -260,14 +265,15 @@ async def _play(
 ) -> list[MarkPoint]:
     points: list[MarkPoint] = []
     clock, steps = simulation.clock, market.steps
-    folding = not market.on_bars and simulation.direct.can_fold()
+    tape = market.tape
+    folding = tape is not None and not market.on_bars and simulation.direct.can_fold()
     index = 0
     while index < len(steps):
-        if folding:
+        if folding and tape is not None:
             wake = clock.next_wake_ns
             if wake is not None and wake <= steps[index].ts_ns:  # the timers first, as below
                 await _advance(simulation, steps[index].ts_ns, step_s)
-            folded = await simulation.fold_run(steps, index)
+            folded = await simulation.fold_run(tape, index)
             for at in range(index, index + folded):
                 if (mark := steps[at].mark) is not None:
                     points.append(mark)
@@ -338,13 +344,13 @@ class BacktestSimulation(Simulation):
         else:
             self._quiet_at = expected
 
-    async def fold_run(self, steps: Sequence[Step], index: int) -> int:
+    async def fold_run(self, tape: QuoteTape, index: int) -> int:
         """Fold the quiet quote-only steps from ``index`` on (``backtest/quote_runs.py``) and
         say how many there were (0: the step goes the per-event way)."""
         counting = self.counting
         if counting.held or counting.unrelayed != self._quiet_at or not loop_idle():
             return 0  # the bus is not as the last settle left it: the per-event way settles
-        taken, published = await self.runs.fold(steps, index)
+        taken, published = await self.runs.fold(tape, index)
         self._quiet_at += published
         return taken
 

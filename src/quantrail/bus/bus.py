@@ -68,6 +68,20 @@ class EventBus:
         retention = {key: self._retention_for_key(key) for key, _ in items}
         return await self.transport.add(items, retention)
 
+    async def publish_kept_run(self, events: Sequence[Event]) -> None:
+        """Append events of one class, each of which ``codec.shareable`` passed already (a
+        replay asks it of the events it builds, once, as it builds them), ids not wanted: on
+        the in-process bus one append for the lot (``Transport.add_kept_run``), else as
+        ``publish_batch``."""
+        if not events:
+            return
+        if self.sharding.shards == 1:
+            key = self._key_for(events[0])
+            retention, encode = self._retention_for_key(key), self.codec.to_fields
+            if self.transport.add_kept_run(key, events, retention, encode):
+                return
+        await EventBus.publish_batch(self, events)  # not an override's: a run is one publish
+
     async def publish_raw(self, stream: str, fields: Mapping[bytes, bytes]) -> str:
         """Append an entry as it is (dead-letter retry); ``stream`` is a logical name."""
         key = self.names.key(stream)

@@ -126,6 +126,29 @@ class MemoryTransport(Transport):
         ]
         return self._added(ids, {stream for stream, _, _ in items}, retention)
 
+    def add_kept_run(
+        self,
+        stream_key: str,
+        events: Sequence[Event],
+        retention: Retention,
+        encode: Callable[[Event], Fields],
+    ) -> bool:
+        """The ids of one append, as ``add_events`` gives them, without a call per event."""
+        if not events:
+            return True
+        stream = self._streams.get(stream_key)
+        if stream is None:
+            stream = self._streams[stream_key] = _Stream()
+        now_ms = self._now_ns() // NS_PER_MS
+        last_ms, last_seq = stream.last_id
+        ms, first = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+        ids = [(ms, seq) for seq in range(first, first + len(events))]
+        stream.ids.extend(ids)
+        stream.data.update(zip(ids, events, strict=True))
+        stream.key, stream.encode, stream.last_id = stream_key, encode, ids[-1]
+        self._added([], {stream_key}, {stream_key: retention})
+        return True
+
     def _added(
         self, ids: list[str], touched: set[str], retention: Mapping[str, Retention]
     ) -> list[str]:

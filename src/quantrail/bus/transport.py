@@ -201,6 +201,18 @@ class Transport(ABC):
         encodes their fields only when read raw; this default encodes them all."""
         return await self.add([(stream, encode(event)) for stream, event, _ in items], retention)
 
+    def add_kept_run(
+        self,
+        stream_key: str,
+        events: Sequence[Event],
+        retention: Retention,
+        encode: Callable[[Event], Fields],
+    ) -> bool:
+        """Append events to one stream in one go, each kept for the readers (the caller has
+        asked ``shareable`` of every one), without their ids; False when this transport
+        cannot (it keeps no events: the caller publishes them as usual)."""
+        return False
+
     @abstractmethod
     async def create_group(self, stream: str, group: str, start_id: str = "0") -> bool:
         """Create the group (and the stream); False when it already existed. Safe to repeat."""

@@ -224,10 +224,7 @@ class ExecutionService(Service):
         venue = self.venue
         if self._lock.locked() or not isinstance(venue, SimulatedVenue):
             return 0
-        for index, q in enumerate(quotes):
-            if not venue.takes_quietly(q.symbol, q.bid, q.ask, q.bid_size, q.ask_size, q.ts_event):
-                return index
-        return len(quotes)
+        return venue.quietly_taken(quotes)
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each symbol's last is the venue's book and the pre-trade

@@ -15,6 +15,7 @@ as a tick at once. The throttle rules are the live ones, run on a copy (``TickTh
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -27,6 +28,20 @@ from quantrail.runtime.market_fold import TimerGrid
 def data_ts(event: QuoteUpdated | TradePrinted) -> int:
     """The time a price belongs to: the venue's time when the feed gives one."""
     return event.ts_exchange_ns or event.ts_event
+
+
+Logged = tuple[int, str, Decimal, int]
+"""A quote the walk took: (its index in the run, symbol, bid + ask, data time)."""
+
+
+def _quote_index(logged: Logged) -> int:
+    return logged[0]
+
+
+def _range_of(sums: list[Decimal]) -> list[Decimal]:
+    """Mids (halved sums) standing for the run's: its highest, lowest and last (all that
+    ``CandleBuilder.fold_prices`` takes of them), halved exactly as each mid would be."""
+    return [max(sums) / 2, min(sums) / 2, sums[-1] / 2]
 
 
 Commit = Callable[[TickThrottle, dict[str, list[Decimal]], dict[str, int], int], None]
@@ -57,12 +72,12 @@ class CandleRun:
         self.quiet = 0
         self._fired_before: list[int] = []  # per release: the quote it went out before
         self._after: list[TickThrottle] = []  # per release: the throttle right after it
-        self._log: list[tuple[int, str, Decimal, int]] = []  # (quote index, symbol, mid, ts)
+        self._log: list[Logged] = []
         self._taken = 0  # of _log
         self._released_taken = 0
         self._end_ns = book.next_end_ns()
         self._wake = None if grid is None else grid.wake_ns
-        self._last: dict[str, tuple[Decimal, int]] = {}
+        self._last: dict[str, Logged] = {}  # a waiting symbol's latest quote
 
     def walk(self, quotes: Sequence[QuoteUpdated]) -> CandleRun:
         self.quiet = self._walk(quotes)
@@ -86,14 +101,20 @@ class CandleRun:
 
     def _take(self, upto: int, throttle: TickThrottle, released: int) -> list[tuple[int, Event]]:
         log, at = self._log, self._taken
+        end = bisect.bisect_left(log, upto, at, key=_quote_index)
+        self._taken = end
         mids: dict[str, list[Decimal]] = {}
         last_ts: dict[str, int] = {}
-        while at < len(log) and log[at][0] < upto:
-            _index, symbol, mid, ts = log[at]
-            mids.setdefault(symbol, []).append(mid)
-            last_ts[symbol] = ts
-            at += 1
-        self._taken = at
+        if len(self.last_ts) == 1 and end > at:  # one symbol (most runs): no grouping
+            sums = [logged[2] for logged in log[at:end]]
+            _index, symbol, _sum, ts = log[end - 1]
+            mids[symbol], last_ts[symbol] = _range_of(sums), ts
+        else:
+            by_symbol: dict[str, list[Decimal]] = {}
+            for _index, symbol, total, ts in log[at:end]:
+                by_symbol.setdefault(symbol, []).append(total)
+                last_ts[symbol] = ts
+            mids = {symbol: _range_of(sums) for symbol, sums in by_symbol.items()}
         taken = self.released[self._released_taken : released]
         self._commit(throttle, mids, last_ts, len(taken))
         self._released_taken = released
@@ -107,40 +128,54 @@ class CandleRun:
 
     def _walk_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
         # The hot loop of a backtest: the book's and the throttle's rules (``on_quote``'s,
-        # ``quiet_window``, ``holds``, ``waits``) read straight from their state.
+        # ``quiet_window``, ``holds``, ``waits``) read straight from their state. A mid is
+        # kept as bid + ask (halved where it is used: a candle needs only the highest, the
+        # lowest and the last, a tick the last).
         book, last, log, last_ts = self._book, self._last, self._log, self.last_ts
         printed, interval = book.printed, self.throttle.min_interval_ns
         latest = self.throttle.latest_times  # before the walk (it keeps its own ``last_ts``)
         windows: dict[str, tuple[int, int] | None] = {}  # where each symbol's quotes are quiet
         throttle = self.throttle
         sent, waiting = throttle.sent_times, throttle.waiting_prices
+        wake = self._wake
         for index, quote in enumerate(quotes):
-            now, fired = quote.ts_event, False
-            while self._wake is not None and self._wake <= now:
-                fired = True
-                if not self._fire(self._wake, index):
+            now = quote.ts_event
+            fired = wake is not None and wake <= now
+            while wake is not None and wake <= now:
+                if not self._fire(wake, index):
                     return self._stopped_after_fires(quotes, index)
+                wake = self._wake
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
             if symbol in printed or not 0 < bid < ask:
                 continue  # as ``CandleBook.on_quote``: the quote moves nothing
             ts = quote.ts_exchange_ns or now  # ``data_ts``
-            if symbol not in windows:
-                windows[symbol] = book.quiet_window(symbol)
-            window = windows[symbol]
+            window = windows[symbol] if symbol in windows else self._window(windows, symbol)
             floor = last_ts[symbol] if symbol in last_ts else latest.get(symbol, ts)
             sent_ns = sent.get(symbol)
-            quiet = window is not None and ts >= floor and window[0] <= ts < window[1]
-            if not (quiet and sent_ns is not None and now - sent_ns < interval):
+            if (
+                window is None
+                or ts < floor
+                or not window[0] <= ts < window[1]
+                or sent_ns is None
+                or now - sent_ns >= interval
+            ):
                 return self._stopped_after_fires(quotes, index) if fired else index
-            mid = (bid + ask) / 2
-            log.append((index, symbol, mid, ts))
+            logged = (index, symbol, bid + ask, ts)
+            log.append(logged)
             last_ts[symbol] = ts
             if symbol in waiting:
-                last[symbol] = (mid, ts)  # the waiting price: kept at the next fire
+                last[symbol] = logged  # the waiting price: kept at the next fire
             else:
-                throttle.keep(PriceUpdate(symbol, mid, ts))
+                throttle.keep(PriceUpdate(symbol, (bid + ask) / 2, ts))
                 self._poke(now)
+                wake = self._wake
         return len(quotes)
+
+    def _window(
+        self, windows: dict[str, tuple[int, int] | None], symbol: str
+    ) -> tuple[int, int] | None:
+        window = windows[symbol] = self._book.quiet_window(symbol)
+        return window
 
     def _stopped_after_fires(self, quotes: Sequence[QuoteUpdated], index: int) -> int:
         """The walk stops at quote ``index`` with the timer fired just before it: those fires
@@ -154,8 +189,8 @@ class CandleRun:
 
     def _keep_last(self) -> None:
         """Each symbol's latest price into the throttle (its waiting tick)."""
-        for symbol, (mid, ts) in self._last.items():
-            self.throttle.keep(PriceUpdate(symbol, mid, ts))
+        for symbol, (_index, _symbol, total, ts) in self._last.items():
+            self.throttle.keep(PriceUpdate(symbol, total / 2, ts))
         self._last.clear()
 
     def _fire(self, at_ns: int, before: int) -> bool:

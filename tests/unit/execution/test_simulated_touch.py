@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kit.orders import MS, T0, apply_reports, new_order, simulated_venue
+from quantrail.events import QuoteUpdated
 from quantrail.execution.order import Order
 from quantrail.execution.venues.base import (
     Liquidity,
@@ -259,12 +260,19 @@ def test_market_data_without_a_symbol_is_refused() -> None:
         simulated_venue().on_trade("", D("10.00"), 100, T0)
 
 
+def quiet(venue: SimulatedVenue, symbol: str, bid: D, ask: D, bid_size: int) -> bool:
+    """Whether the venue takes this one quote (at T0) quietly (``quietly_taken``)."""
+    quote = QuoteUpdated(ts_event=T0, source="test", symbol=symbol, bid=bid, ask=ask,
+                         bid_size=bid_size, ask_size=100)  # fmt: skip
+    return venue.quietly_taken([quote]) == 1
+
+
 def test_a_quote_is_taken_quietly_only_while_nothing_works_in_its_symbol() -> None:
     venue = simulated_venue()
-    assert venue.takes_quietly("XYZ", D("9.99"), D("10.01"), 100, 100, T0)
+    assert quiet(venue, "XYZ", D("9.99"), D("10.01"), 100)
     venue.submit(new_order(limit_price=D("9.50")), T0)  # a bid that rests below the market
-    assert not venue.takes_quietly("XYZ", D("9.99"), D("10.01"), 100, 100, T0)
-    assert venue.takes_quietly("ABC", D("9.99"), D("10.01"), 100, 100, T0)  # another symbol
+    assert not quiet(venue, "XYZ", D("9.99"), D("10.01"), 100)
+    assert quiet(venue, "ABC", D("9.99"), D("10.01"), 100)  # another symbol
 
 
 @pytest.mark.parametrize(
@@ -275,6 +283,6 @@ def test_a_quote_is_taken_quietly_only_while_nothing_works_in_its_symbol() -> No
 )  # fmt: skip
 def test_a_quote_the_venue_would_refuse_is_never_quiet(bid: D, ask: D, size: int) -> None:
     venue = simulated_venue()
-    assert not venue.takes_quietly("XYZ", bid, ask, size, 100, T0)
+    assert not quiet(venue, "XYZ", bid, ask, size)
     with pytest.raises(ValueError):
         venue.on_quote("XYZ", bid, ask, size, 100, T0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, KeysView
 from decimal import Decimal
 from typing import Literal
 
@@ -117,6 +117,10 @@ class WorkingIndex:
     def has(self, symbol: str) -> bool:
         """Whether an order of ``symbol`` works."""
         return symbol in self._by_symbol
+
+    def symbols(self) -> KeysView[str]:
+        """The symbols with an order working (a live view)."""
+        return self._by_symbol.keys()
 
     def of_symbol(self, symbol: str) -> list[SimOrder]:
         """The symbol's working orders in arrival order (a copy)."""

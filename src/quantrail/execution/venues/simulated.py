@@ -17,7 +17,7 @@ import dataclasses
 import random
 from collections import deque
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from quantrail.execution.config import FillProbabilities
 from quantrail.execution.order import (
@@ -208,14 +208,32 @@ class SimulatedVenue:
                 if not self._take_touch(sim, now_ns):
                     break  # the touch is gone, or this limit (so every one behind) misses it
 
-    def takes_quietly(
-        self, symbol: str, bid: Decimal, ask: Decimal, bid_size: int, ask_size: int, now_ns: int
-    ) -> bool:
-        """True when ``on_quote`` would only keep the quote as the book: it is valid, time
-        does not go back, and no order of ``symbol`` works (so the last of such quotes alone
-        leaves the venue as all of them one by one)."""
-        valid = _valid_quote(symbol, bid, ask, bid_size, ask_size)
-        return valid and now_ns >= self._now_ns and not self._working.has(symbol)
+    def quietly_taken(self, quotes: Sequence[QuoteLike]) -> int:
+        """How many quotes, from the first, each at its ``ts_event``, ``on_quote`` would only
+        keep as the book: valid (where ``_check_quote`` passes; ints that are not plain ints
+        are not), time does not go back, and no order of the symbol works (so the last of
+        such quotes alone leaves the venue as all of them one by one). One pass over a
+        replayed run, the test written out."""
+        now, busy = self._now_ns, self._working.symbols()
+        for index, quote in enumerate(quotes):
+            bid, ask, bid_size, ask_size = quote.bid, quote.ask, quote.bid_size, quote.ask_size
+            symbol = quote.symbol
+            if not (
+                quote.ts_event >= now
+                and isinstance(bid, Decimal)
+                and isinstance(ask, Decimal)
+                and bid.is_finite()
+                and ask.is_finite()
+                and 0 < bid <= ask
+                and type(bid_size) is int
+                and type(ask_size) is int
+                and bid_size >= 0 <= ask_size
+                and isinstance(symbol, str)
+                and symbol
+                and symbol not in busy
+            ):
+                return index
+        return len(quotes)
 
     def on_trade(self, symbol: str, price: Decimal, size: int, now_ns: int) -> None:
         require_text("symbol", symbol)
@@ -375,13 +393,21 @@ class SimulatedVenue:
         self._now_ns = now_ns
 
 
-def _valid_quote(symbol: str, bid: Decimal, ask: Decimal, bid_size: int, ask_size: int) -> bool:
-    """``_check_quote`` as a test, without building errors (asked of every replayed quote);
-    True only where ``_check_quote`` passes (ints that are not plain ints: False)."""
-    prices = isinstance(bid, Decimal) and isinstance(ask, Decimal)
-    prices = prices and bid.is_finite() and ask.is_finite() and 0 < bid <= ask
-    sizes = type(bid_size) is int and type(ask_size) is int and bid_size >= 0 <= ask_size
-    return prices and sizes and isinstance(symbol, str) and bool(symbol)
+class QuoteLike(Protocol):
+    """A quote as ``quietly_taken`` reads it (``QuoteUpdated``)."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def bid(self) -> Decimal: ...
+    @property
+    def ask(self) -> Decimal: ...
+    @property
+    def bid_size(self) -> int: ...
+    @property
+    def ask_size(self) -> int: ...
+    @property
+    def ts_event(self) -> int: ...
 
 
 def _check_quote(symbol: str, bid: Decimal, ask: Decimal, bid_size: int, ask_size: int) -> None:
