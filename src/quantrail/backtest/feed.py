@@ -73,17 +73,16 @@ class CountingBus(EventBus):
                 self.held.append((event, entry_id))
         return ids
 
-    async def publish_kept_run(self, events: Sequence[Event]) -> None:
+    async def publish_run(self, events: Sequence[Event], *, checked: bool = False) -> None:
         """Market data the run publishes itself (never relayed), counted as a whole."""
         self.appended += len(events)
-        await super().publish_kept_run(events)
+        await super().publish_run(events, checked=checked)
 
-    async def publish_folded(self, events: Sequence[Event]) -> list[str]:
+    async def publish_folded(self, events: Sequence[Event]) -> None:
         """Publish relayed-stream events the run has already handed to their readers
         (folded): counted as relayed, not held."""
-        self.appended += len(events)
         self.relayed += len(events)
-        return await super().publish_batch(events)
+        await self.publish_run(events)
 
     @property
     def unrelayed(self) -> int:

@@ -123,7 +123,7 @@ class QuoteRuns:
             last_ns = quotes[-1].ts_event
             if last_ns > self._clock.now_ns() and not self._clock.skip_to(last_ns):
                 raise RuntimeError(f"a folded run passed a wake-up before {last_ns}")
-            await self._bus.publish_kept_run(quotes)  # checked as built (``Step.quotes_only``)
+            await self._bus.publish_run(quotes, checked=True)  # as built: ``Step.quotes_only``
             self._runner.fold(QUOTES, quotes, skip=walked)
             self.folded += len(quotes)
         if ticks:

@@ -68,14 +68,14 @@ class EventBus:
         retention = {key: self._retention_for_key(key) for key, _ in items}
         return await self.transport.add(items, retention)
 
-    async def publish_kept_run(self, events: Sequence[Event]) -> None:
-        """Append events of one class, each of which ``codec.shareable`` passed already (a
-        replay asks it of the events it builds, once, as it builds them), ids not wanted: on
-        the in-process bus one append for the lot (``Transport.add_kept_run``), else as
-        ``publish_batch``."""
+    async def publish_run(self, events: Sequence[Event], *, checked: bool = False) -> None:
+        """Append events of one class, ids not wanted: on the in-process bus, when every one
+        may be handed over as it is (``codec.shareable``; ``checked``: the caller asked it
+        already, as a replay does of the events it builds, once, as it builds them), one
+        append for the lot (``Transport.add_kept_run``); else as ``publish_batch``."""
         if not events:
             return
-        if self.sharding.shards == 1:
+        if self.sharding.shards == 1 and (checked or all(map(self.codec.shareable, events))):
             key = self._key_for(events[0])
             retention, encode = self._retention_for_key(key), self.codec.to_fields
             if self.transport.add_kept_run(key, events, retention, encode):

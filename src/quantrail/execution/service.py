@@ -106,7 +106,24 @@ class ExecutionService(Service):
         ]
 
     def timers(self) -> list[Timer]:
-        return [Timer(self._tick_s, self.tick, "venue")]
+        return [Timer(self._tick_s, self.tick, "venue", due_ns=self.next_work_ns)]
+
+    def next_work_ns(self) -> int | None:
+        """When ``tick`` next has work, as things stand (``Timer.due_ns``): every tick (0)
+        while an order is open, reports are held, a reconciliation or a kill switch's
+        flatten may be due, or the venue is not the simulated one; else when the simulated
+        venue's first report comes due, or the memory watch's next look (None: none)."""
+        venue = self.venue
+        busy = any(
+            (self.orders, self.inbox, self.recovery.pending, self.mirror.missing,
+             self.flow.kill.activations)
+        )  # fmt: skip
+        if busy or not isinstance(venue, SimulatedVenue):
+            return 0
+        times = [venue.next_report_ns()]
+        if self.recovery.watch is not None:
+            times.append(self.recovery.watch.due_ns(self.ctx.bus))
+        return min((t for t in times if t is not None), default=None)
 
     def health(self) -> dict[str, object]:
         figures: dict[str, object] = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from quantrail.events.ids import id_for_key
 from quantrail.events.market import CandleClosed, PriceTicked
@@ -44,8 +45,10 @@ def candle_key(symbol: str, timeframe: str, start_ns: int) -> str:
     return f"candle:{symbol}:{timeframe}:{start_ns}"
 
 
-@dataclass(frozen=True, slots=True)
-class PriceUpdate:
+class PriceUpdate(NamedTuple):
+    """A price for the tick throttle (a named tuple: one is made per tick released, and a
+    frozen dataclass costs several times as much to build)."""
+
     symbol: str
     price: Decimal
     ts_ns: int
@@ -210,6 +213,14 @@ class TickThrottle:
 
     def due(self, now_ns: int) -> list[PriceUpdate]:
         """Waiting prices whose window has passed, by symbol."""
+        pending = self._pending
+        if len(pending) == 1:  # most often: the same as below, without the sort
+            for symbol, update in pending.items():
+                if now_ns - self._sent_ns.get(symbol, now_ns) < self.min_interval_ns:
+                    return []
+                del pending[symbol]
+                self._sent_ns[symbol] = now_ns
+                return [update]
         ready = [
             update
             for symbol, update in sorted(self._pending.items())
@@ -222,8 +233,11 @@ class TickThrottle:
 
     def next_due_ns(self) -> int | None:
         """When the first waiting price may go out (None: none waits)."""
-        sent = self._sent_ns
-        return min((sent[symbol] + self.min_interval_ns for symbol in self._pending), default=None)
+        pending, sent = self._pending, self._sent_ns
+        if len(pending) == 1:  # most often, in a walk of one symbol's quotes
+            for symbol in pending:
+                return sent[symbol] + self.min_interval_ns
+        return min((sent[symbol] + self.min_interval_ns for symbol in pending), default=None)
 
     @property
     def waiting(self) -> int:

@@ -53,8 +53,8 @@ class CandleRun:
     order, up to a release (``apply_through``) or whole (``apply``)."""
 
     __slots__ = (
-        "_after", "_book", "_commit", "_end_ns", "_fired_before", "_grid", "_last", "_log",
-        "_origin", "_released_taken", "_source", "_taken", "_wake", "last_ts", "quiet",
+        "_book", "_commit", "_end_ns", "_fired_before", "_grid", "_last", "_log", "_origin",
+        "_quotes", "_released_taken", "_source", "_taken", "_wake", "last_ts", "quiet",
         "released", "throttle",
     )  # fmt: skip
 
@@ -71,7 +71,7 @@ class CandleRun:
         self.released: list[tuple[int, Event]] = []
         self.quiet = 0
         self._fired_before: list[int] = []  # per release: the quote it went out before
-        self._after: list[TickThrottle] = []  # per release: the throttle right after it
+        self._quotes: Sequence[QuoteUpdated] = ()
         self._log: list[Logged] = []
         self._taken = 0  # of _log
         self._released_taken = 0
@@ -80,6 +80,7 @@ class CandleRun:
         self._last: dict[str, Logged] = {}  # a waiting symbol's latest quote
 
     def walk(self, quotes: Sequence[QuoteUpdated]) -> CandleRun:
+        self._quotes = quotes
         self.quiet = self._walk(quotes)
         return self
 
@@ -90,7 +91,18 @@ class CandleRun:
     def apply_through(self, release: int) -> list[tuple[int, Event]]:
         """Take the quotes before release ``release`` and the releases up to it."""
         upto = self._fired_before[release]
-        return self._take(upto, self._after[release].copy(), release + 1)
+        return self._take(upto, self._throttle_after(release), release + 1)
+
+    def _throttle_after(self, release: int) -> TickThrottle:
+        """The throttle right after the fire of release ``release``: the walk of the quotes
+        before it again, then the timer fired up to its time (the same fires: a walk is
+        determined by its quotes and grid). Asked only where a tick reader acts."""
+        at_ns, upto = self.released[release][0], self._fired_before[release]
+        again = CandleRun(self._book, self._origin, self._grid, self._commit, self._source)
+        again.walk(self._quotes[:upto])
+        while again._wake is not None and again._wake <= at_ns:
+            again._fire(again._wake, upto)
+        return again.throttle
 
     def apply(self, count: int) -> list[tuple[int, Event]]:
         """Take the rest: the first ``count`` (= ``quiet``) quotes and the releases before
@@ -199,12 +211,9 @@ class CandleRun:
         if self._end_ns is not None and self._end_ns <= at_ns:
             return False
         self._keep_last()
-        ready = self.throttle.due(at_ns)
-        after = self.throttle.copy() if ready else self.throttle
-        for update in ready:
+        for update in self.throttle.due(at_ns):
             self.released.append((at_ns, tick_event(update, self._source)))
             self._fired_before.append(before)
-            self._after.append(after)
         self._wake = self._due_wake(at_ns)
         return True
 
@@ -219,7 +228,14 @@ class CandleRun:
             self._wake = due
 
     def _due_wake(self, now_ns: int) -> int | None:
-        times = [t for t in (self._end_ns, self.throttle.next_due_ns()) if t is not None]
-        if not times or self._grid is None:
+        """The grid point the plan wakes at (``TimerPlan.due_wake``): the first at or after
+        the work's due time (a candle's end, a waiting tick's) and after now."""
+        grid = self._grid
+        if grid is None:
             return None
-        return self._grid.at_or_after(max(min(times), now_ns + 1))
+        due, end = self.throttle.next_due_ns(), self._end_ns
+        if due is None or (end is not None and end < due):
+            due = end
+        if due is None:
+            return None
+        return grid.at_or_after(due if due > now_ns else now_ns + 1)

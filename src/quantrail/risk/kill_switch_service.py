@@ -253,6 +253,8 @@ class KillSwitchService(Service):
         does nothing. Each is figured after the ticks before it (``DailyPnl.pnl_pct_with``)."""
         if self._lock.locked():
             return 0
+        if not any(day.holdings for day in self.days.values()):
+            return len(ticks)
         prints: dict[str, dict[str, Decimal]] = {account: {} for account in self.days}
         for index, tick in enumerate(ticks):
             symbol, price = tick.symbol, tick.price
@@ -288,6 +290,8 @@ class KillSwitchService(Service):
     def _quiet(self, prices: Sequence[QuoteUpdated | PriceTicked], *, mids_move: bool) -> int:
         if self._lock.locked():
             return 0
+        if not any(day.holdings for day in self.days.values()):
+            return len(prices)  # no symbol is anybody's: ``on_market`` checks nothing
         at_limit: dict[str, bool] = {}
 
         def busy(symbol: str) -> bool:
@@ -315,8 +319,7 @@ class KillSwitchService(Service):
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each symbol's last usable quote is its mark (each replaced
         the one before; none moved a figure)."""
-        last = {q.symbol: q for q in quotes if DailyPnl.usable_quote(q.bid, q.ask)}
-        for quote in last.values():
+        for quote in _last_usable(quotes):
             for day in self.days.values():
                 day.on_quote(quote.symbol, quote.bid, quote.ask)
 
@@ -538,3 +541,16 @@ def kill_audit(record: KillRecord, cause: Event | None, inputs: dict[str, Any]) 
 
 def build_killswitch_service(config: Config) -> Service:
     return KillSwitchService(config)
+
+
+def _last_usable(quotes: Sequence[QuoteUpdated]) -> list[QuoteUpdated]:
+    """Each symbol's last quote whose mid is a mark (``DailyPnl.usable_quote``), found from
+    the end (a run's last quote is mostly it)."""
+    symbols = {quote.symbol for quote in quotes}
+    last: dict[str, QuoteUpdated] = {}
+    for quote in reversed(quotes):
+        if quote.symbol not in last and DailyPnl.usable_quote(quote.bid, quote.ask):
+            last[quote.symbol] = quote
+            if len(last) == len(symbols):
+                break
+    return list(last.values())

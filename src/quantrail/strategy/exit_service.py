@@ -130,6 +130,8 @@ class ExitService(Service):
         """How many prices, from the first, decide nothing (``MarketFold``), each at its own
         time: of symbols the brain holds nothing in, or inside every held position's quiet
         band (``ExitBrain.quiet_band``: between stop and target, an exit waiting)."""
+        if not self.brain.positions and not self._lock.locked():
+            return len(prices)  # nothing to decide on (``on_price`` looks at held ones only)
         return self.quiet_prices_at(prices, [event.ts_event for event in prices])
 
     def quiet_prices_at(

@@ -155,6 +155,8 @@ class PositionService(Service):
             return 0
         keeper = self.keeper
         held = {position.symbol for position in keeper.positions.values()}
+        if not held:
+            return len(quotes)
         for index, quote in enumerate(quotes):
             if quote.symbol not in held:
                 continue
@@ -165,7 +167,8 @@ class PositionService(Service):
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each held symbol's last one is its positions' mark."""
-        self._keep_marks(quotes, [quote.ts_event for quote in quotes], later_only=False)
+        if self.keeper.positions:
+            self._keep_marks(quotes, [quote.ts_event for quote in quotes], later_only=False)
 
     def quiet_ticks_at(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> int:
         """How many ticks, from the first, publish no update at their time (a held
@@ -173,6 +176,8 @@ class PositionService(Service):
         if self._lock.locked():
             return 0
         keeper = self.keeper
+        if not keeper.positions:
+            return len(ticks)
         for index, tick in enumerate(ticks):
             if keeper.would_update(tick.symbol, tick.price, at_ns[index]):
                 return index
@@ -191,6 +196,8 @@ class PositionService(Service):
         over with the quotes of its run is older than a quote of the same time or later
         (a timer at a quote's time runs before it): ``later_only`` keeps it only after them."""
         held = {position.symbol for position in self.keeper.positions.values()}
+        if not held:
+            return
         last: dict[str, tuple[Decimal, int]] = {}
         for event, at in zip(prices, at_ns, strict=True):
             if event.symbol in held and (price := price_of(event)) is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import deque
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal, Protocol
 
@@ -254,6 +255,10 @@ class SimulatedVenue:
             due.append(self._outbox.popleft()[1])
         self._handed_out.extend(report for report in due if isinstance(report, VenueFill))
         return due
+
+    def next_report_ns(self) -> int | None:
+        """When ``advance`` first has a report to hand out (None: none is on its way)."""
+        return self._outbox[0][0] if self._outbox else None
 
     def fills(self) -> list[VenueFill]:
         """Every fill handed out through ``advance`` since this venue started, oldest first
