@@ -174,9 +174,10 @@ class TickThrottle:
 
     def copy(self) -> TickThrottle:
         """A throttle in the same state that moves on its own (a run walked ahead)."""
-        twin = TickThrottle(self.min_interval_ns)
-        twin._sent_ns, twin._pending = dict(self._sent_ns), dict(self._pending)
-        twin._latest_ts = dict(self._latest_ts)
+        twin = TickThrottle.__new__(TickThrottle)  # not __init__: a walk copies per release
+        twin.min_interval_ns = self.min_interval_ns
+        twin._sent_ns, twin._pending = self._sent_ns.copy(), self._pending.copy()
+        twin._latest_ts = self._latest_ts.copy()
         return twin
 
     @property
@@ -234,6 +235,8 @@ class TickThrottle:
     def next_due_ns(self) -> int | None:
         """When the first waiting price may go out (None: none waits)."""
         pending, sent = self._pending, self._sent_ns
+        if not pending:
+            return None
         if len(pending) == 1:  # most often, in a walk of one symbol's quotes
             for symbol in pending:
                 return sent[symbol] + self.min_interval_ns

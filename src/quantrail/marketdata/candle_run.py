@@ -53,8 +53,8 @@ class CandleRun:
     order, up to a release (``apply_through``) or whole (``apply``)."""
 
     __slots__ = (
-        "_book", "_commit", "_end_ns", "_fired_before", "_grid", "_last", "_log", "_origin",
-        "_quotes", "_released_taken", "_source", "_taken", "_wake", "last_ts", "quiet",
+        "_after", "_book", "_commit", "_end_ns", "_fired_before", "_grid", "_last", "_log",
+        "_origin", "_released_taken", "_source", "_taken", "_wake", "last_ts", "quiet",
         "released", "throttle",
     )  # fmt: skip
 
@@ -71,7 +71,7 @@ class CandleRun:
         self.released: list[tuple[int, Event]] = []
         self.quiet = 0
         self._fired_before: list[int] = []  # per release: the quote it went out before
-        self._quotes: Sequence[QuoteUpdated] = ()
+        self._after: list[TickThrottle] = []  # per release: the throttle right after it
         self._log: list[Logged] = []
         self._taken = 0  # of _log
         self._released_taken = 0
@@ -80,7 +80,6 @@ class CandleRun:
         self._last: dict[str, Logged] = {}  # a waiting symbol's latest quote
 
     def walk(self, quotes: Sequence[QuoteUpdated]) -> CandleRun:
-        self._quotes = quotes
         self.quiet = self._walk(quotes)
         return self
 
@@ -91,18 +90,7 @@ class CandleRun:
     def apply_through(self, release: int) -> list[tuple[int, Event]]:
         """Take the quotes before release ``release`` and the releases up to it."""
         upto = self._fired_before[release]
-        return self._take(upto, self._throttle_after(release), release + 1)
-
-    def _throttle_after(self, release: int) -> TickThrottle:
-        """The throttle right after the fire of release ``release``: the walk of the quotes
-        before it again, then the timer fired up to its time (the same fires: a walk is
-        determined by its quotes and grid). Asked only where a tick reader acts."""
-        at_ns, upto = self.released[release][0], self._fired_before[release]
-        again = CandleRun(self._book, self._origin, self._grid, self._commit, self._source)
-        again.walk(self._quotes[:upto])
-        while again._wake is not None and again._wake <= at_ns:
-            again._fire(again._wake, upto)
-        return again.throttle
+        return self._take(upto, self._after[release].copy(), release + 1)
 
     def apply(self, count: int) -> list[tuple[int, Event]]:
         """Take the rest: the first ``count`` (= ``quiet``) quotes and the releases before
@@ -211,9 +199,12 @@ class CandleRun:
         if self._end_ns is not None and self._end_ns <= at_ns:
             return False
         self._keep_last()
-        for update in self.throttle.due(at_ns):
+        ready = self.throttle.due(at_ns)
+        after = self.throttle.copy() if ready else self.throttle
+        for update in ready:
             self.released.append((at_ns, tick_event(update, self._source)))
             self._fired_before.append(before)
+            self._after.append(after)
         self._wake = self._due_wake(at_ns)
         return True
 

@@ -274,8 +274,8 @@ class KillSwitchService(Service):
     def fold_held_ticks(self, ticks: Sequence[PriceTicked], _at_ns: Sequence[int]) -> None:
         """Quiet ticks at once: each held symbol's one by one (each moves the high-water
         mark), the others' last."""
-        days = self.days.values()
-        for tick in ticks:
+        days = [day for day in self.days.values() if day.holdings]
+        for tick in ticks if days else ():  # each moves a held symbol's high-water mark
             for day in days:
                 holding = day.holdings.get(tick.symbol)
                 if holding is not None and holding.qty:

@@ -248,9 +248,9 @@ class AdvisoryDesk:
     def fold_ticks(self, ticks: Sequence[PriceTicked], now_ns: int) -> None:
         """Ticks a desk that ``ignores_ticks`` takes at once: as ``on_tick`` one by one."""
         self.view.now = now_ns
-        for tick in ticks:
-            if self.watches(tick.symbol):
-                self.view.set_price(tick.symbol, tick.price)
+        for symbol, price in {tick.symbol: tick.price for tick in ticks}.items():
+            if self.watches(symbol):  # each symbol's last price is the view's
+                self.view.set_price(symbol, price)
 
     def on_clock(self, now_ns: int) -> list[Event]:
         self.view.now = now_ns

@@ -141,6 +141,8 @@ class ExitService(Service):
         if self._lock.locked():
             return 0
         brain = self.brain
+        if not brain.positions:
+            return len(prices)
         bands: dict[str, QuietBand | None] = {}
         for index, event in enumerate(prices):
             symbol = event.symbol
