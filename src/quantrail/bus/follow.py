@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cursor import NONE_READ, ShardedCursor, id_key
-from quantrail.bus.ids import format_id
+from quantrail.bus.ids import EntryId, format_id
 from quantrail.bus.memory import MemoryTransport
 from quantrail.bus.transport import Entry
 from quantrail.events.base import Event
@@ -31,10 +31,20 @@ log = logging.getLogger("quantrail.bus.cursor")  # as the cursor's own feed
 
 class StreamFollower:
     def __init__(
-        self, bus: EventBus, stream: str, take: Callable[[Event], object], page: int = 500
+        self,
+        bus: EventBus,
+        stream: str,
+        take: Callable[[Event], object],
+        page: int = 500,
+        *,
+        take_all: Callable[[list[Event]], object] | None = None,
     ) -> None:
+        """``take_all`` (optional): the in-process bus's new events at once, as ``take`` of
+        each in order, refusing none (for a stream read in bulk: the risk kernel's market
+        data, a hundred thousand quotes a backtest)."""
         self.stream = stream
         self._take = take
+        self._take_all = take_all
         self.cursor = ShardedCursor(bus, stream, page=page)
         # In process, "anything new?" is one look at the stream's last id: the risk kernel
         # catches up on eleven streams before every evaluation, mostly for nothing. (A
@@ -68,6 +78,10 @@ class StreamFollower:
         """In process: the events the stream keeps are taken as they are (no ``Entry`` made,
         no decode), entries decoded; a bad one is logged and skipped, as ``cursor.feed``."""
         held = memory.held_after(self._key, self.position)
+        if self._take_all is not None and held:
+            self._take_all(self._decoded(held))
+            self.cursor.positions[self.stream] = format_id(held[-1][0])
+            return len(held)
         take, codec, fed = self._take, self.cursor.bus.codec, None
         try:
             for entry_id, item in held:
@@ -80,3 +94,16 @@ class StreamFollower:
             if fed is not None:
                 self.cursor.positions[self.stream] = format_id(fed)
         return len(held)
+
+    def _decoded(self, held: list[tuple[EntryId, Entry | Event]]) -> list[Event]:
+        """The events, entries decoded (a bad one logged and skipped, as ``cursor.feed``)."""
+        codec, events = self.cursor.bus.codec, []
+        for entry_id, item in held:
+            if not isinstance(item, Entry):
+                events.append(item)
+                continue
+            try:
+                events.append(codec.from_entry(item))
+            except EventDecodeError as exc:
+                log.error("%s entry %s skipped: %s", self._key, format_id(entry_id), exc)
+        return events

@@ -108,7 +108,10 @@ class RiskKernelService(Service):
 
     async def on_start(self) -> None:
         bus = self.ctx.bus
-        self._followers = [StreamFollower(bus, s, self._book.apply) for s in FOLLOWED_STREAMS]
+        book = self._book
+        self._followers = [
+            StreamFollower(bus, s, book.apply, take_all=book.apply_all) for s in FOLLOWED_STREAMS
+        ]
         await self._catch_up()
         log.info(
             "%d evaluations on the stream; approvals %s",

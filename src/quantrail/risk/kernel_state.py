@@ -19,7 +19,7 @@ may overlap.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -90,6 +90,18 @@ class KernelBook:
         elif isinstance(event, HealthHeartbeat):
             held_ns = self._heartbeats.get(event.service, 0)
             self._heartbeats[event.service] = max(held_ns, event.ts_event)
+
+    def apply_all(self, events: Sequence[Event]) -> None:
+        """``apply`` of each, in order; market data (most of what the kernel follows: every
+        quote) without a call each."""
+        market_ns = self._market_ns
+        for event in events:
+            if isinstance(event, MARKET_EVENTS):
+                symbol, ts = event.symbol, event.ts_event
+                seen = market_ns.get(symbol, 0)
+                market_ns[symbol] = ts if ts > seen else seen
+            else:
+                self.apply(event)
 
     def record(self, evaluation: RiskEvaluationCompleted) -> None:
         """An evaluation of the kernel's (this instance's or another's): once per id."""

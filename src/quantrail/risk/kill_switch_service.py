@@ -256,18 +256,16 @@ class KillSwitchService(Service):
         if not any(day.holdings for day in self.days.values()):
             return len(ticks)
         prints: dict[str, dict[str, Decimal]] = {account: {} for account in self.days}
+        watched = [(a, d, self._has_fired(a)) for a, d in self.days.items() if d.holdings]
         for index, tick in enumerate(ticks):
             symbol, price = tick.symbol, tick.price
-            for account, day in self.days.items():
-                holding = day.holdings.get(symbol)
-                if holding is None:
+            for account, day, fired in watched:
+                if symbol not in day.holdings:
                     continue
                 seen = prints[account]
                 if price.is_finite() and price > 0:
                     seen[symbol] = price  # as ``on_print``: an unusable price is no mark
-                if self._has_fired(account):
-                    continue
-                if breached(day.pnl_pct_with(seen), self.limit_pct):
+                if not fired and breached(day.pnl_pct_with(seen), self.limit_pct):
                     return index
         return len(ticks)
 

@@ -265,9 +265,9 @@ class ExitBrain:
         for held in self._active(symbol):
             rules = self._rules(held)
             if held.committed is not None:
-                if held.gave_up:
-                    continue  # ``_exit`` does nothing more for it
-                until = min(FOREVER if until is None else until, held.ended_ns + self._retry_ns)
+                again = self._retry_ns_of(held)
+                if again is not None:
+                    until = min(FOREVER if until is None else until, again)
                 continue
             if rules.trailing_stop_pct is not None:
                 return None
@@ -301,12 +301,15 @@ class ExitBrain:
         return events
 
     def next_timed_ns(self) -> int | None:
-        """When ``on_time`` next has work as things stand: now when an exit waits to be sent
-        again, else the first time exit; None with nothing to time."""
+        """When ``on_time`` next has work as things stand: when an exit that ended unfilled
+        is due again, or the first time exit; None with nothing to time."""
         due: int | None = None
         for held in self._active(None):
             if held.committed is not None:
-                return 0
+                again = self._retry_ns_of(held)
+                if again is not None:
+                    due = again if due is None else min(due, again)
+                continue
             limit = self._rules(held).max_hold_minutes
             if limit is not None:
                 at = held.opened_ns + math.ceil(limit * NS_PER_MINUTE)
@@ -399,6 +402,11 @@ class ExitBrain:
         return events
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _retry_ns_of(self, held: Watched) -> int | None:
+        """When ``_exit`` next acts on a committed exit (sends it again, or gives up on it);
+        None once given up (it waits for a person)."""
+        return None if held.gave_up else held.ended_ns + self._retry_ns
 
     @property
     def _retry_ns(self) -> int:

@@ -154,14 +154,15 @@ class PositionService(Service):
         if self._lock.locked():
             return 0
         keeper = self.keeper
-        held = {position.symbol for position in keeper.positions.values()}
-        if not held:
+        if not keeper.positions:
             return len(quotes)
+        due = keeper.updates_due()
         for index, quote in enumerate(quotes):
-            if quote.symbol not in held:
-                continue
+            symbol = quote.symbol
+            if symbol not in due or quote.ts_event < due[symbol]:
+                continue  # not held, or within its update interval: no price needed
             price = price_of(quote)
-            if price is not None and keeper.would_update(quote.symbol, price, quote.ts_event):
+            if price is not None and keeper.would_update(symbol, price, quote.ts_event):
                 return index
         return len(quotes)
 
@@ -178,8 +179,10 @@ class PositionService(Service):
         keeper = self.keeper
         if not keeper.positions:
             return len(ticks)
+        due = keeper.updates_due()
         for index, tick in enumerate(ticks):
-            if keeper.would_update(tick.symbol, tick.price, at_ns[index]):
+            symbol, at = tick.symbol, at_ns[index]
+            if symbol in due and at >= due[symbol] and keeper.would_update(symbol, tick.price, at):
                 return index
         return len(ticks)
 

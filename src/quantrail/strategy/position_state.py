@@ -256,6 +256,15 @@ class PositionKeeper:
             for position in self.positions.values()
         )
 
+    def updates_due(self) -> dict[str, int]:
+        """Per held symbol, the first time ``mark`` may publish an update (before it, any
+        price is only kept: ``would_update`` is False)."""
+        due: dict[str, int] = {}
+        for position in self.positions.values():
+            at = position.last_update_ns + self.update_interval_ns
+            due[position.symbol] = min(due.get(position.symbol, at), at)
+        return due
+
     def keep_mark(self, symbol: str, price: Decimal) -> None:
         """A price ``mark`` would not publish on (``would_update`` False): kept as the mark."""
         for position in self.positions.values():
