@@ -185,6 +185,11 @@ class DirectReader(BroadcastConsumer):
     def plans(self) -> list[TimerPlan]:
         return self._plans
 
+    def horizon(self, grid: TimerGrid) -> int | None:
+        """The time no walk on ``grid`` reaches (``MarketFold.horizon``; None: none known)."""
+        folds = self.folds
+        return None if folds is None or folds.horizon is None else folds.horizon(grid)
+
     def timed(self, events: Sequence[Event], grid: TimerGrid) -> TimedRun:
         """The run walked with the service's one timer on ``grid`` (``MarketFold.timed``)."""
         assert self.folds is not None and self.folds.timed is not None

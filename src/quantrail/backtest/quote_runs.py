@@ -54,14 +54,19 @@ class QuoteRuns:
         timed = self._runner.timed_reader(QUOTES)
         entry = timed[1].entry if timed is not None else None
         wake = self._clock.next_wake_ns_except(entry)
+        grid = None
+        if timed is not None:  # its walk cannot go past its horizon: nor can the run
+            plan = timed[1]
+            grid = TimerGrid(plan.grid_ns, plan.step_ns, plan.wake_ns)
+            horizon = timed[0].horizon(grid)
+            wake = horizon if wake is None or (horizon is not None and horizon < wake) else wake
         quotes, ends = _run_of(tape, index, wake, self._window)
         if not quotes:
             return 0, 0
         quiet = self._runner.quiet(QUOTES, quotes, skip=timed[0] if timed else None)
         walk = None
-        if timed is not None and quiet:
-            reader, plan = timed
-            grid = TimerGrid(plan.grid_ns, plan.step_ns, plan.wake_ns)
+        if timed is not None and grid is not None and quiet:
+            reader = timed[0]
             walk = reader.timed(quotes[:quiet], grid)
             whole = _whole(ends, walk.quiet)
             if whole and whole != walk.quiet:  # a prefix of a quiet run is quiet: walk it

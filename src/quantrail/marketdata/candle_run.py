@@ -137,7 +137,7 @@ class CandleRun:
         windows: dict[str, tuple[int, int] | None] = {}  # where each symbol's quotes are quiet
         throttle = self.throttle
         sent, waiting = throttle.sent_times, throttle.waiting_prices
-        wake = self._wake
+        wake, grid = self._wake, self._grid
         for index, quote in enumerate(quotes):
             now = quote.ts_event
             fired = wake is not None and wake <= now
@@ -165,10 +165,12 @@ class CandleRun:
             last_ts[symbol] = ts
             if symbol in waiting:
                 last[symbol] = logged  # the waiting price: kept at the next fire
-            else:
-                throttle.keep(PriceUpdate(symbol, (bid + ask) / 2, ts))
-                self._poke(now)
-                wake = self._wake
+                continue
+            throttle.keep(PriceUpdate(symbol, (bid + ask) / 2, ts))
+            if grid is not None and (wake is None or wake - now > grid.step_ns):  # ``_poke``
+                due = self._due_wake(now)
+                if due is not None and (wake is None or due < wake):
+                    self._wake = wake = due
         return len(quotes)
 
     def _window(
@@ -207,16 +209,6 @@ class CandleRun:
             self._after.append(after)
         self._wake = self._due_wake(at_ns)
         return True
-
-    def _poke(self, now_ns: int) -> None:
-        if self._grid is None:
-            return
-        wake, step = self._wake, self._grid.step_ns
-        if wake is not None and wake - now_ns <= step:
-            return
-        due = self._due_wake(now_ns)
-        if due is not None and (wake is None or due < wake):
-            self._wake = due
 
     def _due_wake(self, now_ns: int) -> int | None:
         """The grid point the plan wakes at (``TimerPlan.due_wake``): the first at or after

@@ -144,7 +144,16 @@ class CandleService(Service):
             await self._publish(closed, ticks)
 
     def _quote_fold(self) -> MarketFold[QuoteUpdated]:
-        return MarketFold(self.quiet_quotes, self.fold_quotes, timed=self.walk_quotes)
+        return MarketFold(
+            self.quiet_quotes, self.fold_quotes, timed=self.walk_quotes, horizon=self.horizon
+        )
+
+    def horizon(self, grid: TimerGrid) -> int | None:
+        """Where a walk on ``grid`` stops at the latest: its timer's fire at or after the
+        first open candle's end (which a walk does not take), reached by the first quote at
+        or after it."""
+        end = self._book.next_end_ns()
+        return None if end is None else grid.at_or_after(end)
 
     def walk_quotes(self, quotes: Sequence[QuoteUpdated], grid: TimerGrid) -> CandleRun:
         """The run walked with this service's timer firing on ``grid`` (``candle_run``)."""

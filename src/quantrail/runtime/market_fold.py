@@ -101,6 +101,9 @@ class MarketFold(Generic[E]):
     timed: Callable[[Sequence[E], TimerGrid], TimedRun] | None = None
     """Optional, for a reader with one timer: the run walked with that timer firing on the
     grid among the events (``TimedRun``), so a run need not end at the timer's wake-up."""
+    horizon: Callable[[TimerGrid], int | None] | None = None
+    """Optional, with ``timed``: a time no walk on the grid reaches (an event at or after it
+    would end the walk before it: a candle's end), so a run is not cut longer."""
     released: Released[E] | None = None
     """Optional, for relayed events: the batch form with each event's handling time."""
 
