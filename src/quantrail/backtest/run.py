@@ -351,7 +351,10 @@ class BacktestSimulation(Simulation):
         if counting.held or counting.unrelayed != self._quiet_at or not loop_idle():
             return 0  # the bus is not as the last settle left it: the per-event way settles
         taken, published = await self.runs.fold(tape, index)
-        self._quiet_at += published
+        if counting.unrelayed != self._quiet_at + published:
+            await self.settle()  # a tick in the run set something off: at rest before going on
+        else:
+            self._quiet_at += published
         return taken
 
     async def settle(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cursor import NONE_READ, ShardedCursor, id_key
@@ -77,14 +78,16 @@ class StreamFollower:
     def _feed_held(self, memory: MemoryTransport) -> int:
         """In process: the events the stream keeps are taken as they are (no ``Entry`` made,
         no decode), entries decoded; a bad one is logged and skipped, as ``cursor.feed``."""
-        held = memory.held_after(self._key, self.position)
-        if self._take_all is not None and held:
-            self._take_all(self._decoded(held))
-            self.cursor.positions[self.stream] = format_id(held[-1][0])
-            return len(held)
+        ids, held = memory.held_after(self._key, self.position)
+        if not ids:
+            return 0
+        if self._take_all is not None:
+            self._take_all(self._decoded(ids, held))
+            self.cursor.positions[self.stream] = format_id(ids[-1])
+            return len(ids)
         take, codec, fed = self._take, self.cursor.bus.codec, None
         try:
-            for entry_id, item in held:
+            for entry_id, item in zip(ids, held, strict=True):
                 fed = entry_id
                 try:
                     take(codec.from_entry(item) if isinstance(item, Entry) else item)
@@ -93,12 +96,14 @@ class StreamFollower:
         finally:
             if fed is not None:
                 self.cursor.positions[self.stream] = format_id(fed)
-        return len(held)
+        return len(ids)
 
-    def _decoded(self, held: list[tuple[EntryId, Entry | Event]]) -> list[Event]:
+    def _decoded(self, ids: list[EntryId], held: list[Entry | Event]) -> list[Event]:
         """The events, entries decoded (a bad one logged and skipped, as ``cursor.feed``)."""
+        if Entry not in set(map(type, held)):
+            return cast("list[Event]", held)  # all kept as they were published (most often)
         codec, events = self.cursor.bus.codec, []
-        for entry_id, item in held:
+        for entry_id, item in zip(ids, held, strict=True):
             if not isinstance(item, Entry):
                 events.append(item)
                 continue

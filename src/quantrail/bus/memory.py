@@ -473,15 +473,15 @@ class MemoryTransport(Transport):
         )
 
     # --- what a simulation's settle asks, without building ``info`` ------------------------------
-    def held_after(self, stream: str, after: str) -> list[tuple[EntryId, Entry | Event]]:
-        """Everything ``stream`` holds after the id ``after`` (exclusive), oldest first: each
-        entry, or the event kept in its place (an unread one: no ``Entry`` is made for it).
-        For a reader in this process that takes every event (``StreamFollower``)."""
+    def held_after(self, stream: str, after: str) -> tuple[list[EntryId], list[Entry | Event]]:
+        """Everything ``stream`` holds after the id ``after`` (exclusive), oldest first: the
+        ids, and each entry or the event kept in its place (an unread one: no ``Entry`` is
+        made for it). For a reader in this process that takes every event (``StreamFollower``)."""
         state = self._streams.get(stream)
         if state is None:
-            return []
+            return [], []
         ids = state.ids[bisect.bisect_right(state.ids, parse_id(after)) :]
-        return list(zip(ids, map(state.data.__getitem__, ids), strict=True))
+        return ids, list(map(state.data.__getitem__, ids))
 
     def last_entry_id(self, stream: str) -> str | None:
         """``info(stream).last_id``: the newest entry's id, None for an empty or missing stream."""

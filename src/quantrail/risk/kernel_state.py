@@ -18,6 +18,7 @@ may overlap.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -43,6 +44,9 @@ from quantrail.vocab import Mode
 
 ALL_ACCOUNTS = "*"
 MARKET_EVENTS = (QuoteUpdated, TradePrinted, PriceTicked, CandleClosed)
+_MARKET_TYPES = frozenset(MARKET_EVENTS)
+_symbol = operator.attrgetter("symbol")
+_ts_event = operator.attrgetter("ts_event")
 
 
 class KernelBook:
@@ -93,8 +97,13 @@ class KernelBook:
 
     def apply_all(self, events: Sequence[Event]) -> None:
         """``apply`` of each, in order; market data (most of what the kernel follows: every
-        quote) without a call each."""
+        quote) without a call each, one symbol's at once."""
         market_ns = self._market_ns
+        if set(map(type, events)) <= _MARKET_TYPES and len(set(map(_symbol, events))) == 1:
+            symbol, ts = events[0].symbol, max(map(_ts_event, events))  # type: ignore[attr-defined]
+            seen = market_ns.get(symbol, 0)
+            market_ns[symbol] = ts if ts > seen else seen
+            return
         for event in events:
             if isinstance(event, MARKET_EVENTS):
                 symbol, ts = event.symbol, event.ts_event

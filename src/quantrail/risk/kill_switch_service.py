@@ -51,6 +51,7 @@ from quantrail.risk.kill_state import (
     KillStateStore,
     daily_loss_key,
 )
+from quantrail.risk.print_run import LimitWatch, take_prints
 from quantrail.runtime.market_fold import MarketFold, Released, quiet_unless
 from quantrail.runtime.memory_watch import MemoryWatch
 from quantrail.runtime.service import Service, Subscription, Timer
@@ -250,34 +251,30 @@ class KillSwitchService(Service):
     def quiet_held_ticks(self, ticks: Sequence[PriceTicked], _at_ns: Sequence[int]) -> int:
         """``quiet_ticks``, and ticks of held symbols too while each leaves every holding
         account's day above its limit (or its switch has fired already): ``_check`` then
-        does nothing. Each is figured after the ticks before it (``DailyPnl.pnl_pct_with``)."""
+        does nothing. Each is figured after the ticks before it (``risk/print_run.py``)."""
         if self._lock.locked():
             return 0
-        if not any(day.holdings for day in self.days.values()):
+        watches = [
+            (day.holdings, LimitWatch(day, self.limit_pct))
+            for account, day in self.days.items()
+            if day.holdings and not self._has_fired(account)
+        ]
+        if not watches:
             return len(ticks)
-        prints: dict[str, dict[str, Decimal]] = {account: {} for account in self.days}
-        watched = [(a, d, self._has_fired(a)) for a, d in self.days.items() if d.holdings]
         for index, tick in enumerate(ticks):
-            symbol, price = tick.symbol, tick.price
-            for account, day, fired in watched:
-                if symbol not in day.holdings:
-                    continue
-                seen = prints[account]
-                if price.is_finite() and price > 0:
-                    seen[symbol] = price  # as ``on_print``: an unusable price is no mark
-                if not fired and breached(day.pnl_pct_with(seen), self.limit_pct):
+            for holdings, watch in watches:
+                if tick.symbol in holdings and watch.reached_by(tick.symbol, tick.price):
                     return index
         return len(ticks)
 
     def fold_held_ticks(self, ticks: Sequence[PriceTicked], _at_ns: Sequence[int]) -> None:
-        """Quiet ticks at once: each held symbol's one by one (each moves the high-water
-        mark), the others' last."""
+        """Quiet ticks at once: held symbols' as ``on_print`` one by one would leave the day
+        (``take_prints``), each symbol's last as its print mark."""
         days = [day for day in self.days.values() if day.holdings]
-        for tick in ticks if days else ():  # each moves a held symbol's high-water mark
+        if days:
+            prints = [(tick.symbol, tick.price) for tick in ticks]
             for day in days:
-                holding = day.holdings.get(tick.symbol)
-                if holding is not None and holding.qty:
-                    day.on_print(tick.symbol, tick.price)
+                take_prints(day, prints)
         self.fold_ticks(ticks)  # the last of each symbol: a held one's again, as it is
 
     def _has_fired(self, account: str) -> bool:

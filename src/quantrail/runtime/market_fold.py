@@ -112,6 +112,8 @@ def quiet_unless(events: Sequence[S], busy: Callable[[str], bool]) -> int:
     """How many events, from the first, are of symbols that are not ``busy`` (a reader that
     acts on a symbol's prices only while it holds or works something in it)."""
     known: dict[str, bool] = {}  # asked once per symbol and run
+    if not any(busy(symbol) for symbol in {event.symbol for event in events}):
+        return len(events)  # most often: no symbol of the run is busy
     for index, event in enumerate(events):
         symbol = event.symbol
         is_busy = known.get(symbol)

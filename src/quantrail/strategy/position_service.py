@@ -201,10 +201,15 @@ class PositionService(Service):
         held = {position.symbol for position in self.keeper.positions.values()}
         if not held:
             return
-        last: dict[str, tuple[Decimal, int]] = {}
-        for event, at in zip(prices, at_ns, strict=True):
-            if event.symbol in held and (price := price_of(event)) is not None:
-                last[event.symbol] = (price, at)
+        last: dict[str, tuple[Decimal, int]] = {}  # found from the end: a run's last, mostly
+        for index in range(len(prices) - 1, -1, -1):
+            symbol = prices[index].symbol
+            if symbol not in held or symbol in last:
+                continue
+            if (price := price_of(prices[index])) is not None:
+                last[symbol] = (price, at_ns[index])
+                if len(last) == len(held):
+                    break
         for symbol, (price, at) in last.items():
             if later_only and at <= self._mark_ns.get(symbol, at - 1):
                 continue
