@@ -37,7 +37,8 @@ class LimitWatch:
         self._day, self._limit = day, limit_pct
         self._prints: dict[str, Decimal] = {}
         held = [(symbol, h.qty) for symbol, h in day.holdings.items() if h.qty]
-        self._only, self._long = (held[0][0], held[0][1] > 0) if len(held) == 1 else (None, True)
+        self._only: str | None = held[0][0] if len(held) == 1 else None
+        self._long = len(held) == 1 and held[0][1] > 0
         self._safe: Decimal | None = None  # the worst price of ``_only`` figured, not at it
 
     def reached_by(self, symbol: str, price: Decimal) -> bool:
