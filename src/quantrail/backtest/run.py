@@ -18,9 +18,11 @@ allows); every service is the live one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -241,7 +243,8 @@ async def play_market(
     step_s = market.timeframe_ns / 4 / NS_PER_SECOND
     await simulation.start()
     try:
-        points = await _play(simulation, venue, market, step_s, on_step)
+        with out_of_the_collectors_sight():
+            points = await _play(simulation, venue, market, step_s, on_step)
         # Let execution apply the last reports; their fills are marked at the last closes.
         end = clock.now_ns() + int(2 * EXECUTION_TICK_S * NS_PER_SECOND)
         await simulation.advance_to(end, step=EXECUTION_TICK_S)
@@ -254,6 +257,21 @@ async def play_market(
         await simulation.stop()
         await bus.close()
     return Played(events, points, chain.built, chain.missing)
+
+
+@contextlib.contextmanager
+def out_of_the_collectors_sight() -> Iterator[None]:
+    """What exists when the clock starts (the market data: a few objects a step; the services;
+    the modules) is moved out of the cyclic garbage collector's sight while the clock runs
+    (``gc.freeze``) and back after (``gc.unfreeze``). It all lives as long as the run, and a
+    full collection walked every object of it again every few simulated minutes: half a
+    million for a 100,000-quote tape, a tenth of the run's CPU. The objects the run makes are
+    collected as usual. Process-wide: objects a caller froze itself are unfrozen after it."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def _play(
