@@ -288,6 +288,14 @@ class BacktestRunner(ServiceRunner):
                 return reader, reader.plans[0]
         return None
 
+    def idle(self, stream: str, skip: DirectReader | None = None) -> bool:
+        """Whether every reader of ``stream`` (but ``skip``) is idle (``MarketFold.idle``)."""
+        for reader in self.direct[stream]:
+            folds = reader.folds
+            if reader is not skip and (folds is None or folds.idle is None or not folds.idle()):
+                return False
+        return True
+
     def quiet(self, stream: str, events: Sequence[Event], skip: DirectReader | None = None) -> int:
         """How many of ``events`` (of ``stream``), from the first, every reader (but
         ``skip``) calls quiet."""

@@ -63,16 +63,11 @@ class QuoteRuns:
         quotes, ends = _run_of(tape, index, wake, self._window)
         if not quotes:
             return 0, 0
-        quiet = self._runner.quiet(QUOTES, quotes, skip=timed[0] if timed else None)
-        walk = None
-        if timed is not None and grid is not None and quiet:
-            reader = timed[0]
-            walk = reader.timed(quotes[:quiet], grid)
-            whole = _whole(ends, walk.quiet)
-            if whole and whole != walk.quiet:  # a prefix of a quiet run is quiet: walk it
-                walk = reader.timed(quotes[:whole], grid)
+        walk: TimedRun | None = None
+        if timed is not None and grid is not None:
+            walk, whole = self._walk_and_ask(quotes, ends, timed[0], grid)
         else:
-            whole = _whole(ends, quiet)
+            whole = _whole(ends, self._runner.quiet(QUOTES, quotes))
         taken = bisect.bisect_right(ends, whole)
         longest, short = WINDOW  # after a stop, short runs until quiet again (no re-scans)
         self._window = short if taken < len(ends) else min(2 * self._window, longest)
@@ -82,6 +77,28 @@ class QuoteRuns:
             await self._take(quotes[:whole], [], None)
             return taken, whole
         return await self._take_walked(quotes[:whole], ends, walk, timed)
+
+    def _walk_and_ask(
+        self, quotes: Sequence[QuoteUpdated], ends: Sequence[int], reader: DirectReader,
+        grid: TimerGrid,
+    ) -> tuple[TimedRun | None, int]:  # fmt: skip
+        """The walk of the run and how many quotes of whole steps every reader calls quiet.
+        When the other readers are idle (``MarketFold.idle``: only a bad quote could stop
+        them) the walk goes first and they follow over what it took, the quotes then at
+        hand; else they go first (they stop runs, and a walk past their stop is wasted) and
+        the walk follows. The walk is made again when fewer are taken than it walked."""
+        if self._runner.idle(QUOTES, skip=reader):
+            walk = reader.timed(quotes, grid)
+            quiet = self._runner.quiet(QUOTES, quotes[: walk.quiet], skip=reader)
+        else:
+            quiet = self._runner.quiet(QUOTES, quotes, skip=reader)
+            walk = reader.timed(quotes[:quiet], grid)
+        whole = _whole(ends, min(quiet, walk.quiet))
+        if not whole:
+            return None, 0
+        if whole != walk.quiet:
+            walk = reader.timed(quotes[:whole], grid)
+        return walk, whole
 
     async def _take_walked(
         self,

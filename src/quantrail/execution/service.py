@@ -98,7 +98,9 @@ class ExecutionService(Service):
             Subscription(["session.clock"], self.on_session, name="session"),
             dataclasses.replace(
                 broadcast("market.quote", self.on_market),
-                fold=MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False),  # no timer plan
+                fold=MarketFold(
+                    self.quiet_quotes, self.fold_quotes, pokes=False, idle=self.idle_on_quotes
+                ),  # no timer plan
             ),
             broadcast("market.trade", self.on_market),
             broadcast("risk.mode", self.on_state),
@@ -242,6 +244,12 @@ class ExecutionService(Service):
         if self._lock.locked() or not isinstance(venue, SimulatedVenue):
             return 0
         return venue.quietly_taken(quotes)
+
+    def idle_on_quotes(self) -> bool:
+        """Only a bad quote could be other than quiet: no order works at the simulated venue
+        (``MarketFold.idle``)."""
+        venue = self.venue
+        return not self._lock.locked() and isinstance(venue, SimulatedVenue) and venue.idle()
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each symbol's last is the venue's book and the pre-trade

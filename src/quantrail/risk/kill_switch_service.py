@@ -230,7 +230,8 @@ class KillSwitchService(Service):
         """Quotes and ticks may come in runs (``MarketFold``; a mark moves no timer)."""
         if stream == QUOTES:
             return dataclasses.replace(
-                reader, fold=MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False)
+                reader,
+                fold=MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False, idle=self.idle),
             )
         if stream == TICKS:
             released = Released(self.quiet_held_ticks, self.fold_held_ticks)
@@ -242,6 +243,10 @@ class KillSwitchService(Service):
         """Quotes of a symbol no account holds, or holds marked by its prints (its quote
         mids then move nothing), while no account's day is at its limit (``MarketFold``)."""
         return self._quiet(quotes, mids_move=False)
+
+    def idle(self) -> bool:
+        """No account holds anything: no price is checked (``MarketFold.idle``)."""
+        return not self._lock.locked() and not any(day.holdings for day in self.days.values())
 
     def quiet_ticks(self, ticks: Sequence[PriceTicked]) -> int:
         """Ticks of a symbol no account holds, while no account's day is at its limit: a

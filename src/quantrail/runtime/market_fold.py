@@ -104,6 +104,10 @@ class MarketFold(Generic[E]):
     horizon: Callable[[TimerGrid], int | None] | None = None
     """Optional, with ``timed``: a time no walk on the grid reaches (an event at or after it
     would end the walk before it: a candle's end), so a run is not cut longer."""
+    idle: Callable[[], bool] | None = None
+    """Optional: True while the reader holds and works nothing, so that only a bad event
+    could make it call a run not quiet (a runner then walks a run with a timed reader first,
+    ``backtest/quote_runs.py``)."""
     released: Released[E] | None = None
     """Optional, for relayed events: the batch form with each event's handling time."""
 

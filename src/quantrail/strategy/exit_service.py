@@ -95,7 +95,9 @@ class ExitService(Service):
 
         state = [reader(s, self.on_state) for s in (POSITIONS, ORDERS, REGIME, SPIKES, MODES, KILL)]
         released = Released(self.quiet_prices_at, fold_nothing_at)  # keeps nothing
-        fold = dataclasses.replace(keeps_nothing(self.quiet_prices), released=released)
+        fold = dataclasses.replace(
+            keeps_nothing(self.quiet_prices), released=released, idle=self.idle
+        )
         market = [reader(stream, self.on_price) for stream in MARKET]
         market = [dataclasses.replace(m, fold=fold) if m.name in FOLDED else m for m in market]
         return state + market
@@ -125,6 +127,10 @@ class ExitService(Service):
             # stamps on its prices; the retry wait compares like with like.
             symbol, now = event.symbol, self.ctx.now_ns()  # type: ignore[attr-defined]
             await self._publish(self.brain.on_price(symbol, price, now, event))
+
+    def idle(self) -> bool:
+        """Nothing watched: no price decides anything (``MarketFold.idle``)."""
+        return not self._lock.locked() and not self.brain.positions
 
     def quiet_prices(self, prices: Sequence[QuoteUpdated | PriceTicked]) -> int:
         """How many prices, from the first, decide nothing (``MarketFold``), each at its own

@@ -141,7 +141,7 @@ class PositionService(Service):
 
     def _fold_of(self, stream: str) -> MarketFold[QuoteUpdated] | MarketFold[PriceTicked] | None:
         if stream == "market.quote":
-            return MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False)  # a mark only
+            return MarketFold(self.quiet_quotes, self.fold_quotes, pokes=False, idle=self.idle)
         if stream == "market.tick":
             released = Released(self.quiet_ticks_at, self.fold_ticks_at)
             return dataclasses.replace(keeps_nothing(self.quiet_ticks), released=released)
@@ -165,6 +165,10 @@ class PositionService(Service):
             if price is not None and keeper.would_update(symbol, price, quote.ts_event):
                 return index
         return len(quotes)
+
+    def idle(self) -> bool:
+        """Nothing held: no price publishes anything (``MarketFold.idle``)."""
+        return not self._lock.locked() and not self.keeper.positions
 
     def fold_quotes(self, quotes: Sequence[QuoteUpdated]) -> None:
         """Quiet quotes at once: each held symbol's last one is its positions' mark."""

@@ -256,6 +256,10 @@ class SimulatedVenue:
         self._handed_out.extend(report for report in due if isinstance(report, VenueFill))
         return due
 
+    def idle(self) -> bool:
+        """No order works: a quote can only be kept as the book (or refused)."""
+        return not self._working
+
     def next_report_ns(self) -> int | None:
         """When ``advance`` first has a report to hand out (None: none is on its way)."""
         return self._outbox[0][0] if self._outbox else None
