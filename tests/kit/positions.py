@@ -79,10 +79,10 @@ def opened_with_stop(
     return position_opened(**{**defaults, **overrides})
 
 
-def brain(max_exit_orders: int = 10, **rules: Any) -> ExitBrain:
-    """An exit brain whose ``breakout`` rules are ``rules`` (no retry wait)."""
+def brain(max_exit_orders: int = 10, retry_after_s: float = 0, **rules: Any) -> ExitBrain:
+    """An exit brain whose ``breakout`` rules are ``rules`` (no retry wait unless asked)."""
     config = ExitBrainConfig(
-        strategies={"breakout": ExitRules(**rules)}, retry_after_s=0,
+        strategies={"breakout": ExitRules(**rules)}, retry_after_s=retry_after_s,
         max_exit_orders=max_exit_orders,
     )  # fmt: skip
     return ExitBrain(config)

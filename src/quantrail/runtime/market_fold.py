@@ -114,17 +114,11 @@ class MarketFold(Generic[E]):
 
 def quiet_unless(events: Sequence[S], busy: Callable[[str], bool]) -> int:
     """How many events, from the first, are of symbols that are not ``busy`` (a reader that
-    acts on a symbol's prices only while it holds or works something in it)."""
-    known: dict[str, bool] = {}  # asked once per symbol and run
-    if not any(busy(symbol) for symbol in {event.symbol for event in events}):
-        return len(events)  # most often: no symbol of the run is busy
-    for index, event in enumerate(events):
-        symbol = event.symbol
-        is_busy = known.get(symbol)
-        if is_busy is None:
-            is_busy = known[symbol] = busy(symbol)
-        if is_busy:
-            return index
+    acts on a symbol's prices only while it holds or works something in it). Each symbol is
+    asked once, in the order of its first event, until one is busy."""
+    for symbol in dict.fromkeys(event.symbol for event in events):
+        if busy(symbol):
+            return next(i for i, event in enumerate(events) if event.symbol == symbol)
     return len(events)
 
 

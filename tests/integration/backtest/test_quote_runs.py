@@ -105,8 +105,10 @@ async def _play(
         ("OrderEvery", {"every": 150}, {}),
         # Position updates every 0.25 s, off the ticks' 0.1 s grid: quotes set some off.
         ("OrderEvery", {"every": 150}, {"positions": {"update_interval_s": 0.25}}),
+        # A tight daily loss limit: the kill switch fires, then every advisory is vetoed.
+        ("OrderEvery", {"every": 150}, {"risk_kernel": {"daily_loss_limit_pct": -0.02}}),
     ],
-    ids=["quiet", "orders", "orders-quick-updates"],
+    ids=["quiet", "orders", "orders-quick-updates", "orders-kill-switch"],
 )
 async def test_folded_runs_give_the_per_event_events(
     tmp_path: Path, strategy: str, params: dict[str, Any], extra: dict[str, Any]
@@ -123,7 +125,10 @@ async def test_folded_runs_give_the_per_event_events(
     assert [t[:2] for t in folded_seen.ticks] == [t[:2] for t in seen.ticks]
     assert len(seen.ticks) > 1_000
     assert all(f[2] >= s[2] for f, s in zip(folded_seen.ticks, seen.ticks, strict=True))
-    if strategy == "OrderEvery":
+    if "risk_kernel" in extra:
+        kills = [e for e in folded.events if e.kind == "risk.kill_switch.activated"]
+        assert len(kills) == 1
+    elif strategy == "OrderEvery":
         updates = [e for e in folded.events if e.kind == "position.state.updated"]
         assert len(updates) > 10
         fills = [e for e in folded.events if e.kind == "trades.order.filled"]

@@ -73,3 +73,29 @@ async def test_a_sharded_stream_is_followed_on_every_shard_in_symbol_order(
     assert len(positions) == 4
     for shard, position in positions.items():
         assert position == (await bus.read_range(shard))[-1].entry_id
+
+
+async def test_take_all_is_handed_what_is_new_at_once_as_take_would_be(bus: EventBus) -> None:
+    one_by_one: list[int] = []
+    batches: list[list[int]] = []
+
+    def take(event: Event) -> None:
+        assert isinstance(event, Ping)
+        one_by_one.append(event.seq)
+
+    def take_all(events: list[Event]) -> None:
+        batches.append([event.seq for event in events if isinstance(event, Ping)])
+
+    follower = StreamFollower(bus, PING_STREAM, take, take_all=take_all)
+    await bus.publish_batch(pings(5))
+    # A raw entry (decoded), then one that does not decode (logged, skipped): in order.
+    await bus.publish_raw(PING_STREAM, bus.codec.to_fields(Ping(ts_event=9, seq=5)))
+    await bus.publish_raw(PING_STREAM, {b"kind": b"test.ping.sent", b"data": b"{not json"})
+    await bus.publish_batch(pings(2, start=6))
+    assert await follower.catch_up() == 9
+    assert await follower.catch_up() == 0
+    assert follower.position == (await bus.read_range(PING_STREAM))[-1].entry_id
+    if bus.transport.keeps_events:  # in process: at once
+        assert batches == [[0, 1, 2, 3, 4, 5, 6, 7]] and one_by_one == []
+    else:  # on Redis the cursor's pages, each event to ``take``
+        assert batches == [] and one_by_one == [0, 1, 2, 3, 4, 5, 6, 7]

@@ -286,3 +286,15 @@ def test_a_quote_the_venue_would_refuse_is_never_quiet(bid: D, ask: D, size: int
     assert not quiet(venue, "XYZ", bid, ask, size)
     with pytest.raises(ValueError):
         venue.on_quote("XYZ", bid, ask, size, 100, T0)
+
+
+def test_the_venue_says_when_it_works_an_order_and_when_its_first_report_comes_due() -> None:
+    venue = simulated_venue(latency_ns=50 * MS)
+    assert venue.idle() and venue.next_report_ns() is None
+    venue.submit(new_order(limit_price=D("9.50")), T0)  # rests below the market
+    assert not venue.idle()
+    assert venue.next_report_ns() == T0 + 50 * MS  # its acceptance, after the latency
+    venue.advance(T0 + 50 * MS)
+    assert venue.next_report_ns() is None and not venue.idle()
+    venue.cancel("O-1", T0 + 60 * MS)
+    assert venue.idle() and venue.next_report_ns() == T0 + 110 * MS

@@ -155,3 +155,19 @@ def test_a_throttle_copy_moves_on_its_own_and_holds_what_would_wait() -> None:
     assert twin.waits("ACME") and not throttle.waits("ACME")
     assert twin.due(1_100) == [PriceUpdate("ACME", D("10.01"), 1_050)]
     assert throttle.due(1_100) == []
+
+
+@pytest.mark.parametrize("symbols", [("ACME",), ("ACME", "BETA", "CORE")])
+def test_the_throttle_releases_and_times_the_same_with_one_symbol_waiting_or_many(
+    symbols: tuple[str, ...],
+) -> None:
+    throttle = TickThrottle(100)
+    for offset, symbol in enumerate(symbols):
+        throttle.offer(PriceUpdate(symbol, D("10"), 1_000 + offset), 1_000 + offset)
+        throttle.keep(PriceUpdate(symbol, D("10.01"), 1_050 + offset))
+    assert throttle.next_due_ns() == 1_100  # the first symbol's window ends first
+    assert throttle.due(1_099) == []
+    released = throttle.due(1_100 + len(symbols))
+    assert [u.symbol for u in released] == sorted(symbols)  # by symbol, each once
+    assert throttle.next_due_ns() is None and throttle.due(5_000) == []
+    assert throttle.sent_times == dict.fromkeys(symbols, 1_100 + len(symbols))

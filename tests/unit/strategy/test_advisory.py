@@ -195,3 +195,72 @@ class EveryClock(BaseStrategy):
 def test_the_clock_timer_is_due_never_for_a_no_op_clock_and_always_for_an_own_one() -> None:
     assert desk(BaseStrategy()).next_clock_ns() is None  # BaseStrategy's on_clock does nothing
     assert desk(EveryClock()).next_clock_ns() == 0  # no next_clock_ns: every call
+
+
+class EveryThirdTick(BaseStrategy):
+    """LONG on every third tick it is asked about; raises on a tick at 13.13."""
+
+    model_version = "third-1"
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[Decimal, int]] = []  # (price, the view's time)
+
+    def on_tick(self, tick: PriceTicked, view: MarketView) -> Advice | None:
+        self.asked.append((tick.price, view.now))
+        if tick.price == Decimal("13.13"):
+            raise RuntimeError("strategy bug")
+        if len(self.asked) % 3:
+            return None
+        return Advice(
+            symbol=tick.symbol, action="LONG", edge_score=70, confidence=0.7,
+            stop_price=tick.price - 1, entry_price=tick.price, reasoning="third",
+            signal_id=f"sig:third:{tick.ts_event}",
+        )  # fmt: skip
+
+
+def run_of_ticks(*prices: str) -> tuple[list[PriceTicked], list[int]]:
+    """Ticks and when each is handled (its release: later than its own time)."""
+    ticks = [tick(price, ts=T0 + index) for index, price in enumerate(prices)]
+    return ticks, [T0 + 100 + index for index in range(len(prices))]
+
+
+def test_ticks_taken_in_a_run_ask_the_strategy_once_each_as_one_by_one_would() -> None:
+    ticks, times = run_of_ticks("25.00", "25.01", "25.02", "25.03")
+    strategy = EveryThirdTick()
+    advisory = desk(strategy)
+    assert advisory.take_ticks(ticks, times) == 2  # the third tick's answer is advice
+    assert strategy.asked == [(t.price, at) for t, at in zip(ticks[:3], times, strict=False)]
+    [signal] = issued(advisory.on_tick(ticks[2], times[2]))  # the answer kept: not asked again
+    assert len(strategy.asked) == 3
+    one_by_one = desk(EveryThirdTick())
+    alone = [e for t, at in zip(ticks[:3], times, strict=False) for e in one_by_one.on_tick(t, at)]
+    assert [(s.signal_id, s.ts_event, s.causation_id) for s in issued(alone)] == [
+        (signal.signal_id, signal.ts_event, signal.causation_id)
+    ]
+
+
+def test_a_tick_the_strategy_raised_on_in_a_run_raises_in_its_handler() -> None:
+    ticks, times = run_of_ticks("25.00", "13.13", "25.02")
+    strategy = EveryThirdTick()
+    advisory = desk(strategy)
+    assert advisory.take_ticks(ticks, times) == 1
+    with pytest.raises(RuntimeError, match="strategy bug"):
+        advisory.on_tick(ticks[1], times[1])
+    assert len(strategy.asked) == 2  # asked once about it
+
+
+def test_a_kept_answer_is_for_its_tick_alone() -> None:
+    ticks, times = run_of_ticks("25.00", "25.01", "25.02", "25.03")
+    advisory = desk(EveryThirdTick())
+    advisory.take_ticks(ticks, times)
+    with pytest.raises(RuntimeError, match="came first"):
+        advisory.on_tick(ticks[3], times[3])
+
+
+def test_only_a_strategy_without_a_clock_of_its_own_is_asked_in_runs() -> None:
+    class Clocked(EveryThirdTick):
+        def on_clock(self, now_ns: int, view: MarketView) -> list[Advice]:
+            return []
+
+    assert desk(EveryThirdTick()).takes_ticks_alone()
+    assert not desk(Clocked()).takes_ticks_alone()

@@ -21,7 +21,7 @@ from quantrail.events import (
     StopTriggered,
 )
 from quantrail.strategy.config import ExitBrainConfig
-from quantrail.strategy.exit_brain import ExitBrain
+from quantrail.strategy.exit_brain import ANY_PRICE, ExitBrain
 from quantrail.vocab import Mode, OrderType, Side
 
 D = Decimal
@@ -139,11 +139,47 @@ def test_the_timer_is_due_at_the_first_time_exit_and_never_without_one() -> None
     assert opened(brain(max_hold_minutes=30.0)).next_timed_ns() == T0 + 30 * 60 * SECOND
 
 
-def test_the_timer_is_due_at_once_while_an_exit_waits_to_be_sent_again() -> None:
-    exits = opened(brain(max_hold_minutes=None))
+def test_the_timer_is_due_when_an_exit_that_ended_unfilled_may_go_again() -> None:
+    exits = opened(brain(max_hold_minutes=None, retry_after_s=5, max_exit_orders=2))
     [intent] = only(at(exits, "24.40"), IntentCreated)
     exits.on_order(denied(intent.intent_id, 12))  # committed to the stop exit, none working
-    assert exits.next_timed_ns() == 0
+    assert exits.next_timed_ns() == T0 + 17 * SECOND
+    assert exits.on_time(T0 + 17 * SECOND - 1) == []
+    [again] = only(exits.on_time(T0 + 17 * SECOND), IntentCreated)
+    exits.on_order(denied(again.intent_id, 18))
+    assert exits.next_timed_ns() == T0 + 23 * SECOND  # then it gives up: an alert
+    assert only(exits.on_time(T0 + 23 * SECOND), AlertTriggered)
+    assert exits.next_timed_ns() is None  # given up: a person's turn
+
+
+def test_a_quiet_band_holds_exactly_the_prices_that_decide_nothing() -> None:
+    assert brain().quiet_band("ACME") is ANY_PRICE  # nothing held
+    for price, quiet in (("24.50", False), ("24.51", True), ("25.99", True), ("26.00", False)):
+        exits = opened(brain(target_r=2.0))  # long at 25.00, stop 24.50: the target is 26.00
+        band = exits.quiet_band("ACME")
+        assert band is not None and (band.low, band.high, band.until_ns) == (
+            D("24.50"), D("26.00"), None,
+        )  # fmt: skip
+        assert band.holds(D(price), T0) is quiet
+        assert (at(exits, price) == []) is quiet
+
+
+def test_an_exit_that_ended_unfilled_is_quiet_at_any_price_until_its_retry() -> None:
+    exits = opened(brain(retry_after_s=5))
+    [intent] = only(at(exits, "24.40"), IntentCreated)
+    assert exits.quiet_band("ACME") is ANY_PRICE  # its order works: no price decides
+    exits.on_order(denied(intent.intent_id, 12))
+    band = exits.quiet_band("ACME")
+    assert band is not None and (band.low, band.high, band.until_ns) == (
+        None, None, T0 + 17 * SECOND,
+    )  # fmt: skip
+    assert band.holds(D("1.00"), T0 + 17 * SECOND - 1)
+    assert not band.holds(D("1.00"), T0 + 17 * SECOND)
+    assert at(exits, "30.00", 16) == [] and only(at(exits, "30.00", 17), IntentCreated)
+
+
+def test_a_trailing_stop_has_no_quiet_band() -> None:
+    assert opened(brain(trailing_stop_pct=1.0)).quiet_band("ACME") is None
 
 
 def test_regime_exit_when_the_regime_changes_away_from_the_entry_one_or_turns_chaotic() -> None:
