@@ -43,7 +43,7 @@ async def test_held_after_hands_the_kept_events_and_the_entries_already_read() -
     key = bus.names.key(PING_STREAM)
     read = (await transport.range(key, "-", "+", 1))[0]  # read once: its Entry is made now
     ids, held = transport.held_after(key, "0-0")
-    assert isinstance(held[0], Entry) and held[0].entry_id == read.entry_id
+    assert len(ids) == 2 and isinstance(held[0], Entry) and held[0].entry_id == read.entry_id
     assert isinstance(held[1], Ping) and held[1].seq == 1
     assert transport.held_after(key, read.entry_id)[1] == [held[1]]
     assert transport.held_after("nothing", "0-0") == ([], [])

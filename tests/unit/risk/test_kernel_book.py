@@ -29,7 +29,7 @@ def market(symbols: tuple[str, ...]) -> list[Event]:
 
 @pytest.mark.parametrize("symbols", [("ACME",), ("ACME", "BETA")])
 def test_apply_all_leaves_the_book_as_apply_of_each(symbols: tuple[str, ...]) -> None:
-    events = market(symbols) + [issued_signal()]  # not market data: its own way
+    events = [*market(symbols), issued_signal()]  # the last not market data: its own way
     one_by_one, at_once = (KernelBook({ACCOUNT: Decimal("100000")}, NY) for _ in range(2))
     for event in events:
         one_by_one.apply(event)

@@ -63,7 +63,7 @@ def test_the_first_print_at_the_limit_is_the_one_by_one_ones(
     positions: tuple[tuple[str, Side, int, str], ...], seed: int
 ) -> None:
     day = day_holding(*positions)
-    symbols = tuple(symbol for symbol, *_ in positions) + ("OTHER",)
+    symbols = (*(symbol for symbol, *_ in positions), "OTHER")
     prints = walk(seed, 600, symbols)
     expected = first_at_limit_one_by_one(day, prints)
     assert first_at_limit_watched(day, prints) == expected
