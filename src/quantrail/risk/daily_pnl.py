@@ -67,6 +67,7 @@ class DailyPnl:
         self.realized = ZERO
         self.fees = ZERO
         self.revision = 0  # moves whenever a figure may have (a fill, a held symbol's mark)
+        self.booked = 0  # moves with every fill booked (and correction): not with a mark
         for row in baseline:
             self.holdings[row.symbol] = Holding(row.qty, row.prior_close)
             self.prior_close[row.symbol] = row.prior_close
@@ -99,6 +100,7 @@ class DailyPnl:
             raise ValueError(f"fill: qty must be > 0 and price > 0, got {qty} @ {price}")
         held = self.holdings.setdefault(symbol, Holding(0, ZERO))
         self.revision += 1
+        self.booked += 1
         old, new = held.qty, held.qty + side.sign * qty
         if old != 0 and (old > 0) != (side.sign > 0):  # reduces (maybe through zero)
             closed = min(qty, abs(old))

@@ -83,6 +83,7 @@ class KillSwitchService(Service):
         self.state = KillState()
         self.days: dict[str, DailyPnl] = {}
         self._limit_seen: tuple[tuple[int, int], bool] | None = None
+        self._watches: dict[str, LimitWatch] = {}
         self.session_date = ""
         self._fills: set[tuple[str, str]] = set()
         self._unpublished: list[Event] = []
@@ -260,7 +261,7 @@ class KillSwitchService(Service):
         if self._lock.locked():
             return 0
         watches = [
-            (day.holdings, LimitWatch(day, self.limit_pct))
+            (day.holdings, self._limit_watch(account, day))
             for account, day in self.days.items()
             if day.holdings and not self._has_fired(account)
         ]
@@ -281,6 +282,15 @@ class KillSwitchService(Service):
             for day in days:
                 take_prints(day, prints)
         self.fold_ticks(ticks)  # the last of each symbol: a held one's again, as it is
+
+    def _limit_watch(self, account: str, day: DailyPnl) -> LimitWatch:
+        """The account's watch of its limit over runs of ticks, kept while it holds
+        (``LimitWatch.again``)."""
+        kept = self._watches.get(account)
+        watch = kept.again(day) if kept is not None else None
+        if watch is None:
+            watch = self._watches[account] = LimitWatch(day, self.limit_pct)
+        return watch
 
     def _has_fired(self, account: str) -> bool:
         """Whether a breach changes nothing more today (``_check_locked``)."""

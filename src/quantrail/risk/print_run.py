@@ -34,12 +34,21 @@ class LimitWatch:
     be after it and the ones before)."""
 
     def __init__(self, day: DailyPnl, limit_pct: Decimal) -> None:
-        self._day, self._limit = day, limit_pct
+        self._day, self._limit, self.booked = day, limit_pct, day.booked
         self._prints: dict[str, Decimal] = {}
         held = [(symbol, h.qty) for symbol, h in day.holdings.items() if h.qty]
         self._only: str | None = held[0][0] if len(held) == 1 else None
         self._long = len(held) == 1 and held[0][1] > 0
         self._safe: Decimal | None = None  # the worst price of ``_only`` figured, not at it
+
+    def again(self, day: DailyPnl) -> LimitWatch | None:
+        """This watch for another run of ``day``'s prints, when what it learnt still holds:
+        one symbol held and nothing booked since (only marks moved: the worst safe price is
+        still safe). It takes the day's marks as they are now."""
+        if day is not self._day or day.booked != self.booked or self._only is None:
+            return None
+        self._prints = {}
+        return self
 
     def reached_by(self, symbol: str, price: Decimal) -> bool:
         """Whether the day is at its limit after a print of ``symbol`` at ``price`` (a

@@ -9,6 +9,7 @@ few calls instead of a handler call per reader per event.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -112,11 +113,14 @@ class MarketFold(Generic[E]):
     """Optional, for relayed events: the batch form with each event's handling time."""
 
 
+_symbol_of = operator.attrgetter("symbol")
+
+
 def quiet_unless(events: Sequence[S], busy: Callable[[str], bool]) -> int:
     """How many events, from the first, are of symbols that are not ``busy`` (a reader that
     acts on a symbol's prices only while it holds or works something in it). Each symbol is
     asked once, in the order of its first event, until one is busy."""
-    for symbol in dict.fromkeys(event.symbol for event in events):
+    for symbol in dict.fromkeys(map(_symbol_of, events)):
         if busy(symbol):
             return next(i for i, event in enumerate(events) if event.symbol == symbol)
     return len(events)
