@@ -30,6 +30,9 @@ def data_ts(event: QuoteUpdated | TradePrinted) -> int:
     return event.ts_exchange_ns or event.ts_event
 
 
+_UNSEEN = (0, 0)
+"""A symbol the walk has not asked the book about yet."""
+
 Logged = tuple[int, str, Decimal, int]
 """A quote the walk took: (its index in the run, symbol, bid + ask, data time)."""
 
@@ -138,23 +141,29 @@ class CandleRun:
         throttle = self.throttle
         sent, waiting = throttle.sent_times, throttle.waiting_prices
         wake, grid = self._wake, self._grid
+        fired = False
         for index, quote in enumerate(quotes):
             now = quote.ts_event
-            fired = wake is not None and wake <= now
-            while wake is not None and wake <= now:
-                if not self._fire(wake, index):
-                    return self._stopped_after_fires(quotes, index)
-                wake = self._wake
+            if wake is not None and wake <= now:
+                fired = True
+                while wake is not None and wake <= now:
+                    if not self._fire(wake, index):
+                        return self._stopped_after_fires(quotes, index)
+                    wake = self._wake
+            elif fired:
+                fired = False
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
             if symbol in printed or not 0 < bid < ask:
                 continue  # as ``CandleBook.on_quote``: the quote moves nothing
             ts = quote.ts_exchange_ns or now  # ``data_ts``
-            window = windows[symbol] if symbol in windows else self._window(windows, symbol)
-            floor = last_ts[symbol] if symbol in last_ts else latest.get(symbol, ts)
+            window = windows.get(symbol, _UNSEEN)
+            if window is _UNSEEN:
+                window = windows[symbol] = book.quiet_window(symbol)
+            floor = last_ts.get(symbol)
             sent_ns = sent.get(symbol)
             if (
                 window is None
-                or ts < floor
+                or ts < (latest.get(symbol, ts) if floor is None else floor)
                 or not window[0] <= ts < window[1]
                 or sent_ns is None
                 or now - sent_ns >= interval
@@ -172,12 +181,6 @@ class CandleRun:
                 if due is not None and (wake is None or due < wake):
                     self._wake = wake = due
         return len(quotes)
-
-    def _window(
-        self, windows: dict[str, tuple[int, int] | None], symbol: str
-    ) -> tuple[int, int] | None:
-        window = windows[symbol] = self._book.quiet_window(symbol)
-        return window
 
     def _stopped_after_fires(self, quotes: Sequence[QuoteUpdated], index: int) -> int:
         """The walk stops at quote ``index`` with the timer fired just before it: those fires
