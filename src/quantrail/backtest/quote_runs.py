@@ -46,6 +46,7 @@ class QuoteRuns:
     def __init__(self, clock: SimulatedClock, bus: CountingBus, runner: BacktestRunner) -> None:
         self._clock, self._bus, self._runner = clock, bus, runner
         self._window = WINDOW[1]
+        self._others_stopped = False  # the last run was stopped by a reader, not the walk
         self.folded = 0  # quotes folded so far
         self.released = 0  # ticks released inside runs
 
@@ -68,9 +69,15 @@ class QuoteRuns:
             walk, whole = self._walk_and_ask(quotes, ends, timed[0], grid)
         else:
             whole = _whole(ends, self._runner.quiet(QUOTES, quotes))
+            self._others_stopped = True
         taken = bisect.bisect_right(ends, whole)
-        longest, short = WINDOW  # after a stop, short runs until quiet again (no re-scans)
-        self._window = short if taken < len(ends) else min(2 * self._window, longest)
+        # After a reader's stop, short runs until quiet again (no long re-scans); the walk's
+        # stops (a candle to open) cost nothing to find again, and leave the window as it is.
+        longest, short = WINDOW
+        if taken < len(ends) and self._others_stopped:
+            self._window = short
+        elif taken == len(ends):
+            self._window = min(2 * self._window, longest)
         if taken == 0:
             return 0, 0
         if timed is None or walk is None:
@@ -90,9 +97,11 @@ class QuoteRuns:
         if self._runner.idle(QUOTES, skip=reader):
             walk = reader.timed(quotes, grid)
             quiet = self._runner.quiet(QUOTES, quotes[: walk.quiet], skip=reader)
+            self._others_stopped = quiet < walk.quiet
         else:
             quiet = self._runner.quiet(QUOTES, quotes, skip=reader)
             walk = reader.timed(quotes[:quiet], grid)
+            self._others_stopped = walk.quiet == quiet < len(quotes)
         whole = _whole(ends, min(quiet, walk.quiet))
         if not whole:
             return None, 0
