@@ -148,23 +148,12 @@ class PositionService(Service):
         return None
 
     def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
-        """How many quotes, from the first, publish no update (``MarketFold``): of symbols
-        with no open position, or within a position's update interval (at the quote's time)
+        """How many quotes, from the first, publish no update (``MarketFold``), each at its
+        own time: of symbols with no open position, or within a position's update interval
         or at its last published mark."""
-        if self._lock.locked():
-            return 0
-        keeper = self.keeper
-        if not keeper.positions:
+        if self.idle():
             return len(quotes)
-        due = keeper.updates_due()
-        for index, quote in enumerate(quotes):
-            symbol = quote.symbol
-            if symbol not in due or quote.ts_event < due[symbol]:
-                continue  # not held, or within its update interval: no price needed
-            price = price_of(quote)
-            if price is not None and keeper.would_update(symbol, price, quote.ts_event):
-                return index
-        return len(quotes)
+        return self._quiet_at(quotes, [quote.ts_event for quote in quotes])
 
     def idle(self) -> bool:
         """Nothing held: no price publishes anything (``MarketFold.idle``)."""
@@ -176,19 +165,24 @@ class PositionService(Service):
             self._keep_marks(quotes, [quote.ts_event for quote in quotes], later_only=False)
 
     def quiet_ticks_at(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> int:
-        """How many ticks, from the first, publish no update at their time (a held
-        symbol's within its interval or at its last published mark)."""
+        """``quiet_quotes`` for ticks, each at its release time."""
+        return self._quiet_at(ticks, at_ns)
+
+    def _quiet_at(self, prices: Sequence[QuoteUpdated | PriceTicked], at_ns: Sequence[int]) -> int:
         if self._lock.locked():
             return 0
         keeper = self.keeper
         if not keeper.positions:
-            return len(ticks)
+            return len(prices)
         due = keeper.updates_due()
-        for index, tick in enumerate(ticks):
-            symbol, at = tick.symbol, at_ns[index]
-            if symbol in due and at >= due[symbol] and keeper.would_update(symbol, tick.price, at):
+        for index, event in enumerate(prices):
+            symbol, at = event.symbol, at_ns[index]
+            if symbol not in due or at < due[symbol]:
+                continue  # not held, or within its update interval: no price needed
+            price = price_of(event)
+            if price is not None and keeper.would_update(symbol, price, at):
                 return index
-        return len(ticks)
+        return len(prices)
 
     def fold_ticks_at(self, ticks: Sequence[PriceTicked], at_ns: Sequence[int]) -> None:
         """Quiet ticks at once: a held symbol's last is its mark, unless a quote of the run
