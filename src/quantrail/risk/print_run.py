@@ -9,7 +9,8 @@ price (up with it for a long, down for a short: every step of ``DailyPnl.pnl_pct
 monotone, rounding included), so:
 
 * a price no worse than one already figured cannot be at the limit when that one was not
-  (``LimitWatch.reached_by`` figures only new worst prices);
+  (``LimitWatch.reached_by`` figures only new worst prices); with nothing held (every symbol
+  flat) no price moves it, and it is figured once;
 * the high-water mark after the run is the one after its best price, and the mark is its last
   (``take_prints`` marks the best, then the last, instead of every one).
 
@@ -40,12 +41,16 @@ class LimitWatch:
         self._only: str | None = held[0][0] if len(held) == 1 else None
         self._long = len(held) == 1 and held[0][1] > 0
         self._safe: Decimal | None = None  # the worst price of ``_only`` figured, not at it
+        self._flat = not held  # every symbol flat: no print moves the day
+        self._flat_answer: bool | None = None
 
     def again(self, day: DailyPnl) -> LimitWatch | None:
         """This watch for another run of ``day``'s prints, when what it learnt still holds:
-        one symbol held and nothing booked since (only marks moved: the worst safe price is
-        still safe). It takes the day's marks as they are now."""
-        if day is not self._day or day.booked != self.booked or self._only is None:
+        nothing booked since (only marks moved), and one symbol held (its worst safe price is
+        still safe) or none (no price moves the day). It takes the day's marks as now."""
+        if day is not self._day or day.booked != self.booked:
+            return None
+        if self._only is None and not self._flat:
             return None
         self._prints = {}
         return self
@@ -53,6 +58,10 @@ class LimitWatch:
     def reached_by(self, symbol: str, price: Decimal) -> bool:
         """Whether the day is at its limit after a print of ``symbol`` at ``price`` (a
         symbol the day holds: held or flat)."""
+        if self._flat:  # figured once: no price moves a day that holds nothing
+            if self._flat_answer is None:
+                self._flat_answer = breached(self._day.pnl_pct_with({}), self._limit)
+            return self._flat_answer
         if usable(price):
             self._prints[symbol] = price
             if symbol == self._only:

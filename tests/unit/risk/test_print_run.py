@@ -95,3 +95,14 @@ def test_a_price_that_is_no_mark_moves_nothing_and_is_figured_as_the_day_stands(
     watch = LimitWatch(day, LIMIT)
     assert not watch.reached_by("ACME", D("NaN"))
     assert watch.reached_by("ACME", D("98.99"))  # 1,010 lost of 100,000: past -1 %
+
+
+def test_a_flat_day_is_figured_once_whatever_the_prints() -> None:
+    day = day_holding(("ACME", Side.BUY, 1000, "100.00"))
+    day.on_fill("ACME", Side.SELL, 1000, D("98.90"), D("1.00"))  # flat: 1,102.00 lost, -1.1 %
+    watch = LimitWatch(day, LIMIT)
+    assert watch.reached_by("ACME", D("150.00")) and watch.reached_by("ACME", D("1.00"))
+    assert watch.again(day) is watch
+    calm = day_holding(("ACME", Side.BUY, 10, "100.00"))
+    calm.on_fill("ACME", Side.SELL, 10, D("100.00"), D("0"))
+    assert not LimitWatch(calm, LIMIT).reached_by("ACME", D("0.01"))
