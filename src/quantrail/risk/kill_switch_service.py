@@ -246,8 +246,16 @@ class KillSwitchService(Service):
         return self._quiet(quotes, mids_move=False)
 
     def idle(self) -> bool:
-        """No account holds anything: no price is checked (``MarketFold.idle``)."""
-        return not self._lock.locked() and not any(day.holdings for day in self.days.values())
+        """No account holds a position, and none whose day is at its limit could still fire
+        on a flat symbol's price: no price sets anything off (``MarketFold.idle``)."""
+        if self._lock.locked():
+            return False
+        for account, day in self.days.items():
+            if any(holding.qty for holding in day.holdings.values()):
+                return False
+            if day.holdings and self._at_limit(day) and not self._has_fired(account):
+                return False
+        return True
 
     def quiet_ticks(self, ticks: Sequence[PriceTicked]) -> int:
         """Ticks of a symbol no account holds, while no account's day is at its limit: a
