@@ -132,10 +132,7 @@ class DirectReader(BroadcastConsumer):
         folds = self.folds
         assert folds is not None
         folds.fold(events)
-        self.count(len(events))
-        if folds.pokes:
-            for plan in self._plans:
-                plan.poke()
+        self._folded(len(events), folds.pokes)
 
     def fold_at(self, events: Sequence[Event], at_ns: Sequence[int]) -> None:
         """Relayed events at once, each handled at its ``at_ns`` (``Released``, else the
@@ -146,10 +143,7 @@ class DirectReader(BroadcastConsumer):
             self.fold(events)
             return
         folds.released.fold(events, at_ns)
-        self.count(len(events))
-        if folds.pokes:
-            for plan in self._plans:
-                plan.poke()
+        self._folded(len(events), folds.pokes)
 
     def quiet_at(self, events: Sequence[Event], at_ns: Sequence[int]) -> int:
         """How many relayed events, from the first, it takes quietly at their times."""
@@ -166,9 +160,7 @@ class DirectReader(BroadcastConsumer):
         take = self.folds.released.take
         assert take is not None
         taken = take(events, at_ns)
-        self.count(taken)
-        for plan in self._plans:
-            plan.poke()
+        self._folded(taken, pokes=True)
         return taken
 
     @property
@@ -176,6 +168,14 @@ class DirectReader(BroadcastConsumer):
         """Whether it handles relayed events in runs itself (``Released.take``)."""
         folds = self.folds
         return folds is not None and folds.released is not None and folds.released.take is not None
+
+    def _folded(self, handled: int, pokes: bool) -> None:
+        """Events taken in a batch: counted as handled one by one, and (``pokes``) the
+        service's timer plans told its state may have moved."""
+        self.count(handled)
+        if pokes:
+            for plan in self._plans:
+                plan.poke()
 
     def count(self, handled: int) -> None:
         self.stats.read += handled
@@ -318,8 +318,7 @@ class BacktestRunner(ServiceRunner):
         """How many of ``released`` ((time, event) in order), from the first, every reader
         takes quietly at its time; the ``taker`` has handled them already (and kept its
         answer for the one after, ``Released.take``)."""
-        events = [event for _at, event in released]
-        times = [at for at, _event in released]
+        events, times = _unzipped(released)
         count, taker = len(events), self.taker(stream)
         for reader in self.direct[stream]:
             if reader is taker:
@@ -334,8 +333,7 @@ class BacktestRunner(ServiceRunner):
         time (the ``taker`` has them already)."""
         if not released:
             return
-        events = [event for _at, event in released]
-        times = [at for at, _event in released]
+        events, times = _unzipped(released)
         taker = self.taker(stream)
         for reader in self.direct[stream]:
             if reader is taker:
@@ -390,3 +388,8 @@ class BacktestRunner(ServiceRunner):
                     deliveries=1, mark=None, mark_ttl_s=0,
                 )  # fmt: skip
             await reader.deliver(event, delivery)
+
+
+def _unzipped(released: Sequence[tuple[int, Event]]) -> tuple[list[Event], list[int]]:
+    """(time, event) pairs as the events and their times."""
+    return [event for _at, event in released], [at for at, _event in released]

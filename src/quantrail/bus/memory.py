@@ -64,6 +64,12 @@ class _Stream:
     key: str = ""
     encode: Callable[[Event], Fields] | None = None
 
+    def next_id(self, now_ms: int) -> EntryId:
+        """The id the next entry appended at ``now_ms`` gets (Redis's rule: the time, or the
+        last id's time with the next sequence number when the clock has not moved past it)."""
+        last_ms, last_seq = self.last_id
+        return (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+
     def after(self, start: EntryId, count: int) -> list[EntryId]:
         first = bisect.bisect_right(self.ids, start)
         return self.ids[first : first + count]
@@ -136,12 +142,8 @@ class MemoryTransport(Transport):
         """The ids of one append, as ``add_events`` gives them, without a call per event."""
         if not events:
             return True
-        stream = self._streams.get(stream_key)
-        if stream is None:
-            stream = self._streams[stream_key] = _Stream()
-        now_ms = self._now_ns() // NS_PER_MS
-        last_ms, last_seq = stream.last_id
-        ms, first = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+        stream = self._stream(stream_key)
+        ms, first = stream.next_id(self._now_ns() // NS_PER_MS)
         ids = [(ms, seq) for seq in range(first, first + len(events))]
         stream.ids.extend(ids)
         stream.data.update(zip(ids, events, strict=True))
@@ -158,6 +160,12 @@ class MemoryTransport(Transport):
         self._notify(touched)
         return ids
 
+    def _stream(self, stream_key: str) -> _Stream:
+        stream = self._streams.get(stream_key)
+        if stream is None:
+            stream = self._streams[stream_key] = _Stream()
+        return stream
+
     def _append(
         self,
         stream_key: str,
@@ -168,11 +176,8 @@ class MemoryTransport(Transport):
     ) -> str:
         """Append an entry: its fields, or (kept for the readers) its event, whose ``Entry``
         is made when first read (``_Stream.entry``: most replayed quotes never are)."""
-        stream = self._streams.get(stream_key)
-        if stream is None:
-            stream = self._streams[stream_key] = _Stream()
-        last_ms, last_seq = stream.last_id
-        new_id = (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+        stream = self._stream(stream_key)
+        new_id = stream.next_id(now_ms)
         stream.ids.append(new_id)
         if fields is None:
             assert event is not None and encode is not None

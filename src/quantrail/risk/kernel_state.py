@@ -70,9 +70,7 @@ class KernelBook:
     # --- events in -------------------------------------------------------------------------
     def apply(self, event: Event) -> None:
         if isinstance(event, MARKET_EVENTS):
-            self._market_ns[event.symbol] = max(
-                self._market_ns.get(event.symbol, 0), event.ts_event
-            )
+            self._saw_market(event.symbol, event.ts_event)
         elif isinstance(event, RiskEvaluationCompleted):
             self.record(event)
         elif isinstance(event, RiskDailyStatusUpdated):
@@ -98,19 +96,18 @@ class KernelBook:
     def apply_all(self, events: Sequence[Event]) -> None:
         """``apply`` of each, in order; market data (most of what the kernel follows: every
         quote) without a call each, one symbol's at once."""
-        market_ns = self._market_ns
         if set(map(type, events)) <= _MARKET_TYPES and len(set(map(_symbol, events))) == 1:
-            symbol, ts = events[0].symbol, max(map(_ts_event, events))  # type: ignore[attr-defined]
-            seen = market_ns.get(symbol, 0)
-            market_ns[symbol] = ts if ts > seen else seen
+            symbol = events[0].symbol  # type: ignore[attr-defined]
+            self._saw_market(symbol, max(map(_ts_event, events)))
             return
         for event in events:
-            if isinstance(event, MARKET_EVENTS):
-                symbol, ts = event.symbol, event.ts_event
-                seen = market_ns.get(symbol, 0)
-                market_ns[symbol] = ts if ts > seen else seen
-            else:
-                self.apply(event)
+            self.apply(event)
+
+    def _saw_market(self, symbol: str, ts_ns: int) -> None:
+        """Market data of ``symbol`` at ``ts_ns``: its latest time is kept (a late print
+        does not move it back)."""
+        seen = self._market_ns.get(symbol, 0)
+        self._market_ns[symbol] = ts_ns if ts_ns > seen else seen
 
     def record(self, evaluation: RiskEvaluationCompleted) -> None:
         """An evaluation of the kernel's (this instance's or another's): once per id."""

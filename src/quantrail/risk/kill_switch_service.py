@@ -412,7 +412,7 @@ class KillSwitchService(Service):
         figures = day.figures()
         if not breached(figures.pnl_pct, self.limit_pct):
             return
-        if self.state.active(account) or self.state.fired_on(account, self.session_date):
+        if self._has_fired(account):
             return
         await self._activate(account, figures.pnl_pct, cause)
 

@@ -110,10 +110,6 @@ class Watched:
         )  # fmt: skip
 
 
-FOREVER = 2**63
-"""Later than any time (ns)."""
-
-
 @dataclass(frozen=True, slots=True)
 class QuietBand:
     """Where ``on_price`` does nothing for a symbol: strictly between ``low`` and ``high``
@@ -267,7 +263,7 @@ class ExitBrain:
             if held.committed is not None:
                 again = self._retry_ns_of(held)
                 if again is not None:
-                    until = min(FOREVER if until is None else until, again)
+                    until = again if until is None else min(until, again)
                 continue
             if rules.trailing_stop_pct is not None:
                 return None
