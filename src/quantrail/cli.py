@@ -21,7 +21,8 @@ from quantrail import (
     cli_trace,
 )
 from quantrail.cli_bench_backtest import bench_backtest
-from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
+from quantrail.cli_errors import fail
+from quantrail.cli_options import ConfigOption, console, load_cli_config
 from quantrail.config import Config
 
 USER_HELP = (
@@ -133,11 +134,9 @@ def _ledger(config: Config, db: str | None) -> Any:
         with LedgerStore.open(db or config.db.url) as store:
             yield store
     except (DatabaseUnavailableError, StoreError, ReconciliationError) as exc:
-        err_console.print(f"[red]ledger:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"ledger: {exc}", 1)
     except ValueError as exc:  # bad input: a file, a value, an option
-        err_console.print(f"[red]invalid input:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"invalid input: {exc}", 2)
 
 
 def _marks(path: Path | None) -> Any:
@@ -149,8 +148,7 @@ def _marks(path: Path | None) -> Any:
 def _known_account(config: Config, account: str) -> None:
     names = [a.name for a in config.risk.accounts]
     if names and account not in names:
-        err_console.print(f"[red]account {account!r} is not in risk.accounts ({names})[/red]")
-        raise typer.Exit(2)
+        fail(f"account {account!r} is not in risk.accounts ({names})", 2)
 
 
 @snapshot_app.command("befday")

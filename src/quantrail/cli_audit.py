@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from quantrail.cli_errors import fail
 from quantrail.cli_killswitch import DbOption, open_db
-from quantrail.cli_options import ConfigOption, err_console, load_cli_config
+from quantrail.cli_options import ConfigOption, load_cli_config
 from quantrail.config import Config
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: list and verify.")
@@ -48,8 +49,7 @@ def audit_list(
     try:
         since_ns = parse_since(since, cfg.session.timezone) if since else None
     except ValueError as exc:
-        err_console.print(str(exc), markup=False)
-        raise typer.Exit(2) from None
+        fail(str(exc), 2)
     with _store(cfg, db) as store:
         records = store.records(since_ns, service)
     for record in records:
@@ -68,9 +68,6 @@ def audit_verify(db: DbOption = None, config: ConfigOption = None) -> None:
     with _store(cfg, db) as store:
         verdict = store.verify()
     if verdict.broken is not None:
-        err_console.print(
-            f"audit chain broken after {verdict.count} good records: {verdict.broken.describe()}",
-            markup=False,
-        )
-        raise typer.Exit(1)
+        good, broken = verdict.count, verdict.broken.describe()
+        fail(f"audit chain broken after {good} good records: {broken}", 1)
     typer.echo(f"audit chain ok: {verdict.count} records, head {verdict.head}")

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from quantrail.cli_errors import fail
 from quantrail.cli_options import ConfigOption, console, err_console, load_cli_config
 
 if TYPE_CHECKING:
@@ -59,11 +60,9 @@ def backtest(
             run_cfg = backtest_config(cfg, strategy, signals, Path(work))
             outcome = asyncio.run(_run(run_cfg, data, progress))
     except (MarketFileError, BacktestInputError, ConfigError) as exc:
-        err_console.print(f"[red]invalid input:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"invalid input: {exc}", 2)
     except ReconciliationError as exc:
-        err_console.print(f"[red]result does not reconcile:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"result does not reconcile: {exc}", 1)
     if outcome.missing:
         err_console.print(
             f"[yellow]not in this build, ran without:[/yellow] {', '.join(outcome.missing)}"

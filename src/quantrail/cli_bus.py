@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from quantrail.cli_errors import fail
 from quantrail.cli_options import (
     ConfigOption,
     NamespaceOption,
@@ -21,7 +22,6 @@ from quantrail.cli_options import (
     SinceOption,
     UntilOption,
     console,
-    err_console,
     event_time_window,
     load_cli_config,
     with_overrides,
@@ -66,8 +66,7 @@ async def _with_bus(config: Config, work: Callable[[Any], Awaitable[T]]) -> T:
     try:
         return await work(bus)
     except TransportError as exc:
-        err_console.print(f"[red]cannot reach Redis:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(f"cannot reach Redis: {exc}", 1)
     finally:
         await bus.close()
 
@@ -136,18 +135,15 @@ def publish(
     try:
         fields = json.loads(payload)
     except json.JSONDecodeError as exc:
-        err_console.print(f"[red]--json is not valid JSON:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(f"--json is not valid JSON: {exc}", 2)
     if not isinstance(fields, dict):
-        err_console.print("[red]--json must be a JSON object[/red]")
-        raise typer.Exit(2)
+        fail("--json must be a JSON object", 2)
     fields.setdefault("ts_event", time.time_ns())
     fields.setdefault("source", "cli")
     try:
         event = default_codec().build(kind, fields)
     except EventDecodeError as exc:
-        err_console.print(f"[red]invalid event:[/red] {exc}")
-        raise typer.Exit(2) from None
+        fail(f"invalid event: {exc}", 2)
 
     async def work(bus: Any) -> str:
         entry_id: str = await bus.publish(event)
@@ -231,8 +227,7 @@ def _positive_float(option: str, text: str) -> float:
     except ValueError:
         value = -1.0
     if value <= 0:
-        err_console.print(f"[red]{option} must be a positive number or 'max', got {text!r}[/red]")
-        raise typer.Exit(2)
+        fail(f"{option} must be a positive number or 'max', got {text!r}", 2)
     return value
 
 
@@ -245,8 +240,7 @@ def _entry_id(text: str | None, option: str, default: str) -> str:
     try:
         parse_id(text)
     except ValueError as exc:
-        err_console.print(f"[red]{option}: {exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"{option}: {exc}", 2)
     return text
 
 
@@ -283,13 +277,11 @@ def _select(letters: list[Any], ids: list[str], all_: bool) -> list[Any]:
     if all_:
         return letters
     if not ids:
-        err_console.print("[red]name dead-letter ids, or pass --all[/red]")
-        raise typer.Exit(2)
+        fail("name dead-letter ids, or pass --all", 2)
     chosen = [letter for letter in letters if letter.dlq_id in ids]
     missing = set(ids) - {letter.dlq_id for letter in chosen}
     if missing:
-        err_console.print(f"[red]no such dead letter: {', '.join(sorted(missing))}[/red]")
-        raise typer.Exit(2)
+        fail(f"no such dead letter: {', '.join(sorted(missing))}", 2)
     return chosen
 
 
@@ -322,8 +314,7 @@ def dlq_retry(
         try:
             new_ids = await retry_dead_letters(bus, chosen)
         except ValueError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            fail(f"{exc}", 2)
         console.print(f"retried {len(new_ids)} dead letters")
 
     _on_chosen_letters(load_cli_config(config, redis, namespace), ids, all_, retry)

@@ -14,12 +14,12 @@ from typing import Annotated, Any
 import typer
 
 from quantrail.cli_bus import _redis_bus
+from quantrail.cli_errors import fail
 from quantrail.cli_options import (
     ConfigOption,
     NamespaceOption,
     RedisOption,
     console,
-    err_console,
     load_cli_config,
 )
 from quantrail.config import Config
@@ -38,8 +38,7 @@ def _feed(cfg: Config, bus: Any, db: str | None) -> Any:
     try:
         rules = load_risk_rules(cfg.risk.rules)
     except RiskRulesError as exc:
-        err_console.print(f"[red]risk rules:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"risk rules: {exc}", 2)
     view = DeskView(DeskLimits.from_rules(rules), [a.name for a in cfg.risk.accounts])
     return DeskFeed(
         bus, view, timezone=cfg.session.timezone,
@@ -68,8 +67,7 @@ def dashboard(
     try:
         token = action_token(cfg.dashboard)
     except TokenError as exc:
-        err_console.print(f"[red]invalid configuration:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"invalid configuration: {exc}", 2)
     bus = _redis_bus(cfg)
     app = create_app(cfg, bus, _feed(cfg, bus, db), token, db)
     where = port if port is not None else cfg.dashboard.port

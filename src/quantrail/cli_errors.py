@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -83,6 +83,18 @@ def _is_unreachable(exc: BaseException) -> bool:
 
     unreachable = (TransportError, redis_errors.ConnectionError, redis_errors.TimeoutError)
     return isinstance(exc, unreachable)
+
+
+def say_error(text: str) -> None:
+    """The line a failing command prints: ``error: <text>`` on stderr, on one line, secrets
+    redacted (the form the group prints for an exception, ``one_line``)."""
+    typer.echo(redact(f"error: {_flat(text)}"), err=True)
+
+
+def fail(text: str, code: int) -> NoReturn:
+    """End a command that cannot go on: ``say_error(text)``, exit ``code`` (2: bad input)."""
+    say_error(text)
+    raise typer.Exit(code) from None
 
 
 def _flat(exc: BaseException | str) -> str:

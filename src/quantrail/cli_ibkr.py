@@ -10,12 +10,12 @@ from typing import Annotated
 
 import typer
 
+from quantrail.cli_errors import fail
 from quantrail.cli_options import (
     ConfigOption,
     NamespaceOption,
     RedisOption,
     console,
-    err_console,
     load_cli_config,
 )
 from quantrail.ibkr.ibsim import Faults
@@ -62,10 +62,7 @@ def ibsim(
         try:
             asyncio.run(serve())
         except OSError as exc:
-            err_console.print(
-                f"ibsim: cannot listen on {host}:{port}: {exc.strerror}", markup=False
-            )
-            raise typer.Exit(2) from None
+            fail(f"ibsim: cannot listen on {host}:{port}: {exc.strerror}", 2)
 
 
 def _price(text: str) -> Decimal:
@@ -94,11 +91,7 @@ def _faults(specs: list[str]) -> Faults:
             else:
                 raise ValueError
         except ValueError:
-            err_console.print(
-                f"--fault: unknown or malformed {spec!r}; known: {', '.join(FAULT_KEYS)}",
-                markup=False,
-            )
-            raise typer.Exit(2) from None
+            fail(f"--fault: unknown or malformed {spec!r}; known: {', '.join(FAULT_KEYS)}", 2)
     return faults
 
 
@@ -117,11 +110,7 @@ def reconcile(
 
     cfg = load_cli_config(config, redis, namespace)
     if account not in {a.name for a in cfg.risk.accounts} and account not in cfg.ibkr.accounts:
-        err_console.print(
-            f"reconcile: unknown account {account!r} (not in risk.accounts or ibkr.accounts)",
-            markup=False,
-        )
-        raise typer.Exit(2)
+        fail(f"reconcile: unknown account {account!r} (not in risk.accounts or ibkr.accounts)", 2)
 
     async def run() -> ReconcileReport:
         bus = _redis_bus(cfg)  # the registry lives in Redis
@@ -136,8 +125,7 @@ def reconcile(
         report = asyncio.run(run())
     except (ConnectionError, OSError, TimeoutError) as exc:
         where = f"{cfg.ibkr.host}:{cfg.ibkr.port}"
-        err_console.print(f"reconcile: cannot reach the IB gateway at {where}: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        fail(f"reconcile: cannot reach the IB gateway at {where}: {exc}", 2)
     render_report(report)
     raise typer.Exit(0 if report.result.clean else 1)
 

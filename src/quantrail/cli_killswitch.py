@@ -12,12 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from quantrail.cli_bus import _run, _with_bus
+from quantrail.cli_errors import fail
 from quantrail.cli_options import (
     ConfigOption,
     NamespaceOption,
     RedisOption,
     console,
-    err_console,
     load_cli_config,
 )
 from quantrail.config import Config
@@ -39,8 +39,7 @@ def open_db(opener: Any, config: Config, db: str | None, label: str) -> Any:
     try:
         return opener(db or config.db.url)
     except (DatabaseUnavailableError, ValueError) as exc:
-        err_console.print(f"[red]{label}:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(f"{label}: {exc}", 1)
 
 
 def _store(config: Config, db: str | None) -> Any:
@@ -51,8 +50,7 @@ def _store(config: Config, db: str | None) -> Any:
 
 def _require(label: str, text: str) -> None:
     if not text.strip():
-        err_console.print(f"[red]{label}: must not be empty, got {text!r}[/red]")
-        raise typer.Exit(2)
+        fail(f"{label}: must not be empty, got {text!r}", 2)
 
 
 @killswitch_app.command("status")
@@ -100,8 +98,7 @@ def reset(
     with _store(cfg, db) as store:
         active = store.state().active(account)
     if active is None:
-        err_console.print(f"[red]{account}: the kill switch is not active[/red]")
-        raise typer.Exit(1)
+        fail(f"{account}: the kill switch is not active", 1)
     _record(cfg, db, operator_reset(active, by, reason, source="cli"), reset_inputs(active))
     console.print(f"{account}: kill switch reset by {by} ({reason})", markup=False)
 
@@ -128,8 +125,7 @@ def activate(
     flat = cfg.kill_switch.flatten if flatten is None else flatten
     with _store(cfg, db) as store:
         if store.state().active(account) is not None:
-            err_console.print(f"[red]{account}: the kill switch is already active[/red]")
-            raise typer.Exit(1)
+            fail(f"{account}: the kill switch is already active", 1)
     _record(cfg, db, manual_activation(account, by, reason, flat, source="cli"), {"reason": reason})
     console.print(f"{account}: kill switch activated by {by} ({reason})", markup=False)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from quantrail.cli_errors import fail, say_error
 from quantrail.config import DEFAULT_CONFIG_FILE, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -59,9 +60,7 @@ def load_cli_config(
 def stop_on_config_errors(errors: list[Any]) -> NoReturn:
     """Print each problem on a line of its own (never wrapped mid-word) and exit 2."""
     for error in errors:
-        err_console.print(
-            f"[red]invalid configuration:[/red] {error}", soft_wrap=True, highlight=False
-        )
+        say_error(f"invalid configuration: {error}")
     raise typer.Exit(2)
 
 
@@ -107,8 +106,7 @@ def event_time_window(since: str | None, until: str | None) -> TimeWindow:
             raise ValueError(f"--until: must be after --since ({since}), got {until!r}")
         return TimeWindow(since_ns, until_ns)
     except ValueError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"{exc}", 2)
 
 
 def parse_event_time(text: str | None, option: str) -> int | None:

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from quantrail.cli_bus import _run, _with_bus
+from quantrail.cli_errors import fail
 from quantrail.cli_options import (
     ConfigOption,
     NamespaceOption,
     RedisOption,
-    err_console,
     load_cli_config,
 )
 
@@ -41,8 +41,7 @@ def trace(
     events = _run(_with_bus(cfg, work))
     correlation = find_correlation(events, wanted)
     if correlation is None:
-        err_console.print(f"trace: no event carries the id {wanted!r}", markup=False)
-        raise typer.Exit(2)
+        fail(f"trace: no event carries the id {wanted!r}", 2)
     chain = chain_of(events, correlation)
     typer.echo(f"chain {correlation} ({len(chain)} events, {cfg.session.timezone})")
     for line in render_chain(chain, cfg.session.timezone):

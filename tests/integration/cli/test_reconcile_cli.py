@@ -91,7 +91,7 @@ def test_an_unreachable_gateway_is_one_line_on_a_narrow_terminal(
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [
-        f"reconcile: cannot reach the IB gateway at 127.0.0.1:{closed_port}: "
+        f"error: reconcile: cannot reach the IB gateway at 127.0.0.1:{closed_port}: "
         f"[Errno 111] Connect call failed ('127.0.0.1', {closed_port})"
     ]
 
