@@ -19,6 +19,9 @@ def bench_backtest(
         bool, typer.Option(help="run NautilusTrader too when it is installed")
     ] = True,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
+    rounds: Annotated[
+        int, typer.Option(help="rounds of each quote path (ours, then NautilusTrader's)")
+    ] = 3,
 ) -> None:
     """Quotes/s and bars/s through the backtest (no-op, and the chain with orders), against
     NautilusTrader's BacktestEngine when it is installed (the compare extra)."""
@@ -26,7 +29,7 @@ def bench_backtest(
 
     try:
         options = BenchOptions(quotes=quotes, bars=bars, order_every=order_every, quick=quick,
-                               compare=compare, json_path=json_path)  # fmt: skip
+                               compare=compare, json_path=json_path, rounds=rounds)  # fmt: skip
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     run_backtest_bench(options).render(console)

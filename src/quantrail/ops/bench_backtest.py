@@ -22,6 +22,13 @@ When NautilusTrader is installed (``quantrail[compare]``) the same data runs thr
 ``BacktestEngine`` in the same process (``ops.bench_nautilus``), and each figure gets its ratio
 (our rate / theirs). Rates are per CPU second of the process (others' load on a shared machine
 moves wall time much more); wall rates are in the JSON. This is a benchmark, not a test.
+
+The two quote paths (the ones with a target) are measured in rounds (``--rounds``, default 3):
+in each round ours runs, then NautilusTrader's on the same data, and the ratio printed is the
+median of the rounds' own ratios; each side's rate is its median round. On a shared VM one
+run moves by 5 % or more (another guest takes the core), and a round's two runs see about the
+same machine, so one disturbed round does not decide the verdict. The bus alone and the bars
+(no target; a bar run is slow) run once.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -113,9 +121,10 @@ class BenchOptions:
     quick: bool = False
     compare: bool = True  # with NautilusTrader, when it is installed
     json_path: Path | None = None
+    rounds: int = 3  # of each quote path: ours, then theirs
 
     def __post_init__(self) -> None:
-        for name in ("quotes", "bars", "order_every"):
+        for name in ("quotes", "bars", "order_every", "rounds"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')}: must be >= 1, got "
                                  f"{getattr(self, name)}")  # fmt: skip
@@ -129,23 +138,52 @@ class BenchOptions:
         return min(self.bars, QUICK_BARS) if self.quick else self.bars
 
 
+Round = tuple[Timing, Timing | None]
+"""One round of a path: our run, then NautilusTrader's on the same data (None: not run)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """One measured path: how much it moved, in how long, and Nautilus's time if it ran."""
+    """One measured path: how much it moved, and in how long in each round, ours and
+    NautilusTrader's when it ran."""
 
     name: str
     unit: str  # quotes or bars
     count: int
-    ours: Timing
-    theirs: Timing | None = None
-    orders: int = 0  # fills, ours
+    rounds: tuple[Round, ...]
+    orders: int = 0  # fills, ours (the same in every round: the run is deterministic)
     their_orders: int = 0
 
     @property
+    def ours(self) -> Timing:
+        """Our median round (by CPU time)."""
+        return _median_run([ours for ours, _ in self.rounds])
+
+    @property
+    def theirs(self) -> Timing | None:
+        timings = [theirs for _, theirs in self.rounds if theirs is not None]
+        return _median_run(timings) if timings else None
+
+    @property
     def ratio(self) -> float | None:
-        if self.theirs is None or self.theirs.cpu_rate(self.count) == 0:
-            return None
-        return self.ours.cpu_rate(self.count) / self.theirs.cpu_rate(self.count)
+        """The median of the rounds' own ratios (our rate / theirs)."""
+        ratios = self.round_ratios()
+        return float(statistics.median(ratios)) if ratios else None
+
+    def round_ratios(self) -> list[float]:
+        return [
+            ours.cpu_rate(self.count) / theirs.cpu_rate(self.count)
+            for ours, theirs in self.rounds
+            if theirs is not None and theirs.cpu_rate(self.count) > 0
+        ]
+
+    def ratio_note(self) -> str:
+        """How the figure was taken, for the report: the rounds and their own ratios."""
+        ratios = self.round_ratios()
+        if not ratios:
+            return f"median of {len(self.rounds)} rounds"
+        listed = ", ".join(f"{ratio:.3f}" for ratio in ratios)
+        return f"ratio is the median of {len(ratios)} rounds' own: {listed}"
 
     def to_dict(self) -> dict[str, Any]:
         theirs = self.theirs
@@ -160,7 +198,16 @@ class Figure:
                 "cpu_s": theirs.cpu_s, "wall_s": theirs.wall_s, "fills": self.their_orders},
             "ratio": self.ratio,
             "target": TARGETS.get(self.name),
+            "rounds": [
+                {"ours_cpu_s": ours.cpu_s, "nautilus_cpu_s": None if theirs is None
+                 else theirs.cpu_s} for ours, theirs in self.rounds
+            ],
         }  # fmt: skip
+
+
+def _median_run(timings: Sequence[Timing]) -> Timing:
+    """The run with the median CPU time (the lower middle one of an even count)."""
+    return sorted(timings, key=lambda timing: timing.cpu_s)[(len(timings) - 1) // 2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +256,9 @@ class BacktestBenchReport:
                 verdict or ("" if target is None else f">= {target:.1f}"),
             )
         console.print(table)
+        for figure in self.figures:
+            if len(figure.rounds) > 1:
+                console.print(f"{figure.name}: {figure.ratio_note()}", markup=False)
         if self.nautilus is None:
             console.print(f"{self.skipped}: our figures alone", markup=False)
         orders = next((f for f in self.figures if f.name == "quotes_orders"), None)
@@ -313,25 +363,36 @@ def why_not_compared(*, asked: bool, installed: bool) -> str:
     return ""
 
 
+def _quote_rounds(
+    quotes: Sequence[BenchQuote], order_every: int | None, rounds: int, compare: bool
+) -> tuple[tuple[Round, ...], int, int]:
+    """``rounds`` rounds of one quote path, ours then theirs in each; the fills of each side."""
+    measured: list[Round] = []
+    fills = their_fills = 0
+    for _ in range(rounds):
+        ours, fills = asyncio.run(ours_quotes(quotes, order_every))
+        theirs, their_fills = (
+            bench_nautilus.run_quotes(quotes, order_every) if compare else (None, 0)
+        )
+        measured.append((ours, theirs))
+    return tuple(measured), fills, their_fills
+
+
 def run_backtest_bench(options: BenchOptions) -> BacktestBenchReport:
     environment = bench_machine()
+    environment["rounds"] = options.rounds
     quotes, bars = bench_quotes(options.quote_count), bench_bars(options.bar_count)
     compare = options.compare and bench_nautilus.available()
-    bus = Figure("bus_alone", "quotes", len(quotes), asyncio.run(bus_alone(quotes)))
+    bus = Figure("bus_alone", "quotes", len(quotes), ((asyncio.run(bus_alone(quotes)), None),))
     asyncio.run(ours_quotes(quotes[:WARM_UP_QUOTES], options.order_every))  # untimed
-    figures: list[Figure] = []
-    noop, _ = asyncio.run(ours_quotes(quotes, None))
-    theirs, _ = bench_nautilus.run_quotes(quotes, None) if compare else (None, 0)
-    figures.append(Figure("quotes_noop", "quotes", len(quotes), noop, theirs))
-    bar_timing = asyncio.run(ours_bars(bars))
-    their_bars = bench_nautilus.run_bars(bars) if compare else None
-    figures.append(Figure("bars_noop", "bars", len(bars), bar_timing, their_bars))
-    with_orders, fills = asyncio.run(ours_quotes(quotes, options.order_every))
-    their_orders, their_fills = (
-        bench_nautilus.run_quotes(quotes, options.order_every) if compare else (None, 0)
+    noop, _, _ = _quote_rounds(quotes, None, options.rounds, compare)
+    figures = [Figure("quotes_noop", "quotes", len(quotes), noop)]
+    bar_round = (asyncio.run(ours_bars(bars)), bench_nautilus.run_bars(bars) if compare else None)
+    figures.append(Figure("bars_noop", "bars", len(bars), (bar_round,)))
+    with_orders, fills, their_fills = _quote_rounds(
+        quotes, options.order_every, options.rounds, compare
     )
-    figures.append(Figure("quotes_orders", "quotes", len(quotes), with_orders, their_orders,
-                          fills, their_fills))  # fmt: skip
+    figures.append(Figure("quotes_orders", "quotes", len(quotes), with_orders, fills, their_fills))
     environment["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     skipped = why_not_compared(asked=options.compare, installed=bench_nautilus.available())
     version = bench_nautilus.version() if compare else None

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from quantrail.cli import app
 from quantrail.ops.bench_backtest import BenchOptions, why_not_compared
 
-SMALL = ["--quick", "--quotes", "3000", "--bars", "30", "--order-every", "500"]
+SMALL = ["--quick", "--quotes", "3000", "--bars", "30", "--order-every", "500", "--rounds", "2"]
 FIGURES = {"quotes_noop", "bars_noop", "quotes_orders"}
 
 
@@ -39,6 +39,10 @@ def _ours_ran(report: dict) -> None:  # type: ignore[type-arg]
     assert report["figures"]["quotes_orders"]["ours"]["fills"] >= 2
     assert report["figures"]["quotes_noop"]["ours"]["fills"] == 0
     assert report["figures"]["quotes_noop"]["over_bus_alone"] > 0
+    # The quote paths ran in rounds (their figure is the median round); bars and the bus once.
+    rounds = {name: len(figure["rounds"]) for name, figure in report["figures"].items()}
+    assert rounds == {"quotes_noop": 2, "bars_noop": 1, "quotes_orders": 2}
+    assert report["environment"]["rounds"] == 2
 
 
 def test_without_nautilus_our_figures_print_alone(tmp_path: Path) -> None:
@@ -58,13 +62,18 @@ def test_with_nautilus_every_figure_has_its_ratio(tmp_path: Path) -> None:
     assert report["nautilus_trader"]
     for figure in report["figures"].values():
         assert figure["nautilus"]["per_cpu_s"] > 0 and figure["ratio"] > 0
+        assert all(each["nautilus_cpu_s"] > 0 for each in figure["rounds"])
+    noop = report["figures"]["quotes_noop"]
+    ratios = sorted(each["nautilus_cpu_s"] / each["ours_cpu_s"] for each in noop["rounds"])
+    assert noop["ratio"] == pytest.approx(sum(ratios) / 2)  # the median of two rounds
+    assert "median of 2 rounds" in output
     # Nautilus's strategy orders every 500 quotes: 6 market orders, all filled.
     assert report["figures"]["quotes_orders"]["nautilus"]["fills"] == 6
     assert report["figures"]["quotes_noop"]["target"] == 1.0
     assert "ratio" in output
 
 
-@pytest.mark.parametrize("field", ["quotes", "bars", "order_every"])
+@pytest.mark.parametrize("field", ["quotes", "bars", "order_every", "rounds"])
 def test_a_size_under_one_is_refused(field: str) -> None:
     with pytest.raises(ValueError, match=f"--{field.replace('_', '-')}: must be >= 1"):
         BenchOptions(**{field: 0})  # type: ignore[arg-type]
