@@ -21,8 +21,7 @@ from typing import cast
 
 from quantrail.bus.bus import EventBus
 from quantrail.bus.cursor import NONE_READ, ShardedCursor, id_key
-from quantrail.bus.ids import EntryId, format_id
-from quantrail.bus.memory import MemoryTransport
+from quantrail.bus.memory import MemoryTransport, key_id
 from quantrail.bus.transport import Entry
 from quantrail.events.base import Event
 from quantrail.events.errors import EventDecodeError
@@ -83,7 +82,7 @@ class StreamFollower:
             return 0
         if self._take_all is not None:
             self._take_all(self._decoded(ids, held))
-            self.cursor.positions[self.stream] = format_id(ids[-1])
+            self.cursor.positions[self.stream] = key_id(ids[-1])
             return len(ids)
         take, codec, fed = self._take, self.cursor.bus.codec, None
         try:
@@ -92,13 +91,13 @@ class StreamFollower:
                 try:
                     take(codec.from_entry(item) if isinstance(item, Entry) else item)
                 except (EventDecodeError, ValueError, TypeError) as exc:
-                    log.error("%s entry %s skipped: %s", self._key, format_id(entry_id), exc)
+                    log.error("%s entry %s skipped: %s", self._key, key_id(entry_id), exc)
         finally:
             if fed is not None:
-                self.cursor.positions[self.stream] = format_id(fed)
+                self.cursor.positions[self.stream] = key_id(fed)
         return len(ids)
 
-    def _decoded(self, ids: list[EntryId], held: list[Entry | Event]) -> list[Event]:
+    def _decoded(self, ids: list[int], held: list[Entry | Event]) -> list[Event]:
         """The events, entries decoded (a bad one logged and skipped, as ``cursor.feed``)."""
         if Entry not in set(map(type, held)):
             return cast("list[Event]", held)  # all kept as they were published (most often)
@@ -110,5 +109,5 @@ class StreamFollower:
             try:
                 events.append(codec.from_entry(item))
             except EventDecodeError as exc:
-                log.error("%s entry %s skipped: %s", self._key, format_id(entry_id), exc)
+                log.error("%s entry %s skipped: %s", self._key, key_id(entry_id), exc)
         return events

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from quantrail.bus.ids import ZERO_ID, EntryId, format_id, parse_id
+from quantrail.bus.ids import parse_id
 from quantrail.bus.lease_stores import MemoryLeaseStore
 from quantrail.bus.transport import (
     ConsumerInfo,
@@ -38,6 +38,23 @@ from quantrail.events.base import Event
 NS_PER_MS = 1_000_000
 
 
+SEQ_BITS = 64
+"""An entry id as one int, ``ms << 64 | seq``: ordered as the ids are (Redis's sequence
+numbers are 64-bit), made for a whole run at once (``range``), and compared and bisected
+without building tuples."""
+SEQ_MASK = (1 << SEQ_BITS) - 1
+
+
+def _key(entry_id: str, *, for_end: bool = False) -> int:
+    ms, seq = parse_id(entry_id, for_end=for_end)
+    return ms << SEQ_BITS | min(seq, SEQ_MASK)
+
+
+def key_id(key: int) -> str:
+    """The ``<ms>-<seq>`` id of an entry key."""
+    return f"{key >> SEQ_BITS}-{key & SEQ_MASK}"
+
+
 @dataclass(slots=True)
 class _Pending:
     consumer: str
@@ -47,42 +64,64 @@ class _Pending:
 
 @dataclass(slots=True)
 class _Group:
-    last_delivered: EntryId
-    pending: dict[EntryId, _Pending] = field(default_factory=dict)
+    last_delivered: int  # an entry key (``_key``)
+    pending: dict[int, _Pending] = field(default_factory=dict)
     consumers: dict[str, int] = field(default_factory=dict)  # name -> last seen ns
     entries_read: int = 0
 
 
 @dataclass(slots=True)
 class _Stream:
-    ids: list[EntryId] = field(default_factory=list)
-    data: dict[EntryId, Entry | Event] = field(default_factory=dict)
-    """An entry, or (kept for the readers, not read yet) its event: the ``Entry`` is made
-    when somebody first reads it (``entry``), as most replayed quotes never are."""
-    last_id: EntryId = ZERO_ID
+    """A stream's entries, oldest first: their keys (``_key``) and, in the same places, each
+    entry or (kept for the readers, not read yet) its event. Two lists, not a dict by id: a
+    run is appended and trimming drops the front with one slice each, where a dict took a
+    hash insert and a delete per entry. An id is found by bisecting the keys."""
+
+    keys: list[int] = field(default_factory=list)
+    values: list[Entry | Event] = field(default_factory=list)
+    """The ``Entry`` of an event kept in its place is made when somebody first reads it
+    (``entry``), as most replayed quotes never are."""
+    last_key: int = 0
     groups: dict[str, _Group] = field(default_factory=dict)
     key: str = ""
     encode: Callable[[Event], Fields] | None = None
 
-    def next_id(self, now_ms: int) -> EntryId:
-        """The id the next entry appended at ``now_ms`` gets (Redis's rule: the time, or the
+    def next_key(self, now_ms: int) -> int:
+        """The key the next entry appended at ``now_ms`` gets (Redis's rule: the time, or the
         last id's time with the next sequence number when the clock has not moved past it)."""
-        last_ms, last_seq = self.last_id
-        return (now_ms, 0) if now_ms > last_ms else (last_ms, last_seq + 1)
+        first = now_ms << SEQ_BITS
+        return first if first > self.last_key else self.last_key + 1
 
-    def after(self, start: EntryId, count: int) -> list[EntryId]:
-        first = bisect.bisect_right(self.ids, start)
-        return self.ids[first : first + count]
+    def append(self, key: int, value: Entry | Event) -> None:
+        self.keys.append(key)
+        self.values.append(value)
+        self.last_key = key
 
-    def entry(self, entry_id: EntryId) -> Entry:
-        kept = self.data[entry_id]
+    def after(self, start: int, count: int) -> range:
+        """The places of the first ``count`` entries after the key ``start``."""
+        first = bisect.bisect_right(self.keys, start)
+        return range(first, min(first + count, len(self.keys)))
+
+    def place(self, key: int) -> int | None:
+        """Where the entry with ``key`` is (None: not held, never or no longer)."""
+        at = bisect.bisect_left(self.keys, key)
+        return at if at < len(self.keys) and self.keys[at] == key else None
+
+    def entry(self, at: int) -> Entry:
+        """The entry at place ``at`` (an event kept there is wrapped once, when first read)."""
+        kept = self.values[at]
         if isinstance(kept, Entry):
             return kept
-        made = self.data[entry_id] = Entry(self.key, format_id(entry_id), None, kept, self.encode)
+        made = self.values[at] = Entry(self.key, key_id(self.keys[at]), None, kept, self.encode)
         return made
 
-    def entry_or_none(self, entry_id: EntryId) -> Entry | None:
-        return self.entry(entry_id) if entry_id in self.data else None
+    def entry_or_none(self, key: int) -> Entry | None:
+        at = self.place(key)
+        return None if at is None else self.entry(at)
+
+    def drop_front(self, count: int) -> None:
+        del self.keys[:count]
+        del self.values[:count]
 
 
 class MemoryTransport(Transport):
@@ -143,11 +182,10 @@ class MemoryTransport(Transport):
         if not events:
             return True
         stream = self._stream(stream_key)
-        ms, first = stream.next_id(self._now_ns() // NS_PER_MS)
-        ids = [(ms, seq) for seq in range(first, first + len(events))]
-        stream.ids.extend(ids)
-        stream.data.update(zip(ids, events, strict=True))
-        stream.key, stream.encode, stream.last_id = stream_key, encode, ids[-1]
+        first = stream.next_key(self._now_ns() // NS_PER_MS)
+        stream.keys.extend(range(first, first + len(events)))
+        stream.values.extend(events)
+        stream.key, stream.encode, stream.last_key = stream_key, encode, first + len(events) - 1
         self._added([], {stream_key}, {stream_key: retention})
         return True
 
@@ -177,31 +215,22 @@ class MemoryTransport(Transport):
         """Append an entry: its fields, or (kept for the readers) its event, whose ``Entry``
         is made when first read (``_Stream.entry``: most replayed quotes never are)."""
         stream = self._stream(stream_key)
-        new_id = stream.next_id(now_ms)
-        stream.ids.append(new_id)
+        key = stream.next_key(now_ms)
         if fields is None:
             assert event is not None and encode is not None
             stream.key, stream.encode = stream_key, encode
-            stream.data[new_id] = event
+            stream.append(key, event)
         else:
-            stream.data[new_id] = Entry(stream_key, format_id(new_id), fields)
-        stream.last_id = new_id
-        return format_id(new_id)
+            stream.append(key, Entry(stream_key, key_id(key), fields))
+        return key_id(key)
 
     def _trim(self, stream: _Stream, retention: Retention) -> None:
         # Approximate trimming, as Redis's ``~``: trim only once 10% over the limit.
         if retention.max_age_s is not None:
             min_ms = (self._now_ns() // NS_PER_MS) - retention.max_age_s * 1000
-            cut = bisect.bisect_left(stream.ids, (min_ms, 0))
-            self._drop_front(stream, cut)
-        if retention.maxlen and len(stream.ids) > retention.maxlen * 1.1:
-            self._drop_front(stream, len(stream.ids) - retention.maxlen)
-
-    @staticmethod
-    def _drop_front(stream: _Stream, count: int) -> None:
-        for entry_id in stream.ids[:count]:
-            del stream.data[entry_id]
-        del stream.ids[:count]
+            stream.drop_front(bisect.bisect_left(stream.keys, max(min_ms, 0) << SEQ_BITS))
+        if retention.maxlen and len(stream.keys) > retention.maxlen * 1.1:
+            stream.drop_front(len(stream.keys) - retention.maxlen)
 
     def _notify(self, streams: set[str]) -> None:
         """Wake the readers blocked on these streams (and only them)."""
@@ -215,7 +244,7 @@ class MemoryTransport(Transport):
         state = self._streams.setdefault(stream, _Stream())
         if group in state.groups:
             return False
-        start = state.last_id if start_id == "$" else parse_id(start_id)
+        start = state.last_key if start_id == "$" else _key(start_id)
         state.groups[group] = _Group(last_delivered=start)
         return True
 
@@ -244,23 +273,24 @@ class MemoryTransport(Transport):
             state, grp = self._group(stream_key, group)
             grp.consumers[consumer] = now
             if position == ">":
-                for entry_id in state.after(grp.last_delivered, count):
-                    grp.last_delivered = entry_id
+                keys = state.keys
+                for at in state.after(grp.last_delivered, count):
+                    key = grp.last_delivered = keys[at]
                     grp.entries_read += 1
-                    grp.pending[entry_id] = _Pending(consumer, now, 1)
-                    out.append(state.entry(entry_id))
+                    grp.pending[key] = _Pending(consumer, now, 1)
+                    out.append(state.entry(at))
             else:
-                start = parse_id(position)
+                start = _key(position)
                 mine = sorted(
                     i for i, p in grp.pending.items() if p.consumer == consumer and i > start
                 )[:count]
-                for entry_id in mine:
-                    pending = grp.pending[entry_id]
+                for key in mine:
+                    pending = grp.pending[key]
                     pending.deliveries += 1
                     pending.delivered_ns = now
-                    kept = state.entry_or_none(entry_id)
+                    kept = state.entry_or_none(key)
                     if kept is None:  # deleted while pending: no fields
-                        kept = Entry(stream_key, format_id(entry_id), {})
+                        kept = Entry(stream_key, key_id(key), {})
                     out.append(kept)
         return out
 
@@ -317,32 +347,31 @@ class MemoryTransport(Transport):
             state = self._streams.get(stream_key)
             if state is None:
                 continue
-            start = state.last_id if position == "$" else parse_id(position)
-            out.extend(state.entry(entry_id) for entry_id in state.after(start, count))
+            start = state.last_key if position == "$" else _key(position)
+            out.extend(state.entry(at) for at in state.after(start, count))
         return out
 
     async def last_id(self, stream: str) -> str:
         state = self._streams.get(stream)
-        return format_id(state.ids[-1]) if state and state.ids else "0-0"
+        return key_id(state.keys[-1]) if state and state.keys else "0-0"
 
     async def range(self, stream: str, start: str, end: str, count: int) -> list[Entry]:
         state = self._streams.get(stream)
         if state is None:
             return []
         if start.startswith("("):  # exclusive start, as Redis's XRANGE
-            low = bisect.bisect_right(state.ids, parse_id(start[1:]))
+            low = bisect.bisect_right(state.keys, _key(start[1:]))
         else:
-            low = bisect.bisect_left(state.ids, parse_id(start))
-        high = bisect.bisect_right(state.ids, parse_id(end, for_end=True))
-        chosen = state.ids[low:high][:count]
-        return [state.entry(i) for i in chosen]
+            low = bisect.bisect_left(state.keys, _key(start))
+        high = bisect.bisect_right(state.keys, _key(end, for_end=True))
+        return [state.entry(at) for at in range(low, min(high, low + count))]
 
     async def ack(
         self, stream: str, group: str, ids: Sequence[str], marks: Sequence[str] = (), ttl_s: int = 0
     ) -> None:
         _state, grp = self._group(stream, group)
         for entry_id in ids:
-            grp.pending.pop(parse_id(entry_id), None)
+            grp.pending.pop(_key(entry_id), None)
         for mark in marks:
             self._set_mark(mark, ttl_s)
 
@@ -362,13 +391,13 @@ class MemoryTransport(Transport):
         self, stream: str, group: str, ids: Sequence[str]
     ) -> dict[str, int]:
         _state, grp = self._group(stream, group)
-        found = {i: grp.pending.get(parse_id(i)) for i in ids}
+        found = {i: grp.pending.get(_key(i)) for i in ids}
         return {i: p.deliveries for i, p in found.items() if p is not None}
 
     async def pending_ids(self, stream: str, group: str, consumer: str, count: int) -> list[str]:
         _state, grp = self._group(stream, group)
         mine = sorted(i for i, p in grp.pending.items() if p.consumer == consumer)
-        return [format_id(i) for i in mine[:count]]
+        return [key_id(i) for i in mine[:count]]
 
     async def claim(
         self, stream: str, group: str, consumer: str, ids: Sequence[str], min_idle_ms: int = 0
@@ -378,16 +407,16 @@ class MemoryTransport(Transport):
         grp.consumers.setdefault(consumer, now)
         out: list[Entry] = []
         for raw_id in ids:
-            entry_id = parse_id(raw_id)
-            pending = grp.pending.get(entry_id)
+            key = _key(raw_id)
+            pending = grp.pending.get(key)
             if pending is None or now - pending.delivered_ns < min_idle_ms * NS_PER_MS:
                 continue
-            if entry_id not in state.data:
-                del grp.pending[entry_id]  # deleted entries leave the pending list (Redis 7)
+            kept = state.entry_or_none(key)
+            if kept is None:
+                del grp.pending[key]  # deleted entries leave the pending list (Redis 7)
                 continue
             pending.consumer, pending.delivered_ns = consumer, now
             pending.deliveries += 1
-            kept = state.entry(entry_id)
             # With the id as the caller spelled it (as this transport always answered).
             out.append(
                 kept if kept.entry_id == raw_id else Entry(stream, raw_id, kept.fields, kept.event)
@@ -399,16 +428,16 @@ class MemoryTransport(Transport):
     ) -> tuple[str, list[Entry], list[str]]:
         state, grp = self._group(stream, group)
         now = self._now_ns()
-        begin = parse_id(start)
+        begin = _key(start)
         candidates = sorted(
             i
             for i, p in grp.pending.items()
             if i >= begin and now - p.delivered_ns >= min_idle_ms * NS_PER_MS
         )
         chosen, rest = candidates[:count], candidates[count:]
-        deleted = [format_id(i) for i in chosen if i not in state.data]
-        claimed = await self.claim(stream, group, consumer, [format_id(i) for i in chosen])
-        next_start = format_id(rest[0]) if rest else "0-0"
+        deleted = [key_id(i) for i in chosen if state.place(i) is None]
+        claimed = await self.claim(stream, group, consumer, [key_id(i) for i in chosen])
+        next_start = key_id(rest[0]) if rest else "0-0"
         return next_start, claimed, deleted
 
     async def dead_letter(
@@ -440,9 +469,10 @@ class MemoryTransport(Transport):
             return 0
         removed = 0
         for raw_id in ids:
-            entry_id = parse_id(raw_id)
-            if state.data.pop(entry_id, None) is not None:
-                state.ids.remove(entry_id)
+            at = state.place(_key(raw_id))
+            if at is not None:
+                del state.keys[at]
+                del state.values[at]
                 removed += 1
         return removed
 
@@ -456,8 +486,8 @@ class MemoryTransport(Transport):
             GroupInfo(
                 name=name,
                 pending=len(grp.pending),
-                last_delivered_id=format_id(grp.last_delivered),
-                lag=len(state.ids) - bisect.bisect_right(state.ids, grp.last_delivered),
+                last_delivered_id=key_id(grp.last_delivered),
+                lag=len(state.keys) - bisect.bisect_right(state.keys, grp.last_delivered),
                 consumers=[
                     ConsumerInfo(
                         name=consumer,
@@ -471,27 +501,28 @@ class MemoryTransport(Transport):
         ]
         return StreamInfo(
             stream=stream,
-            length=len(state.ids),
-            first_id=format_id(state.ids[0]) if state.ids else None,
-            last_id=format_id(state.ids[-1]) if state.ids else None,
+            length=len(state.keys),
+            first_id=key_id(state.keys[0]) if state.keys else None,
+            last_id=key_id(state.keys[-1]) if state.keys else None,
             groups=groups,
         )
 
     # --- what a simulation's settle asks, without building ``info`` ------------------------------
-    def held_after(self, stream: str, after: str) -> tuple[list[EntryId], list[Entry | Event]]:
+    def held_after(self, stream: str, after: str) -> tuple[list[int], list[Entry | Event]]:
         """Everything ``stream`` holds after the id ``after`` (exclusive), oldest first: the
-        ids, and each entry or the event kept in its place (an unread one: no ``Entry`` is
-        made for it). For a reader in this process that takes every event (``StreamFollower``)."""
+        keys (``key_id`` spells one as an id), and each entry or the event kept in its place
+        (an unread one: no ``Entry`` is made for it). For a reader in this process that takes
+        every event (``StreamFollower``)."""
         state = self._streams.get(stream)
         if state is None:
             return [], []
-        ids = state.ids[bisect.bisect_right(state.ids, parse_id(after)) :]
-        return ids, list(map(state.data.__getitem__, ids))
+        first = bisect.bisect_right(state.keys, _key(after))
+        return state.keys[first:], state.values[first:]
 
     def last_entry_id(self, stream: str) -> str | None:
         """``info(stream).last_id``: the newest entry's id, None for an empty or missing stream."""
         state = self._streams.get(stream)
-        return format_id(state.ids[-1]) if state and state.ids else None
+        return key_id(state.keys[-1]) if state and state.keys else None
 
     def caught_up(self, stream: str, group: str) -> bool:
         """What ``info`` says when ``group`` has read everything: the group exists, nothing is
@@ -500,7 +531,7 @@ class MemoryTransport(Transport):
         grp = state.groups.get(group) if state is not None else None
         if state is None or grp is None or grp.pending:
             return False
-        return not state.ids or grp.last_delivered == state.ids[-1]
+        return not state.keys or grp.last_delivered == state.keys[-1]
 
     async def ping(self) -> None:
         return None
