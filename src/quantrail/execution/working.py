@@ -7,6 +7,7 @@ copies: a change is made on a copy, saved, then committed (``save``), never half
 
 from __future__ import annotations
 
+import copy as copy_module
 from collections.abc import Iterable
 
 from quantrail.execution.order import Order
@@ -96,4 +97,9 @@ def oldest_first(orders: Iterable[Order]) -> list[Order]:
 
 
 def copy(order: Order) -> Order:
-    return Order.from_dict(order.to_dict())
+    """An order that shares nothing it could change with ``order``: its fields are immutable
+    values but the list of fill ids, which is copied. Not through ``to_dict``/``from_dict``:
+    the order was checked when made, and every fill takes a copy or two."""
+    twin = copy_module.copy(order)
+    twin.fill_ids = list(order.fill_ids)
+    return twin
