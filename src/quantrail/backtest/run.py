@@ -29,9 +29,10 @@ from typing import Any
 
 import msgspec
 
+from quantrail.audit.db_thread import sql_inline
 from quantrail.backtest.bar_venue import BarVenue
 from quantrail.backtest.bars import Bar, bar_point, bars_by_start, point_ts
-from quantrail.backtest.chain import EXECUTION_TICK_S, build_chain
+from quantrail.backtest.chain import EXECUTION_TICK_S, ChainServices, build_chain
 from quantrail.backtest.feed import BacktestRunner, CountingBus
 from quantrail.backtest.quote_runs import QuoteRuns, QuoteTape, quote_tape
 from quantrail.backtest.result import BacktestResult, MarkPoint, collect
@@ -241,6 +242,19 @@ async def play_market(
     simulation = BacktestSimulation(bus, clock, services, config, instance="backtest")
     simulation.direct.folding = fold_runs
     step_s = market.timeframe_ns / 4 / NS_PER_SECOND
+    with sql_inline():  # the services' tasks copy it: their SQL on the loop (db_thread)
+        return await _run_chain(simulation, venue, market, step_s, on_step, chain)
+
+
+async def _run_chain(
+    simulation: BacktestSimulation,
+    venue: Venue,
+    market: Market,
+    step_s: float,
+    on_step: Callable[[int], None] | None,
+    chain: ChainServices,
+) -> Played:
+    clock, bus = simulation.clock, simulation.counting
     await simulation.start()
     try:
         with out_of_the_collectors_sight():
