@@ -48,8 +48,15 @@ def seeded_ids(seed: int) -> Iterator[None]:
         set_id_factory(previous)
 
 
+_KEY_HASH = hashlib.blake2b(digest_size=16)
+"""An empty BLAKE2b-128 that each key's hash copies: a third cheaper than making one (the
+digest size is parsed once), and every tick of a backtest makes one."""
+
+
 def id_for_key(key: str) -> str:
     """A 32-hex-digit event id derived from an idempotency key: the same effect keeps the same
     id when it is published again (a restart) and whichever task of a simulated run gets to the
     id factory first (several services publishing in the same step)."""
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    digest = _KEY_HASH.copy()
+    digest.update(key.encode())
+    return digest.hexdigest()

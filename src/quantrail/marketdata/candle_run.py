@@ -22,6 +22,7 @@ from decimal import Decimal
 from quantrail.events.base import Event
 from quantrail.events.market import QuoteUpdated, TradePrinted
 from quantrail.marketdata.candle_builder import CandleBook, PriceUpdate, TickThrottle, tick_event
+from quantrail.money import ZERO
 from quantrail.runtime.market_fold import TimerGrid
 
 
@@ -153,7 +154,7 @@ class CandleRun:
             elif fired:
                 fired = False
             symbol, bid, ask = quote.symbol, quote.bid, quote.ask
-            if symbol in printed or not 0 < bid < ask:
+            if symbol in printed or not ZERO < bid < ask:  # a Decimal 0: a third cheaper
                 continue  # as ``CandleBook.on_quote``: the quote moves nothing
             ts = quote.ts_exchange_ns or now  # ``data_ts``
             window = windows.get(symbol, _UNSEEN)

@@ -43,6 +43,7 @@ from quantrail.execution.venues.base import (
     tick_for,
 )
 from quantrail.execution.venues.sim_orders import Ended, SimOrder, State, WorkingIndex
+from quantrail.money import ZERO
 from quantrail.vocab import Side, TimeInForce
 
 FillModel = Literal["touch", "probabilistic"]
@@ -225,7 +226,7 @@ class SimulatedVenue:
                 and isinstance(ask, Decimal)
                 and bid.is_finite()
                 and ask.is_finite()
-                and 0 < bid <= ask
+                and ZERO < bid <= ask
                 and type(bid_size) is int
                 and type(ask_size) is int
                 and bid_size >= 0 <= ask_size
