@@ -109,7 +109,8 @@ def backtest_config(
     raw: dict[str, Any] = msgspec.to_builtins(config)
     raw["namespace"] = NAMESPACE
     raw["bus"]["transport"] = "memory"
-    raw["db"] = {"url": f"sqlite:///{workdir / 'backtest.sqlite'}"}
+    # A scratch database, thrown away with the run: its commits need not wait for the disk.
+    raw["db"] = {"url": f"sqlite:///{workdir / 'backtest.sqlite'}?synchronous=off"}
     keep = {"maxlen": 0}
     retention = raw["bus"].get("retention", {})
     raw["bus"]["retention"] = {**retention, **dict.fromkeys(RESULT_STREAMS, keep)}

@@ -71,10 +71,18 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+SQLITE_SYNCHRONOUS = ("off", "normal", "full", "extra")
+"""``sqlite:///path?synchronous=off``: SQLite's own setting of that name. ``off`` does not wait
+for the disk at a commit: for a scratch database (a backtest's) that nobody reads after a crash.
+The default (none given) is SQLite's: ``full``, every commit on disk."""
+
+
 def connect(url: str) -> Backend:
-    """A backend for ``sqlite:///path``, ``sqlite:///:memory:`` or ``postgresql://...``."""
+    """A backend for ``sqlite:///path[?synchronous=...]``, ``sqlite:///:memory:`` or
+    ``postgresql://...``."""
     if url.startswith("sqlite:///"):
-        return SqliteBackend(url.removeprefix("sqlite:///"))
+        path, _, query = url.removeprefix("sqlite:///").partition("?")
+        return SqliteBackend(path, synchronous=_synchronous(query))
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresBackend(url)
     raise ValueError(
@@ -87,12 +95,25 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
+def _synchronous(query: str) -> str | None:
+    """The ``synchronous`` of a SQLite URL's query (the only option it takes), None: not given."""
+    if not query:
+        return None
+    name, _, value = query.partition("=")
+    if name != "synchronous":
+        raise ValueError(f"db url: a sqlite URL takes only ?synchronous=... (value: {query!r})")
+    if value.lower() not in SQLITE_SYNCHRONOUS:
+        allowed = ", ".join(SQLITE_SYNCHRONOUS)
+        raise ValueError(f"db url: synchronous must be one of {allowed} (value: {value!r})")
+    return value.lower()
+
+
 class SqliteBackend:
     """SQLite via the stdlib; money is stored as decimal TEXT, so Decimals go in as ``str``."""
 
     dialect: Dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, synchronous: str | None = None) -> None:
         if not path:
             raise ValueError("db url: sqlite:/// needs a path or :memory: (value: 'sqlite:///')")
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, which takes
@@ -101,6 +122,8 @@ class SqliteBackend:
         self._savepoints = 0
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 10000")
+        if synchronous is not None:  # checked against SQLITE_SYNCHRONOUS by ``connect``
+            self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         if path != ":memory:":
             self._use_wal()
 
