@@ -76,7 +76,12 @@ class Step:
     mark: MarkPoint | None = None
     quotes_only: bool = False
     """Nothing but quotes, each one the in-process bus may hand over as it is (the default
-    codec's ``shareable``, asked once here), and no bars: a step a run of quotes can fold."""
+    codec's ``shareable``, asked once here), and no bars and no mark (a bucket's mark is a
+    step of its own): a step a run of quotes can fold."""
+
+    def __post_init__(self) -> None:
+        if self.quotes_only and (self.bars or self.mark is not None):
+            raise ValueError("quotes_only: a step with bars or a mark is not quotes only")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -307,12 +312,9 @@ async def _play(
             if wake is not None and wake <= steps[index].ts_ns:  # the timers first, as below
                 await _advance(simulation, steps[index].ts_ns, step_s)
             folded = await simulation.fold_run(tape, index)
-            for at in range(index, index + folded):
-                if (mark := steps[at].mark) is not None:
-                    points.append(mark)
+            if folded:  # quote-only steps: none has a mark (``Step``), told once per run
                 if on_step is not None:
-                    on_step(at)
-            if folded:
+                    on_step(index + folded - 1)
                 index += folded
                 continue
         step = steps[index]
