@@ -296,16 +296,26 @@ class BacktestRunner(ServiceRunner):
                 return False
         return True
 
-    def quiet(self, stream: str, events: Sequence[Event], skip: DirectReader | None = None) -> int:
+    def quiet(
+        self,
+        stream: str,
+        events: Sequence[Event],
+        skip: DirectReader | None = None,
+        *,
+        checked: bool = False,
+    ) -> int:
         """How many of ``events`` (of ``stream``), from the first, every reader (but
-        ``skip``) calls quiet."""
+        ``skip``) calls quiet; ``checked``: the events are known to pass each reader's own
+        check (``MarketFold.quiet_checked``, where a reader has one)."""
         count = len(events)
         for reader in self.direct[stream]:
             if reader is skip:
                 continue
-            if reader.folds is None:
+            folds = reader.folds
+            if folds is None:
                 return 0
-            count = reader.folds.quiet(events[:count] if count < len(events) else events)
+            quiet = folds.quiet_checked if checked and folds.quiet_checked else folds.quiet
+            count = quiet(events[:count] if count < len(events) else events)
             if count == 0:
                 break
         return count

@@ -1,7 +1,9 @@
 """Runs of quotes folded at once: the backtest's fast path for quiet market data.
 
 Most quotes set nothing off: no order works in their symbol, no position is held in it, no
-candle opens or closes and no tick goes out on them. Such a run of quote-only steps is published
+candle opens or closes and no tick goes out on them. The tape's quotes were checked as the
+steps were built (``Step.quotes_only``), so the readers are asked only what their state decides
+(``MarketFold.quiet_checked``). Such a run of quote-only steps is published
 as one batch and handed to every reader of ``market.quote`` at once through its ``MarketFold``
 (``runtime/market_fold.py``), with the clock moved to the run's last step. A run ends before
 the next timer's wake-up (a timer at a step's time runs before the step), at a step that is not
@@ -68,7 +70,7 @@ class QuoteRuns:
         if timed is not None and grid is not None:
             walk, whole = self._walk_and_ask(quotes, ends, timed[0], grid)
         else:
-            whole = _whole(ends, self._runner.quiet(QUOTES, quotes))
+            whole = _whole(ends, self._runner.quiet(QUOTES, quotes, checked=True))
             self._others_stopped = True
         taken = bisect.bisect_right(ends, whole)
         # After a reader's stop, short runs until quiet again (no long re-scans); the walk's
@@ -96,10 +98,10 @@ class QuoteRuns:
         the walk follows. The walk is made again when fewer are taken than it walked."""
         if self._runner.idle(QUOTES, skip=reader):
             walk = reader.timed(quotes, grid)
-            quiet = self._runner.quiet(QUOTES, quotes[: walk.quiet], skip=reader)
+            quiet = self._runner.quiet(QUOTES, quotes[: walk.quiet], skip=reader, checked=True)
             self._others_stopped = quiet < walk.quiet
         else:
-            quiet = self._runner.quiet(QUOTES, quotes, skip=reader)
+            quiet = self._runner.quiet(QUOTES, quotes, skip=reader, checked=True)
             walk = reader.timed(quotes[:quiet], grid)
             self._others_stopped = walk.quiet == quiet < len(quotes)
         whole = _whole(ends, min(quiet, walk.quiet))

@@ -43,6 +43,7 @@ from quantrail.events.codec import default_codec
 from quantrail.events.market import QuoteUpdated
 from quantrail.events.streams import StreamNames
 from quantrail.execution.venues import Venue, make_venue
+from quantrail.execution.venues.simulated import usable_quote
 from quantrail.marketdata.service import to_event
 from quantrail.marketdata.types import MarketEvent, Print
 from quantrail.runtime.clock import NS_PER_SECOND, SimulatedClock, loop_idle, run_until_idle
@@ -76,8 +77,10 @@ class Step:
     mark: MarkPoint | None = None
     quotes_only: bool = False
     """Nothing but quotes, each one the in-process bus may hand over as it is (the default
-    codec's ``shareable``, asked once here), and no bars and no mark (a bucket's mark is a
-    step of its own): a step a run of quotes can fold."""
+    codec's ``shareable``) and the simulated venue takes as a book (``usable_quote``), both
+    asked once here, and no bars and no mark (a bucket's mark is a step of its own): a step a
+    run of quotes can fold. A step with a quote the venue refuses goes the per-event way (its
+    alert is raised there)."""
 
     def __post_init__(self) -> None:
         if self.quotes_only and (self.bars or self.mark is not None):
@@ -162,7 +165,10 @@ def tape_market(items: Iterable[MarketEvent], frame: int) -> Market:
             steps.append(Step(ts_ns=bucket_end, mark=MarkPoint(bucket_end, {**mids, **prints})))
         bucket_end = ts - ts % frame + frame
         events = [as_event(item) for item in by_ts[ts]]
-        quotes_only = all(isinstance(event, QuoteUpdated) and shareable(event) for event in events)
+        quotes_only = all(
+            isinstance(event, QuoteUpdated) and shareable(event) and usable_quote(event)
+            for event in events
+        )
         steps.append(Step(ts_ns=ts, events=events, quotes_only=quotes_only))
         for item in by_ts[ts]:
             if isinstance(item, Print):

@@ -99,7 +99,11 @@ class ExecutionService(Service):
             dataclasses.replace(
                 broadcast("market.quote", self.on_market),
                 fold=MarketFold(
-                    self.quiet_quotes, self.fold_quotes, pokes=False, idle=self.idle_on_quotes
+                    self.quiet_quotes,
+                    self.fold_quotes,
+                    pokes=False,
+                    idle=self.idle_on_quotes,
+                    quiet_checked=self.quiet_checked_quotes,
                 ),  # no timer plan
             ),
             broadcast("market.trade", self.on_market),
@@ -244,6 +248,13 @@ class ExecutionService(Service):
         if self._lock.locked() or not isinstance(venue, SimulatedVenue):
             return 0
         return venue.quietly_taken(quotes)
+
+    def quiet_checked_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
+        """``quiet_quotes`` of quotes each known usable (``usable_quote``)."""
+        venue = self.venue
+        if self._lock.locked() or not isinstance(venue, SimulatedVenue):
+            return 0
+        return venue.quietly_taken(quotes, checked=True)
 
     def idle_on_quotes(self) -> bool:
         """Only a bad quote could be other than quiet: no order works at the simulated venue

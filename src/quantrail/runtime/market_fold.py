@@ -111,6 +111,10 @@ class MarketFold(Generic[E]):
     ``backtest/quote_runs.py``)."""
     released: Released[E] | None = None
     """Optional, for relayed events: the batch form with each event's handling time."""
+    quiet_checked: Callable[[Sequence[E]], int] | None = None
+    """Optional: ``quiet`` of events known to pass the reader's own check of each event
+    (a backtest's tape checks its quotes with the venue's ``usable_quote`` when it is built):
+    only what the reader's state decides is looked at."""
 
 
 _symbol_of = operator.attrgetter("symbol")

@@ -19,7 +19,7 @@ from quantrail.execution.venues.base import (
     VenueRejected,
     VenueReport,
 )
-from quantrail.execution.venues.simulated import SimulatedVenue
+from quantrail.execution.venues.simulated import SimulatedVenue, usable_quote
 from quantrail.vocab import OrderStatus, OrderType, Side, TimeInForce
 
 S = OrderStatus
@@ -286,6 +286,43 @@ def test_a_quote_the_venue_would_refuse_is_never_quiet(bid: D, ask: D, size: int
     assert not quiet(venue, "XYZ", bid, ask, size)
     with pytest.raises(ValueError):
         venue.on_quote("XYZ", bid, ask, size, 100, T0)
+
+
+@pytest.mark.parametrize(
+    ("bid", "ask", "size", "usable"),
+    [(D("9.99"), D("10.01"), 100, True), (D("10.01"), D("10.01"), 0, True),
+     (D("10.02"), D("10.01"), 100, False), (D("0"), D("10.01"), 100, False),
+     (D("9.99"), D("NaN"), 100, False), (D("9.99"), D("Infinity"), 100, False),
+     (D("9.99"), D("10.01"), -1, False), (D("9.99"), D("10.01"), True, False)],
+    ids=["two-sided", "locked-no-size", "crossed", "zero-bid", "nan-ask", "infinite-ask",
+         "negative-size", "bool-size"],
+)  # fmt: skip
+def test_usable_quote_is_what_the_venue_takes_as_a_book(
+    bid: D, ask: D, size: int, usable: bool
+) -> None:
+    quote = QuoteUpdated(ts_event=T0, source="test", symbol="XYZ", bid=bid, ask=ask,
+                         bid_size=size, ask_size=100)  # fmt: skip
+    assert usable_quote(quote) is usable
+    venue = simulated_venue()
+    if usable:
+        venue.on_quote("XYZ", bid, ask, size, 100, T0)
+    else:
+        with pytest.raises((ValueError, TypeError)):
+            venue.on_quote("XYZ", bid, ask, size, 100, T0)
+
+
+def test_checked_quotes_are_asked_only_the_time_and_the_working_orders() -> None:
+    venue = simulated_venue()
+    quotes = [
+        QuoteUpdated(ts_event=T0 + i, source="test", symbol=symbol, bid=D("9.99"),
+                     ask=D("10.01"), bid_size=100, ask_size=100)
+        for i, symbol in enumerate(["ABC", "ABC", "XYZ", "ABC"])
+    ]  # fmt: skip
+    assert venue.quietly_taken(quotes, checked=True) == 4
+    venue.submit(new_order(limit_price=D("9.50")), T0)  # XYZ works an order now
+    assert venue.quietly_taken(quotes, checked=True) == 2
+    venue.on_quote("ABC", D("9.99"), D("10.01"), 100, 100, T0 + 10)  # time moved past them
+    assert venue.quietly_taken(quotes, checked=True) == 0
 
 
 def test_the_venue_says_when_it_works_an_order_and_when_its_first_report_comes_due() -> None:

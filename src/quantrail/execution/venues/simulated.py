@@ -210,30 +210,18 @@ class SimulatedVenue:
                 if not self._take_touch(sim, now_ns):
                     break  # the touch is gone, or this limit (so every one behind) misses it
 
-    def quietly_taken(self, quotes: Sequence[QuoteLike]) -> int:
+    def quietly_taken(self, quotes: Sequence[QuoteLike], *, checked: bool = False) -> int:
         """How many quotes, from the first, each at its ``ts_event``, ``on_quote`` would only
-        keep as the book: valid (where ``_check_quote`` passes; ints that are not plain ints
-        are not), time does not go back, and no order of the symbol works (so the last of
-        such quotes alone leaves the venue as all of them one by one). One pass over a
-        replayed run, the test written out."""
+        keep as the book: usable (``usable_quote``: ``_check_quote`` passes), time does not go
+        back, and no order of the symbol works (so the last of such quotes alone leaves the
+        venue as all of them one by one). ``checked``: every quote is known usable (a
+        backtest's tape asks ``usable_quote`` of each when it is built), so only the time and
+        the working orders are looked at."""
         now, busy = self._now_ns, self._working.symbols()
         for index, quote in enumerate(quotes):
-            bid, ask, bid_size, ask_size = quote.bid, quote.ask, quote.bid_size, quote.ask_size
-            symbol = quote.symbol
-            if not (
-                quote.ts_event >= now
-                and isinstance(bid, Decimal)
-                and isinstance(ask, Decimal)
-                and bid.is_finite()
-                and ask.is_finite()
-                and ZERO < bid <= ask
-                and type(bid_size) is int
-                and type(ask_size) is int
-                and bid_size >= 0 <= ask_size
-                and isinstance(symbol, str)
-                and symbol
-                and symbol not in busy
-            ):
+            if not (checked or usable_quote(quote)):
+                return index
+            if quote.ts_event < now or quote.symbol in busy:
                 return index
         return len(quotes)
 
@@ -418,6 +406,26 @@ class QuoteLike(Protocol):
     def ask_size(self) -> int: ...
     @property
     def ts_event(self) -> int: ...
+
+
+def usable_quote(quote: QuoteLike) -> bool:
+    """Whether ``on_quote`` takes the quote as a book (``_check_quote`` passes), asked of the
+    quote at once: finite prices, 0 < bid <= ask, sizes plain ints >= 0, a symbol. Ints that
+    are not plain ints are refused (the check itself would take a bool)."""
+    bid, ask, bid_size, ask_size = quote.bid, quote.ask, quote.bid_size, quote.ask_size
+    symbol = quote.symbol
+    return (
+        isinstance(bid, Decimal)
+        and isinstance(ask, Decimal)
+        and bid.is_finite()
+        and ask.is_finite()
+        and ZERO < bid <= ask
+        and type(bid_size) is int
+        and type(ask_size) is int
+        and bid_size >= 0 <= ask_size
+        and isinstance(symbol, str)
+        and bool(symbol)
+    )
 
 
 def _check_quote(symbol: str, bid: Decimal, ask: Decimal, bid_size: int, ask_size: int) -> None:
