@@ -63,12 +63,17 @@ async def transport_errors(
 ) -> AsyncIterator[None]:
     """redis-py's errors as the transport's, for a single Redis and a cluster alike: NOGROUP is
     ``NoGroupError``, an unreachable or busy server ``TransportError`` naming ``where`` (any
-    password masked); any other reply error goes through as it is."""
+    password masked); any other reply error goes through as it is. Some of the busy server's
+    are replies too (a cluster's CLUSTERDOWN, TRYAGAIN, MASTERDOWN during a failover: redis-py
+    makes them ``ResponseError``s): they are ``TransportError``s, so a consumer waits them out
+    instead of dying of them."""
     try:
         yield
     except redis_errors.ResponseError as exc:
         if str(exc).startswith("NOGROUP"):
             raise NoGroupError(str(exc)) from exc
+        if isinstance(exc, connection_errors):
+            raise TransportError(redact(f"{where}: {describe(exc)}")) from exc
         raise
     except connection_errors as exc:
         raise TransportError(redact(f"{where}: {describe(exc)}")) from exc

@@ -11,8 +11,12 @@ from quantrail.events.base import Event
 KEEP_ALL = Retention()
 
 
+NOW_NS = 1_700_000_000_123_000_000
+
+
 async def test_a_run_gets_the_ids_and_entries_that_one_by_one_appends_get() -> None:
-    runs, singles = MemoryTransport(), MemoryTransport()
+    # One clock for both (the wall clock could move a millisecond between their appends).
+    runs, singles = MemoryTransport(lambda: NOW_NS), MemoryTransport(lambda: NOW_NS)
     codec = make_bus("memory", None).codec
     first = [Ping(ts_event=1, seq=seq) for seq in range(3)]
     second = [Ping(ts_event=2, seq=seq) for seq in range(3, 5)]
