@@ -241,20 +241,17 @@ class ExecutionService(Service):
                 key = f"market:{event.event_id}"
                 await self._publish([alert(key, "WARNING", message, details, now)])
 
-    def quiet_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
+    def quiet_quotes(self, quotes: Sequence[QuoteUpdated], *, checked: bool = False) -> int:
         """How many quotes, from the first, the venue would only keep as its book
-        (``MarketFold``): valid, and no order of their symbol working."""
+        (``MarketFold``): valid, and no order of their symbol working; ``checked``: each is
+        known usable already (``usable_quote``, ``MarketFold.quiet_checked``)."""
         venue = self.venue
         if self._lock.locked() or not isinstance(venue, SimulatedVenue):
             return 0
-        return venue.quietly_taken(quotes)
+        return venue.quietly_taken(quotes, checked=checked)
 
     def quiet_checked_quotes(self, quotes: Sequence[QuoteUpdated]) -> int:
-        """``quiet_quotes`` of quotes each known usable (``usable_quote``)."""
-        venue = self.venue
-        if self._lock.locked() or not isinstance(venue, SimulatedVenue):
-            return 0
-        return venue.quietly_taken(quotes, checked=True)
+        return self.quiet_quotes(quotes, checked=True)
 
     def idle_on_quotes(self) -> bool:
         """Only a bad quote could be other than quiet: no order works at the simulated venue
